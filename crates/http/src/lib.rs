@@ -1,0 +1,30 @@
+//! Sans-IO HTTP/1.1 codec for Concurrency Lab.
+//!
+//! # Brief overview
+//! - [`parse_request`] reads one request from the front of a caller-owned buffer and returns
+//!   [`Parsed::Partial`] (a status, not an error) until the request is complete.
+//! - [`Request`] is an owned request (method, target, version, headers, decoded body, keep-alive).
+//! - [`Response`] plus [`encode_response`] write the bytes of a response (`Date`, `Server`,
+//!   `Content-Length`, `Connection: close` when closing).
+//! - [`Limits`] names every limit in one place; [`ParseError`] carries the status code each
+//!   violation maps to (400, 413, 414, 431, 501, 505) so every model answers the same way.
+//!
+//! The codec never touches a socket: every concurrency model feeds it bytes the same way, so
+//! differences the experiments measure are differences of scheduling, not of parsing.
+
+mod chunked;
+mod date;
+mod encode;
+mod error;
+mod limits;
+mod parse;
+mod request;
+mod response;
+
+pub use date::HttpDate;
+pub use encode::encode_response;
+pub use error::{ParseError, ParseErrorKind};
+pub use limits::Limits;
+pub use parse::{Parsed, parse_request};
+pub use request::{Method, Request, Version};
+pub use response::Response;

@@ -1,0 +1,1 @@
+//! The load generator of Concurrency Lab (issue 3).
