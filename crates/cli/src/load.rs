@@ -131,3 +131,58 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     // A run in which nothing succeeded is a failure for scripts, even though it was reported.
     Ok(if report.responses == 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: Args,
+    }
+
+    fn config(line: &str) -> anyhow::Result<Config> {
+        let argv = std::iter::once("load").chain(line.split_whitespace());
+        config_from_args(&Cli::try_parse_from(argv)?.args)
+    }
+
+    fn error(line: &str) -> String {
+        format!("{:#}", config(line).unwrap_err())
+    }
+
+    #[test]
+    fn valid_lines_build_configs() {
+        let c = config("http://127.0.0.1:9/x -c 10 -t 3 -n 500 --pipeline 4 --timeout 2s").unwrap();
+        assert_eq!(c.schedule.mode, Mode::Closed { connections: 10 });
+        assert_eq!(c.schedule.stop, Stop::Count(500));
+        assert_eq!((c.threads, c.schedule.pipeline), (3, 4));
+        assert_eq!(c.timeout, std::time::Duration::from_secs(2));
+        let c = config("http://127.0.0.1:9/ --rate 100 -c 10 -d 2m --warmup 500ms").unwrap();
+        assert_eq!(c.schedule.mode, Mode::Open { rate: 100.0, connections: 10 });
+        assert_eq!(c.schedule.stop, Stop::Duration(std::time::Duration::from_secs(120)));
+        assert_eq!(c.schedule.warmup, std::time::Duration::from_millis(500));
+        let c = config("http://127.0.0.1:9 --target /users/{1..9} --weight 3 --target /b --weight 1").unwrap();
+        assert_eq!(c.mix.len(), 2);
+    }
+
+    #[test]
+    fn bad_input_is_one_clear_line() {
+        for (line, expect) in [
+            ("127.0.0.1:9/", "bad URL"),
+            ("https://127.0.0.1:9/", "https is not supported"),
+            ("http://127.0.0.1:9/ -c 0", "at least 1"),
+            ("http://127.0.0.1:9/ -c 100 --rate 50", "below one request per second per connection"),
+            ("http://127.0.0.1:9/ -d 5parsecs", "bad duration"),
+            ("http://127.0.0.1:9/ -H NoColon", "bad header"),
+            ("http://127.0.0.1:9/ --target /a --target /b --weight 2", "one --weight per --target"),
+            ("http://127.0.0.1:9/ -t 0", "threads"),
+            ("http://127.0.0.1:9/ --timeout 0s", "--timeout"),
+        ] {
+            let message = error(line);
+            assert!(message.contains(expect), "`{line}` gave `{message}`");
+            assert!(!message.contains('\n'), "`{line}` gave a multi-line error");
+        }
+    }
+}

@@ -372,8 +372,15 @@ impl<'a> Worker<'a> {
             let conn = &mut self.conns[slot];
             if !conn.scheduled && conn.inflight.len() < self.pipeline {
                 if let Some(p) = &conn.pacer {
-                    self.timers.push(Reverse((p.next_intended(), slot)));
-                    conn.scheduled = true;
+                    let next = p.next_intended();
+                    // Only while there is something left to send: a timer for a refused
+                    // send would fire again at once, forever.
+                    let ended = self.deadline.is_some_and(|d| next >= d)
+                        || (next >= self.measure_start && self.budget == Some(0));
+                    if !ended {
+                        self.timers.push(Reverse((next, slot)));
+                        conn.scheduled = true;
+                    }
                 }
             }
         }
@@ -468,7 +475,9 @@ impl<'a> Worker<'a> {
             }
             let Some(&front) = conn.inflight.front() else {
                 // Bytes nobody asked for.
-                self.rec.error(ErrorKind::BadResponse, now);
+                if now >= self.measure_start {
+                    self.rec.error(ErrorKind::BadResponse, now);
+                }
                 self.conn_failed(slot, ErrorKind::BadResponse, now);
                 return false;
             };

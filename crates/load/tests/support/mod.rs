@@ -47,7 +47,11 @@ pub struct TestServer {
 
 impl TestServer {
     pub fn start(behavior: Behavior) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        Self::start_on("127.0.0.1:0", behavior)
+    }
+
+    pub fn start_on(addr: &str, behavior: Behavior) -> Self {
+        let listener = TcpListener::bind(addr).expect("bind");
         let addr = listener.local_addr().expect("addr");
         let counters = Arc::new(Counters::default());
         let first_request: Arc<Mutex<Option<Instant>>> = Arc::new(Mutex::new(None));
