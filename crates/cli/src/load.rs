@@ -1,7 +1,9 @@
 //! `clab load`: parse the command line into a `clab_load::Config`, run it, print the report.
 
 use anyhow::{Context, bail};
-use clab_load::{Config, Mode, RequestMix, Schedule, Stop, TargetSpec, parse_duration, parse_header};
+use clab_load::{
+    Config, Mode, RequestMix, Schedule, Stop, TargetSpec, parse_duration, parse_header,
+};
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
@@ -79,19 +81,34 @@ pub fn config_from_args(args: &Args) -> anyhow::Result<Config> {
         (None, None) => Stop::Duration(std::time::Duration::from_secs(10)),
     };
     let mode = match args.rate {
-        Some(rate) => Mode::Open { rate, connections: args.connections },
-        None => Mode::Closed { connections: args.connections },
+        Some(rate) => Mode::Open {
+            rate,
+            connections: args.connections,
+        },
+        None => Mode::Closed {
+            connections: args.connections,
+        },
     };
-    let schedule = Schedule { mode, stop, warmup, pipeline: args.pipeline };
+    let schedule = Schedule {
+        mode,
+        stop,
+        warmup,
+        pipeline: args.pipeline,
+    };
     schedule.validate()?;
     if args.threads == Some(0) {
         bail!("threads (-t) must be at least 1");
     }
 
     let mut config = Config::new(&args.url, schedule)?;
-    let headers = args.headers.iter().map(|h| parse_header(h)).collect::<Result<Vec<_>, _>>()?;
+    let headers = args
+        .headers
+        .iter()
+        .map(|h| parse_header(h))
+        .collect::<Result<Vec<_>, _>>()?;
     let specs = if let Some(path) = &args.targets_file {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading targets file {}", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading targets file {}", path.display()))?;
         TargetSpec::parse_toml(&text, &path.display().to_string())?
     } else if !args.targets.is_empty() {
         if !args.weights.is_empty() && args.weights.len() != args.targets.len() {
@@ -102,12 +119,19 @@ pub fn config_from_args(args: &Args) -> anyhow::Result<Config> {
             );
         }
         let weight = |i: usize| args.weights.get(i).copied().unwrap_or(1);
-        args.targets.iter().enumerate().map(|(i, t)| TargetSpec::parse_cli(t, weight(i))).collect::<Result<_, _>>()?
+        args.targets
+            .iter()
+            .enumerate()
+            .map(|(i, t)| TargetSpec::parse_cli(t, weight(i)))
+            .collect::<Result<_, _>>()?
     } else {
         if !args.weights.is_empty() {
             bail!("--weight needs --target");
         }
-        vec![TargetSpec::parse_cli(&format!("{} {}", args.method, config.url.path), 1)?]
+        vec![TargetSpec::parse_cli(
+            &format!("{} {}", args.method, config.url.path),
+            1,
+        )?]
     };
     let body = args.body.as_deref().unwrap_or("").as_bytes();
     config.mix = RequestMix::new(&specs, &config.url.authority, &headers, body)?;
@@ -129,7 +153,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         clab_load::write_human(&report, stdout)?;
     }
     // A run in which nothing succeeded is a failure for scripts, even though it was reported.
-    Ok(if report.responses == 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if report.responses == 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 #[cfg(test)]
@@ -160,10 +188,21 @@ mod tests {
         assert_eq!((c.threads, c.schedule.pipeline), (3, 4));
         assert_eq!(c.timeout, std::time::Duration::from_secs(2));
         let c = config("http://127.0.0.1:9/ --rate 100 -c 10 -d 2m --warmup 500ms").unwrap();
-        assert_eq!(c.schedule.mode, Mode::Open { rate: 100.0, connections: 10 });
-        assert_eq!(c.schedule.stop, Stop::Duration(std::time::Duration::from_secs(120)));
+        assert_eq!(
+            c.schedule.mode,
+            Mode::Open {
+                rate: 100.0,
+                connections: 10
+            }
+        );
+        assert_eq!(
+            c.schedule.stop,
+            Stop::Duration(std::time::Duration::from_secs(120))
+        );
         assert_eq!(c.schedule.warmup, std::time::Duration::from_millis(500));
-        let c = config("http://127.0.0.1:9 --target /users/{1..9} --weight 3 --target /b --weight 1").unwrap();
+        let c =
+            config("http://127.0.0.1:9 --target /users/{1..9} --weight 3 --target /b --weight 1")
+                .unwrap();
         assert_eq!(c.mix.len(), 2);
     }
 
@@ -173,10 +212,16 @@ mod tests {
             ("127.0.0.1:9/", "bad URL"),
             ("https://127.0.0.1:9/", "https is not supported"),
             ("http://127.0.0.1:9/ -c 0", "at least 1"),
-            ("http://127.0.0.1:9/ -c 100 --rate 50", "below one request per second per connection"),
+            (
+                "http://127.0.0.1:9/ -c 100 --rate 50",
+                "below one request per second per connection",
+            ),
             ("http://127.0.0.1:9/ -d 5parsecs", "bad duration"),
             ("http://127.0.0.1:9/ -H NoColon", "bad header"),
-            ("http://127.0.0.1:9/ --target /a --target /b --weight 2", "one --weight per --target"),
+            (
+                "http://127.0.0.1:9/ --target /a --target /b --weight 2",
+                "one --weight per --target",
+            ),
             ("http://127.0.0.1:9/ -t 0", "threads"),
             ("http://127.0.0.1:9/ --timeout 0s", "--timeout"),
         ] {

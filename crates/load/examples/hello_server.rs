@@ -6,7 +6,9 @@
 mod support;
 
 fn main() {
-    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:0".to_owned());
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:0".to_owned());
     let server = support::TestServer::start_on(&addr, support::Behavior::Hello);
     println!("listening on {}", server.addr);
     loop {

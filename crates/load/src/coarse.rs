@@ -27,12 +27,8 @@ impl CoarseHistogram {
     fn index(micros: u64) -> usize {
         let v = micros.clamp(1, (1 << 32) - 1);
         let octave = 63 - v.leading_zeros(); // floor(log2 v), 0..=31
-        // The SUB linear steps inside the octave come from the bits below the leading one.
-        let frac = if octave >= 3 {
-            (v >> (octave - 3)) & 7
-        } else {
-            (v << (3 - octave)) & 7
-        };
+        // Which of the SUB equal steps inside [2^octave, 2^(octave+1)) holds v.
+        let frac = ((v - (1 << octave)) * u64::from(SUB)) >> octave;
         (octave * SUB) as usize + frac as usize
     }
 
@@ -42,7 +38,7 @@ impl CoarseHistogram {
         let octave = i as u32 / SUB;
         let frac = u64::from(i as u32 % SUB);
         let base = 1u64 << octave;
-        base + (base * (frac + 1)) / u64::from(SUB)
+        base + (base * (frac + 1)).div_ceil(u64::from(SUB))
     }
 
     pub fn record(&mut self, micros: u64) {

@@ -190,13 +190,13 @@ impl<'a> Worker<'a> {
                 wake = wake.min(d);
             }
             let timeout = wake.saturating_duration_since(now);
-            if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
-                if e.kind() != io::ErrorKind::Interrupted {
-                    return Err(LoadError::Io {
-                        context: "waiting for sockets (epoll_wait)",
-                        source: e,
-                    });
-                }
+            if let Err(e) = self.poll.poll(&mut events, Some(timeout))
+                && e.kind() != io::ErrorKind::Interrupted
+            {
+                return Err(LoadError::Io {
+                    context: "waiting for sockets (epoll_wait)",
+                    source: e,
+                });
             }
             for event in events.iter() {
                 let slot = event.token().0;
@@ -370,17 +370,18 @@ impl<'a> Worker<'a> {
         }
         if self.open_loop {
             let conn = &mut self.conns[slot];
-            if !conn.scheduled && conn.inflight.len() < self.pipeline {
-                if let Some(p) = &conn.pacer {
-                    let next = p.next_intended();
-                    // Only while there is something left to send: a timer for a refused
-                    // send would fire again at once, forever.
-                    let ended = self.deadline.is_some_and(|d| next >= d)
-                        || (next >= self.measure_start && self.budget == Some(0));
-                    if !ended {
-                        self.timers.push(Reverse((next, slot)));
-                        conn.scheduled = true;
-                    }
+            if !conn.scheduled
+                && conn.inflight.len() < self.pipeline
+                && let Some(p) = &conn.pacer
+            {
+                let next = p.next_intended();
+                // Only while there is something left to send: a timer for a refused
+                // send would fire again at once, forever.
+                let ended = self.deadline.is_some_and(|d| next >= d)
+                    || (next >= self.measure_start && self.budget == Some(0));
+                if !ended {
+                    self.timers.push(Reverse((next, slot)));
+                    conn.scheduled = true;
                 }
             }
         }
@@ -522,13 +523,13 @@ impl<'a> Worker<'a> {
     fn on_eof(&mut self, slot: usize, now: Instant) {
         let conn = &self.conns[slot];
         // A close-delimited body ends here.
-        if !conn.inflight.is_empty() && conn.rstart < conn.rend {
-            if let Ok(ParsedResponse::Complete {
+        if !conn.inflight.is_empty()
+            && conn.rstart < conn.rend
+            && let Ok(ParsedResponse::Complete {
                 status, body_len, ..
             }) = parse_response_at_eof(&conn.rbuf[conn.rstart..conn.rend])
-            {
-                self.complete(slot, status, body_len, now);
-            }
+        {
+            self.complete(slot, status, body_len, now);
         }
         self.conn_failed(slot, ErrorKind::Closed, now);
     }
@@ -544,14 +545,13 @@ impl<'a> Worker<'a> {
                     self.flags.connect_timed_out = true;
                     self.connect_failed(slot, &io::Error::from(io::ErrorKind::TimedOut), now);
                 }
-                State::Open => {
+                State::Open
                     if conn
                         .inflight
                         .front()
-                        .is_some_and(|r| now.saturating_duration_since(r.sent) > timeout)
-                    {
-                        self.conn_failed(slot, ErrorKind::Timeout, now);
-                    }
+                        .is_some_and(|r| now.saturating_duration_since(r.sent) > timeout) =>
+                {
+                    self.conn_failed(slot, ErrorKind::Timeout, now);
                 }
                 State::Idle if conn.retry_at.is_some_and(|t| t <= now) => {
                     self.start_connect(slot, now)

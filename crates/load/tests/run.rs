@@ -9,7 +9,12 @@ use std::time::Duration;
 use support::{Behavior, TestServer};
 
 fn schedule(mode: Mode, stop: Stop) -> Schedule {
-    Schedule { mode, stop, warmup: Duration::ZERO, pipeline: 1 }
+    Schedule {
+        mode,
+        stop,
+        warmup: Duration::ZERO,
+        pipeline: 1,
+    }
 }
 
 fn config(server: &TestServer, schedule: Schedule) -> Config {
@@ -21,7 +26,11 @@ fn config(server: &TestServer, schedule: Schedule) -> Config {
 #[test]
 fn closed_loop_count_is_exact() {
     let server = TestServer::start(Behavior::Hello);
-    let report = run(&config(&server, schedule(Mode::Closed { connections: 8 }, Stop::Count(2000)))).unwrap();
+    let report = run(&config(
+        &server,
+        schedule(Mode::Closed { connections: 8 }, Stop::Count(2000)),
+    ))
+    .unwrap();
     assert_eq!(report.responses, 2000);
     assert_eq!(report.errors.total(), 0);
     assert_eq!(report.status_codes.get("200"), Some(&2000));
@@ -38,7 +47,10 @@ fn closed_loop_count_is_exact() {
 fn closed_loop_duration_runs_for_its_duration() {
     let server = TestServer::start(Behavior::Hello);
     let started = std::time::Instant::now();
-    let mut sched = schedule(Mode::Closed { connections: 4 }, Stop::Duration(Duration::from_millis(800)));
+    let mut sched = schedule(
+        Mode::Closed { connections: 4 },
+        Stop::Duration(Duration::from_millis(800)),
+    );
     sched.warmup = Duration::from_millis(200);
     let report = run(&config(&server, sched)).unwrap();
     let wall = started.elapsed();
@@ -54,7 +66,13 @@ fn closed_loop_duration_runs_for_its_duration() {
 fn open_loop_count_follows_the_schedule() {
     let server = TestServer::start(Behavior::Hello);
     let started = std::time::Instant::now();
-    let sched = schedule(Mode::Open { rate: 400.0, connections: 4 }, Stop::Count(400));
+    let sched = schedule(
+        Mode::Open {
+            rate: 400.0,
+            connections: 4,
+        },
+        Stop::Count(400),
+    );
     let report = run(&config(&server, sched)).unwrap();
     assert_eq!(report.responses, 400);
     assert_eq!(server.requests(), 400);
@@ -74,8 +92,14 @@ fn pipelining_keeps_several_requests_in_flight() {
     let report = run(&config(&server, sched)).unwrap();
     assert_eq!(report.responses, 4000);
     assert_eq!(report.errors.total(), 0);
-    let batch = server.counters.max_batch.load(std::sync::atomic::Ordering::Relaxed);
-    assert!(batch > 1, "the server never saw two requests in one read (max batch {batch})");
+    let batch = server
+        .counters
+        .max_batch
+        .load(std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        batch > 1,
+        "the server never saw two requests in one read (max batch {batch})"
+    );
 }
 
 /// The wrk2 lesson: a 1 s stall shows in the corrected p99 (requests that should have been
@@ -83,22 +107,45 @@ fn pipelining_keeps_several_requests_in_flight() {
 /// of requests in flight when it began waited).
 #[test]
 fn a_stall_shows_in_corrected_but_not_uncorrected_p99() {
-    let server = TestServer::start(Behavior::Stall { after: Duration::from_secs(1), length: Duration::from_secs(1) });
-    let sched = schedule(Mode::Open { rate: 400.0, connections: 4 }, Stop::Duration(Duration::from_secs(4)));
+    let server = TestServer::start(Behavior::Stall {
+        after: Duration::from_secs(1),
+        length: Duration::from_secs(1),
+    });
+    let sched = schedule(
+        Mode::Open {
+            rate: 400.0,
+            connections: 4,
+        },
+        Stop::Duration(Duration::from_secs(4)),
+    );
     let mut cfg = config(&server, sched);
     cfg.timeout = Duration::from_secs(3);
     let report = run(&cfg).unwrap();
     let corrected = report.latency_corrected_ms.unwrap();
     let uncorrected = report.latency_uncorrected_ms.unwrap();
     assert!(corrected.p99 > 500.0, "corrected p99 {} ms", corrected.p99);
-    assert!(uncorrected.p99 < 200.0, "uncorrected p99 {} ms", uncorrected.p99);
+    assert!(
+        uncorrected.p99 < 200.0,
+        "uncorrected p99 {} ms",
+        uncorrected.p99
+    );
     // The few requests caught in flight did wait the whole stall.
-    assert!(uncorrected.max > 500.0, "uncorrected max {} ms", uncorrected.max);
+    assert!(
+        uncorrected.max > 500.0,
+        "uncorrected max {} ms",
+        uncorrected.max
+    );
     assert_eq!(report.errors.total(), 0);
 }
 
 fn one_second(server: &TestServer) -> Config {
-    let mut c = config(server, schedule(Mode::Closed { connections: 2 }, Stop::Duration(Duration::from_millis(700))));
+    let mut c = config(
+        server,
+        schedule(
+            Mode::Closed { connections: 2 },
+            Stop::Duration(Duration::from_millis(700)),
+        ),
+    );
     c.timeout = Duration::from_millis(200);
     c
 }
@@ -138,7 +185,11 @@ fn refused_reconnects_are_connect_errors() {
     // One accept for the preflight, two for the connections; every reconnect is refused.
     let server = TestServer::start(Behavior::RefuseAfter { accepts: 3 });
     let report = run(&one_second(&server)).unwrap();
-    assert!(report.responses >= 1 && report.responses <= 2, "{}", report.responses);
+    assert!(
+        report.responses >= 1 && report.responses <= 2,
+        "{}",
+        report.responses
+    );
     assert!(report.errors.connect > 0, "{:?}", report.errors);
 }
 

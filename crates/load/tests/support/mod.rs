@@ -64,10 +64,10 @@ impl TestServer {
                 c.connections.fetch_add(1, Ordering::Relaxed);
                 let (c, first) = (c.clone(), first_request.clone());
                 std::thread::spawn(move || serve(stream, behavior, &c, &first));
-                if let Behavior::RefuseAfter { accepts } = behavior {
-                    if accepted >= accepts {
-                        return; // drops the listener: the port now refuses connections
-                    }
+                if let Behavior::RefuseAfter { accepts } = behavior
+                    && accepted >= accepts
+                {
+                    return; // drops the listener: the port now refuses connections
                 }
             }
         });
@@ -83,11 +83,17 @@ impl TestServer {
     }
 }
 
-const HELLO: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 13\r\nContent-Type: text/plain\r\n\r\nHello, World!";
+const HELLO: &[u8] =
+    b"HTTP/1.1 200 OK\r\nContent-Length: 13\r\nContent-Type: text/plain\r\n\r\nHello, World!";
 const HELLO_CLOSE: &[u8] =
     b"HTTP/1.1 200 OK\r\nContent-Length: 13\r\nConnection: close\r\n\r\nHello, World!";
 
-fn serve(mut stream: TcpStream, behavior: Behavior, counters: &Counters, first: &Mutex<Option<Instant>>) {
+fn serve(
+    mut stream: TcpStream,
+    behavior: Behavior,
+    counters: &Counters,
+    first: &Mutex<Option<Instant>>,
+) {
     let _ = stream.set_nodelay(true);
     let limits = Limits::default();
     let mut buf = Vec::with_capacity(16 * 1024);
