@@ -161,3 +161,27 @@ fn custom_limits_apply() {
         Err(413)
     );
 }
+
+/// A chunked body may cost at most `2 × max_body + max_head` bytes on the wire (413 past it),
+/// so a client cannot make the server buffer far more than the decoded limit by sending many
+/// tiny chunks with long extensions.
+#[test]
+fn chunked_wire_overhead_is_bounded() {
+    let limits = Limits {
+        max_request_line: 64,
+        max_head: 64,
+        max_headers: 4,
+        max_body: 8,
+    };
+    let parse = |b: &[u8]| parse_request(b, &limits).map_err(|e| e.status());
+    let head = b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n";
+    let mut cheap = head.to_vec();
+    cheap.extend_from_slice(b"8\r\n12345678\r\n0\r\n\r\n");
+    assert!(matches!(parse(&cheap), Ok(Parsed::Complete { .. })));
+    let mut costly = head.to_vec();
+    for _ in 0..8 {
+        costly.extend_from_slice(b"1;ext=0123456789\r\nx\r\n");
+    }
+    costly.extend_from_slice(b"0\r\n\r\n");
+    assert_eq!(parse(&costly), Err(413));
+}
