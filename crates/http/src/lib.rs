@@ -37,7 +37,7 @@ pub use client::{
     parse_response_at_eof,
 };
 pub use date::HttpDate;
-pub use encode::{encode_response, reason_phrase};
+pub use encode::{encode_response, encode_response_for, reason_phrase};
 pub use error::{ParseError, ParseErrorKind};
 pub use limits::Limits;
 pub use parse::{Parsed, parse_request};

@@ -4,8 +4,8 @@
 mod common;
 
 use clab_http::{
-    HttpDate, Method, ParsedResponse, Response, encode_request, encode_response, parse_response,
-    parse_response_at_eof,
+    HttpDate, Method, ParsedResponse, Response, Version, encode_request, encode_response,
+    encode_response_for, parse_response, parse_response_at_eof,
 };
 use common::{complete, parse_all};
 
@@ -158,6 +158,25 @@ fn encoder_writes_required_fields_and_guards_framing() {
     let mut out = Vec::new();
     encode_response(&Response::new(204, ""), false, true, &mut date, &mut out);
     assert!(!String::from_utf8(out).unwrap().contains("Content-Length"));
+}
+
+#[test]
+fn http10_keep_alive_is_confirmed() {
+    let mut date = HttpDate::new();
+    let resp = Response::new(200, "x");
+    let mut out = Vec::new();
+    encode_response_for(&resp, Version::Http10, false, true, &mut date, &mut out);
+    assert!(String::from_utf8_lossy(&out).contains("\r\nConnection: keep-alive\r\n"));
+    assert!(
+        !complete_response(&out, false).3,
+        "HTTP/1.1 response without close persists"
+    );
+    out.clear();
+    encode_response_for(&resp, Version::Http10, false, false, &mut date, &mut out);
+    assert!(String::from_utf8_lossy(&out).contains("\r\nConnection: close\r\n"));
+    out.clear();
+    encode_response_for(&resp, Version::Http11, false, true, &mut date, &mut out);
+    assert!(!String::from_utf8_lossy(&out).contains("Connection"));
 }
 
 #[test]
