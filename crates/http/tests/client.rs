@@ -119,6 +119,8 @@ fn encode_response_then_parse_response() {
         assert_eq!(consumed, out.len(), "{:?}", String::from_utf8_lossy(&out));
         let sends_body = !head_only && !matches!(resp.status, 204 | 304);
         assert_eq!(body, if sends_body { &resp.body[..] } else { b"" });
+        let parsed = parse_response(&out, *head_only).unwrap();
+        assert_eq!(&clab_http::response_body(&out, &parsed).unwrap()[..], body);
         assert_eq!(close, !keep_alive || resp.close);
         for i in 0..out.len() {
             assert_eq!(
@@ -200,6 +202,8 @@ fn chunked_response_body_is_measured() {
         close: false,
     };
     assert_eq!(parse_response(buf, false).unwrap(), want);
+    let body = clab_http::response_body(buf, &want).unwrap();
+    assert_eq!(&body[..], b"hello!");
     let whole = buf.len() - 4;
     for i in 0..whole {
         assert_eq!(

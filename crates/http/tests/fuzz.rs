@@ -37,15 +37,19 @@ fn check(buf: &[u8], limits: &Limits) {
         assert!(request.body.len() <= limits.max_body);
     }
     for head_only in [false, true] {
-        if let Ok(ParsedResponse::Complete {
-            consumed,
-            body_start,
-            body_len,
-            ..
-        }) = parse_response(buf, head_only)
+        if let Ok(
+            parsed @ ParsedResponse::Complete {
+                consumed,
+                body_start,
+                body_len,
+                ..
+            },
+        ) = parse_response(buf, head_only)
         {
             assert!(consumed <= buf.len() && body_start <= consumed);
             assert!(body_len <= consumed - body_start);
+            let body = clab_http::response_body(buf, &parsed).expect("a framed body decodes");
+            assert_eq!(body.len(), body_len);
         }
     }
     let _ = parse_response_at_eof(buf);
