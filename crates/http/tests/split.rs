@@ -91,3 +91,15 @@ fn body_that_looks_like_a_request_is_body() {
     assert_eq!(all[0].body, inner);
     assert_eq!(all[1].path(), "/next");
 }
+
+/// A bad request behind a good one does not spoil the good one: the first is answered, the
+/// second refused (the server then closes).
+#[test]
+fn bad_request_after_a_good_one() {
+    let stream = b"GET /a HTTP/1.1\r\nHost: a\r\n\r\nGET /b HTTP/1.1\r\nHost : a\r\n\r\n";
+    let Ok(Parsed::Complete { request, consumed }) = parse(stream) else {
+        panic!("first request should parse");
+    };
+    assert_eq!(request.path(), "/a");
+    assert_eq!(parse(&stream[consumed..]), Err(400));
+}
