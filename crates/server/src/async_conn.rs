@@ -6,7 +6,7 @@
 //! hundreds of thousands of requests per second. The shutdown future is created once per
 //! connection for the same reason (creating one takes a lock).
 
-use crate::conn::{Conn, ConnConfig, Step};
+use crate::conn::{Conn, ConnConfig, LINGER, Step};
 use crate::{ServeOptions, Shutdown};
 use clab_app::App;
 use clab_backend::Backend;
@@ -44,7 +44,13 @@ async fn drive<B: Backend>(
                 let response = app.handle(request).await;
                 conn.respond(response, shutdown.is_triggered());
             }
-            Step::Close => return flush(stream, &mut conn, &config).await,
+            Step::Close => {
+                flush(stream, &mut conn, &config).await?;
+                if conn.should_linger() {
+                    linger(stream).await?;
+                }
+                return Ok(());
+            }
             Step::Read => {
                 flush(stream, &mut conn, &config).await?;
                 let deadline = Instant::from_std(conn.read_deadline().0);
@@ -112,5 +118,17 @@ async fn flush(stream: &mut TcpStream, conn: &mut Conn, config: &ConnConfig) -> 
         written = out.len();
     }
     conn.wrote(written);
+    Ok(())
+}
+
+/// Lingering close: send FIN, then discard input until the client closes or [`LINGER`]
+/// passes (see [`Conn::should_linger`]).
+async fn linger(stream: &mut TcpStream) -> io::Result<()> {
+    stream.shutdown().await?;
+    let mut sink = [0u8; 8192];
+    let discard = async {
+        while matches!(stream.read(&mut sink).await, Ok(n) if n > 0) {}
+    };
+    let _ = tokio::time::timeout(LINGER, discard).await;
     Ok(())
 }

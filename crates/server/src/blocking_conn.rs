@@ -5,7 +5,7 @@
 //! driver checks the connection's real deadline and the shutdown flag.
 
 use crate::block_on::block_on;
-use crate::conn::{Conn, ConnConfig, Step};
+use crate::conn::{Conn, ConnConfig, LINGER, Step};
 use crate::listener::SHUTDOWN_POLL;
 use crate::{Shutdown, ServeOptions};
 use clab_app::App;
@@ -45,7 +45,13 @@ fn drive<B: Backend>(
                 let response = block_on(app.handle(request));
                 conn.respond(response, shutdown.is_triggered());
             }
-            Step::Close => return flush(stream, &mut conn),
+            Step::Close => {
+                flush(stream, &mut conn)?;
+                if conn.should_linger() {
+                    linger(stream)?;
+                }
+                return Ok(());
+            }
             Step::Read => {
                 flush(stream, &mut conn)?;
                 let (deadline, _expiry) = conn.read_deadline();
@@ -97,4 +103,20 @@ fn flush(stream: &mut TcpStream, conn: &mut Conn) -> io::Result<()> {
     let result = stream.write_all(out);
     conn.wrote(n);
     result
+}
+
+/// Lingering close: send FIN, then discard input until the client closes or [`LINGER`]
+/// passes (see [`Conn::should_linger`]).
+fn linger(stream: &mut TcpStream) -> io::Result<()> {
+    stream.shutdown(std::net::Shutdown::Write)?;
+    let deadline = Instant::now() + LINGER;
+    let mut sink = [0u8; 8192];
+    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        stream.set_read_timeout(Some(left.max(std::time::Duration::from_millis(1))))?;
+        match stream.read(&mut sink) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+    }
+    Ok(())
 }

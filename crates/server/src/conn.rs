@@ -32,6 +32,8 @@ use std::time::{Duration, Instant};
 const MIN_READ_SPACE: usize = 4 * 1024;
 /// Initial read buffer: a typical request head fits several times over.
 const INITIAL_BUFFER: usize = 8 * 1024;
+/// A lingering close discards input for at most this long (see [`Conn::should_linger`]).
+pub const LINGER: Duration = Duration::from_secs(2);
 
 /// The timeouts and limits one connection enforces, copied out of [`ServeOptions`].
 #[derive(Debug, Clone, Copy)]
@@ -104,6 +106,8 @@ pub struct Conn {
     idle_since: Instant,
     /// Requests answered so far.
     served: u64,
+    /// Closing after refusing a request: unread input may follow (see [`Conn::should_linger`]).
+    linger: bool,
 }
 
 impl Conn {
@@ -119,6 +123,7 @@ impl Conn {
             request_started: None,
             idle_since: Instant::now(),
             served: 0,
+            linger: false,
         }
     }
 
@@ -224,6 +229,7 @@ impl Conn {
         if self.state == State::Reading && self.request_started.is_some() {
             let resp = Response::text(408, "request timeout\n").closing();
             encode_response(&resp, false, false, &mut self.date, &mut self.out);
+            self.linger = true;
         }
         self.close_after_flush();
     }
@@ -231,6 +237,15 @@ impl Conn {
     /// Nothing read, nothing in flight, nothing to write: safe to close when draining.
     pub fn is_idle(&self) -> bool {
         self.state == State::Reading && self.start == self.filled && self.out.is_empty()
+    }
+
+    /// Whether to close "lingering": after a refused request the client may still be sending
+    /// (a body over the limit, the rest of a huge head). Closing a socket with unread input
+    /// makes the kernel send RST, which can destroy the error response before the client
+    /// reads it; so the driver shuts down its write side and discards input for a moment
+    /// (as nginx's `lingering_close` does) before closing.
+    pub fn should_linger(&self) -> bool {
+        self.linger
     }
 
     /// Requests answered on this connection so far.
@@ -242,6 +257,7 @@ impl Conn {
     fn refuse(&mut self, err: &ParseError) -> Step {
         let resp = Response::text(err.status(), format!("{err}\n")).closing();
         encode_response(&resp, false, false, &mut self.date, &mut self.out);
+        self.linger = true;
         self.close_after_flush();
         Step::Close
     }
