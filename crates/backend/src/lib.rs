@@ -12,14 +12,32 @@
 //! - [`BackendConfig`], [`LatencyProfile`]: what to connect to and how far away it pretends to be.
 //! - [`prepare`]: create the schema and seed data once, idempotently.
 
+mod asynch;
+mod blocking;
 mod config;
+mod connect;
 mod error;
 mod latency;
+mod memory_cache;
 mod model;
+mod pg;
+mod pool;
+mod postgres_async;
+mod postgres_sync;
+mod queries;
+mod redis_cache;
+mod seed;
+mod sqlite;
+mod upstream;
 
-pub use config::{BackendConfig, CpuPolicy, DatabaseUrl};
+pub use asynch::AsyncBackend;
+pub use blocking::BlockingBackend;
+pub use config::{
+    BackendConfig, CONNECT_TIMEOUT, CpuPolicy, DatabaseUrl, IO_TIMEOUT, POOL_CHECKOUT_TIMEOUT,
+    redact_url,
+};
 pub use error::BackendError;
-pub use latency::LatencyProfile;
+pub use latency::{LatencyProfile, ParseLatencyError};
 pub use model::{Account, Activity, NotifyReceipt, Order, User};
 
 use std::future::Future;
@@ -75,36 +93,22 @@ pub trait Backend: Send + Sync + 'static {
     fn describe(&self) -> String;
 }
 
-/// Blocking implementation. See the crate docs.
-#[derive(Debug)]
-pub struct BlockingBackend {
-    // backend helper fills this in
-}
-
-impl BlockingBackend {
-    /// Connect (pool of blocking connections). Does not create the schema: call [`prepare`].
-    pub fn connect(cfg: &BackendConfig) -> Result<Self, BackendError> {
-        let _ = cfg;
-        todo!()
-    }
-}
-
-/// Tokio implementation. See the crate docs. Must be created inside a tokio runtime.
-#[derive(Debug)]
-pub struct AsyncBackend {
-    // backend helper fills this in
-}
-
-impl AsyncBackend {
-    pub async fn connect(cfg: &BackendConfig) -> Result<Self, BackendError> {
-        let _ = cfg;
-        todo!()
-    }
-}
-
 /// Create the schema if missing and seed it (10,000 users, ~10 orders each, accounts) if it is
 /// empty. Idempotent; never wipes existing data. Blocking; call before serving.
+///
+/// - SQLite file: one `IMMEDIATE` transaction (two processes preparing at once serialise on
+///   SQLite's write lock).
+/// - PostgreSQL: one transaction under an advisory lock, seed by `COPY`; safe to call from
+///   inside a tokio runtime (the sync client runs on its own scoped thread).
+/// - `sqlite::memory:`: nothing to do here; each backend's `connect` creates and seeds its own
+///   in-memory database, which lives as long as that backend.
 pub fn prepare(cfg: &BackendConfig) -> Result<(), BackendError> {
-    let _ = cfg;
-    todo!()
+    cfg.validate()?;
+    match &cfg.database {
+        DatabaseUrl::SqliteFile(path) => {
+            sqlite::prepare_file(path, cfg.seed_users, cfg.seed_orders_per_user)
+        }
+        DatabaseUrl::SqliteMemory => Ok(()),
+        DatabaseUrl::Postgres(url) => pg::prepare(url, cfg.seed_users, cfg.seed_orders_per_user),
+    }
 }
