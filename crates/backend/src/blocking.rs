@@ -41,8 +41,8 @@ impl BlockingBackend {
     /// [`crate::prepare`] first (except for `sqlite::memory:`, which is created and seeded
     /// here because it lives only as long as this backend).
     ///
-    /// Do not call this, nor the methods of a PostgreSQL-backed `BlockingBackend`, on a tokio
-    /// worker thread: the sync `postgres` client drives its own runtime and would panic there.
+    /// Meant for plain OS threads. On a thread inside a tokio runtime, PostgreSQL calls still
+    /// work but each runs on a short-lived helper thread (the sync client cannot run there).
     pub fn connect(cfg: &BackendConfig) -> Result<Self, BackendError> {
         let parts = Parts::new(cfg)?;
         let db = match Database::sqlite(cfg) {

@@ -1,5 +1,10 @@
 //! PostgreSQL for [`crate::BlockingBackend`]: the sync `postgres` client behind the blocking
 //! [`Pool`]; each connection prepares the four statements on first use.
+//!
+//! The sync client drives a private tokio runtime and panics if the calling thread is already
+//! inside one. Thread models never are; a caller that is (a test under `#[tokio::test]`, a
+//! blocking handler run on a tokio worker) gets the call moved to a short-lived scoped thread
+//! instead of a panic: slower, but correct.
 
 use postgres::types::ToSql;
 
@@ -38,7 +43,7 @@ impl PgPool {
                 statements: None,
             })
         });
-        drop(pool.get()?);
+        off_runtime(|| pool.get().map(drop))?;
         Ok(Self { pool })
     }
 
@@ -58,19 +63,31 @@ impl PgPool {
         self.rows(|s| &s.activity, &[&user_id, &i64::from(limit)])
     }
 
-    fn rows<T: FromSqlRow>(
+    fn rows<T: FromSqlRow + Send>(
         &self,
         pick: Pick,
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Vec<T>, BackendError> {
-        let mut conn = self.pool.get()?;
-        let result = query(&mut conn, pick, params);
-        if result.is_err() && conn.client.is_closed() {
-            // The server went away: drop this connection so the next caller reconnects.
-            conn.discard();
-        }
-        result
+        off_runtime(|| {
+            let mut conn = self.pool.get()?;
+            let result = query(&mut conn, pick, params);
+            if result.is_err() && conn.client.is_closed() {
+                // The server went away: drop this connection so the next caller reconnects.
+                conn.discard();
+            }
+            result
+        })
     }
+}
+
+/// Run `f` here, or on a scoped thread if this thread is inside a tokio runtime (see the
+/// module doc).
+fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return f();
+    }
+    std::thread::scope(|s| s.spawn(f).join())
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 fn query<T: FromSqlRow>(
