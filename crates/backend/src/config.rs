@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use crate::{BackendError, LatencyProfile};
 
-/// Where the database lives, parsed from `--database-url`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where the database lives, parsed from `--database-url`. Its `Debug` output hides
+/// credentials, like [`DatabaseUrl::describe`].
+#[derive(Clone, PartialEq, Eq)]
 pub enum DatabaseUrl {
     /// `sqlite://PATH` (a file, created if missing).
     SqliteFile(std::path::PathBuf),
@@ -44,6 +45,16 @@ impl FromStr for DatabaseUrl {
     }
 }
 
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::SqliteFile(p) => f.debug_tuple("SqliteFile").field(p).finish(),
+            Self::SqliteMemory => f.write_str("SqliteMemory"),
+            Self::Postgres(url) => f.debug_tuple("Postgres").field(&redact_url(url)).finish(),
+        }
+    }
+}
+
 impl DatabaseUrl {
     /// How output names it: `sqlite clab.db (in-process)`, `postgres 127.0.0.1:5432/test`.
     /// Never contains credentials.
@@ -66,8 +77,8 @@ pub enum CpuPolicy {
     BlockingPool,
 }
 
-/// Everything needed to build a backend.
-#[derive(Debug, Clone)]
+/// Everything needed to build a backend. Its `Debug` output hides credentials in the URLs.
+#[derive(Clone)]
 pub struct BackendConfig {
     pub database: DatabaseUrl,
     /// `redis://…`; `None` means the in-process cache.
@@ -96,6 +107,22 @@ impl Default for BackendConfig {
             seed_users: 10_000,
             seed_orders_per_user: 10,
         }
+    }
+}
+
+impl std::fmt::Debug for BackendConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = |url: &Option<String>| url.as_deref().map(redact_url);
+        f.debug_struct("BackendConfig")
+            .field("database", &self.database)
+            .field("redis_url", &redacted(&self.redis_url))
+            .field("upstream_url", &redacted(&self.upstream_url))
+            .field("latency", &self.latency)
+            .field("pool_size", &self.pool_size)
+            .field("cpu_policy", &self.cpu_policy)
+            .field("seed_users", &self.seed_users)
+            .field("seed_orders_per_user", &self.seed_orders_per_user)
+            .finish()
     }
 }
 
@@ -240,6 +267,11 @@ mod tests {
             latency: "same-region".parse().unwrap(),
             ..BackendConfig::default()
         };
+        let debug = format!("{cfg:?}");
+        assert!(
+            !debug.contains("secret") && !debug.contains("pw@"),
+            "{debug}"
+        );
         let line = cfg.describe();
         assert!(!line.contains("secret") && !line.contains("pw@") && !line.contains('\n'));
         assert_eq!(

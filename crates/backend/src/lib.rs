@@ -8,9 +8,35 @@
 //!   `std::thread::sleep` for a simulated round trip) and returns `std::future::ready(..)`, so a
 //!   handler completes on its first poll under a trivial `block_on`: the thread really sits in
 //!   the kernel, as in the chapter's thread models.
-//! - [`AsyncBackend`]: waits are real awaits on tokio (async SQL client, tokio timers).
-//! - [`BackendConfig`], [`LatencyProfile`]: what to connect to and how far away it pretends to be.
+//! - [`AsyncBackend`]: waits are real awaits on tokio (tokio timers, `tokio-postgres`, async
+//!   Redis, a tokio socket for the upstream).
+//! - [`BackendConfig`], [`DatabaseUrl`], [`LatencyProfile`], [`CpuPolicy`]: what to connect
+//!   to, how far away it pretends to be, where CPU work runs; all parse from command-line text.
 //! - [`prepare`]: create the schema and seed data once, idempotently.
+//! - [`BackendError`]: `Unavailable` (answer 503: unreachable, pool exhausted), `Query` (500),
+//!   `Config`.
+//!
+//! # Which calls pay the simulated round trip
+//! Every *remote* call waits one round trip drawn from the [`LatencyProfile`], before its real
+//! work, and nothing else does:
+//!
+//! | call | round trip? | why |
+//! |---|---|---|
+//! | `user`, `orders`, `account`, `recent_activity` on SQLite | yes | SQLite runs in-process; the profile stands in for the network the chapter's database sits behind |
+//! | the same on PostgreSQL | yes, on top of the real socket round trip | to place a local server "same-region" or "cross-region" |
+//! | `cache_get`/`cache_set` on Redis | yes, on top of the real one | a network cache |
+//! | `cache_get`/`cache_set` in-process | **no** | process memory is not a network call |
+//! | `notify` simulated | yes (that *is* the call) | the external API |
+//! | `notify` to `--upstream-url` | yes, on top of the real HTTP exchange | |
+//! | `run_cpu` | no | CPU work, not a wait |
+//!
+//! With `--latency none` no call sleeps at all (no timer, no syscall).
+//!
+//! # Where the parts live
+//! `sqlite` (pool, queries, schema, seed on SQLite), `pg` + `postgres_sync` +
+//! `postgres_async` (PostgreSQL), `queries` (the SQL and row mapping, written once),
+//! `seed` (deterministic data), `pool` (the blocking checkout pool), `memory_cache`,
+//! `redis_cache`, `upstream` (simulated or real HTTP), `latency`, `config`, `blocking`, `asynch`.
 
 mod asynch;
 mod blocking;
