@@ -2,6 +2,7 @@
 
 mod fake;
 mod routes;
+mod sqlite;
 
 use clab_http::{Method, Request, Response, Version};
 use std::future::Future;
