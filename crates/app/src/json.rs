@@ -4,8 +4,8 @@ use crate::error::AppError;
 use clab_http::Response;
 use serde::Serialize;
 
-/// Serialise `value` into a `200`-style JSON response with the given status.
-pub fn ok<T: Serialize + ?Sized>(status: u16, value: &T) -> Result<Response, AppError> {
+/// Serialise `value` into a JSON response with the given status.
+pub fn to_response<T: Serialize + ?Sized>(status: u16, value: &T) -> Result<Response, AppError> {
     serde_json::to_vec(value)
         .map(|body| Response::json(status, body))
         .map_err(|e| AppError::Internal(format!("serialising response: {e}")))

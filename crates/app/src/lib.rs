@@ -32,7 +32,9 @@ mod tests;
 pub use error::{AppError, AppResult};
 pub use handlers::cpu::{CPU_MS_RANGE, burn_thread_cpu};
 pub use handlers::dashboard::{SUMMARY_TTL, Timing, summary_cache_key};
-pub use handlers::hash::{HASH_COST_RANGE, HASH_DEFAULT_COST, HASH_MAX_PASSWORD, HASH_MEMORY_KIB};
+pub use handlers::hash::{
+    HASH_COST_RANGE, HASH_DEFAULT_COST, HASH_MAX_PASSWORD, HASH_MEMORY_KIB, argon2id,
+};
 
 use clab_backend::Backend;
 use clab_http::{Request, Response};

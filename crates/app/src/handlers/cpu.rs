@@ -25,7 +25,7 @@ pub(crate) async fn burn<B: Backend>(backend: &B, query: Option<&str>) -> AppRes
     let burned = backend
         .run_cpu(move || burn_thread_cpu(Duration::from_millis(ms)))
         .await;
-    json::ok(
+    json::to_response(
         200,
         &Burned {
             requested_ms: ms,

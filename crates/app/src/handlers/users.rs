@@ -22,7 +22,7 @@ pub(crate) async fn user_with_orders<B: Backend>(backend: &B, raw_id: &str) -> A
     let user = backend.user(id).await?.ok_or_else(|| user_not_found(id))?;
     // State 1 → 2: the second await.
     let orders = backend.orders(id, USER_ORDERS_LIMIT).await?;
-    json::ok(
+    json::to_response(
         200,
         &UserWithOrders {
             user: &user,
