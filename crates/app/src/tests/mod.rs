@@ -1,6 +1,7 @@
 //! Handler tests through [`crate::App::handle`]: a request in, a response out.
 
 mod fake;
+mod redis;
 mod routes;
 mod sqlite;
 

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 const USERS: u32 = 20;
 
-fn memory_config(latency: LatencyProfile) -> BackendConfig {
+pub(super) fn memory_config(latency: LatencyProfile) -> BackendConfig {
     BackendConfig {
         database: DatabaseUrl::SqliteMemory,
         pool_size: 4,
@@ -21,7 +21,7 @@ fn memory_config(latency: LatencyProfile) -> BackendConfig {
     }
 }
 
-fn five_ms() -> LatencyProfile {
+pub(super) fn five_ms() -> LatencyProfile {
     "5".parse().expect("latency profile")
 }
 
@@ -109,7 +109,7 @@ async fn every_route<B: Backend>(app: &App<B>) {
 }
 
 /// The dashboard's timing object with a 5 ms round trip per remote call.
-fn assert_timing_with_5ms_round_trips(v: &serde_json::Value) {
+pub(super) fn assert_timing_with_5ms_round_trips(v: &serde_json::Value) {
     let t = &v["timing"];
     let us = |k: &str| {
         t[k].as_u64()
