@@ -197,3 +197,28 @@ fn handle_futures_are_send(a: &App<AsyncBackend>, b: &App<BlockingBackend>, r: R
     assert_send(&a.handle(r.clone()));
     assert_send(&b.handle(r));
 }
+
+/// The future every request pays for stays small whatever the backend's futures weigh (the
+/// database routes are boxed in the router). The bound is loose: it guards against an
+/// unboxed database arm (≥ 2 KiB with the async backend), not against a few bytes.
+#[tokio::test]
+async fn handle_future_stays_small() {
+    let a = App::new(
+        AsyncBackend::connect(&memory_config(LatencyProfile::None))
+            .await
+            .expect("connect"),
+    );
+    let b =
+        App::new(BlockingBackend::connect(&memory_config(LatencyProfile::None)).expect("connect"));
+    let r = req(Method::Get, "/plaintext", b"");
+    let (async_size, blocking_size) =
+        (size_of_val(&a.handle(r.clone())), size_of_val(&b.handle(r)));
+    assert!(
+        async_size <= 1024,
+        "App<AsyncBackend>::handle future is {async_size} bytes"
+    );
+    assert!(
+        blocking_size <= 1024,
+        "App<BlockingBackend>::handle future is {blocking_size} bytes"
+    );
+}
