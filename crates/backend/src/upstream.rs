@@ -8,7 +8,9 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use clab_http::{ParsedResponse, encode_request, parse_response, parse_response_at_eof};
+use clab_http::{
+    ParsedResponse, encode_request, parse_response, parse_response_at_eof, response_body,
+};
 
 use crate::{BackendError, NotifyReceipt};
 
@@ -104,7 +106,8 @@ pub(crate) fn framed(buf: &mut Vec<u8>, eof: bool) -> Result<Option<NotifyReceip
         } else {
             parse_response(buf, false)
         };
-        match parsed.map_err(|e| unavailable(format!("bad response: {e}")))? {
+        let parsed = parsed.map_err(|e| unavailable(format!("bad response: {e}")))?;
+        match parsed {
             ParsedResponse::Partial if buf.len() > MAX_RESPONSE => {
                 return Err(unavailable("response over 1 MiB"));
             }
@@ -114,34 +117,31 @@ pub(crate) fn framed(buf: &mut Vec<u8>, eof: bool) -> Result<Option<NotifyReceip
             } if status < 200 => {
                 buf.drain(..consumed);
             }
-            ParsedResponse::Complete {
-                status,
-                body_start,
-                body_len,
-                ..
-            } => {
+            ParsedResponse::Complete { status, .. } => {
                 if !(200..300).contains(&status) {
                     return Err(unavailable(format!("answered {status}")));
                 }
-                // A chunked body's length is its decoded size; its bytes are still framed, so
-                // only a Content-Length or close-delimited body is read for an id.
-                let body = buf
-                    .get(body_start..body_start + body_len)
-                    .unwrap_or_default();
-                let id = serde_json::from_slice::<serde_json::Value>(body)
-                    .ok()
-                    .and_then(|v| {
-                        v.get("id")
-                            .map(|id| id.as_str().map_or(id.to_string(), str::to_owned))
-                    })
-                    .unwrap_or_else(|| format!("http-{status}"));
+                let body = response_body(buf, &parsed)
+                    .map_err(|e| unavailable(format!("bad response body: {e}")))?;
                 return Ok(Some(NotifyReceipt {
-                    id,
+                    id: receipt_id(&body, status),
                     simulated: false,
                 }));
             }
         }
     }
+}
+
+/// The receipt id: the JSON body's `"id"` (string or number) if it has one, else
+/// `http-<status>`.
+fn receipt_id(body: &[u8], status: u16) -> String {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| match v.get("id")? {
+            serde_json::Value::String(s) => Some(s.clone()),
+            other => Some(other.to_string()),
+        })
+        .unwrap_or_else(|| format!("http-{status}"))
 }
 
 /// The blocking call: std `TcpStream` with connect, read and write timeouts.
@@ -280,6 +280,12 @@ mod tests {
         assert!(framed(&mut partial, true).is_err());
         let mut interim = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n".to_vec();
         assert_eq!(framed(&mut interim, false).unwrap().unwrap().id, "http-204");
+        let mut chunked =
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n{\"id\r\n7\r\n\":\"c9\"}\r\n0\r\n\r\n"
+                .to_vec();
+        assert_eq!(framed(&mut chunked, false).unwrap().unwrap().id, "c9");
+        let mut numeric = b"HTTP/1.1 201 Created\r\nContent-Length: 9\r\n\r\n{\"id\":17}".to_vec();
+        assert_eq!(framed(&mut numeric, false).unwrap().unwrap().id, "17");
         let mut failed = b"HTTP/1.1 500 Oops\r\nContent-Length: 0\r\n\r\n".to_vec();
         let err = framed(&mut failed, false).unwrap_err();
         assert!(

@@ -96,13 +96,38 @@ async fn async_calls_wait_at_least_the_profile() {
         "{:?}",
         t.elapsed()
     );
-    // Ten calls at once on one thread overlap their waits: that is what async buys.
+    // Each remote call pays its own round trip: ten in sequence take at least ten of them.
     let t = Instant::now();
-    let calls: Vec<_> = (1..=10).map(|id| b.account(id)).collect();
-    for call in calls {
-        call.await.unwrap();
+    for id in 1..=10 {
+        b.account(id).await.unwrap();
     }
-    assert!(t.elapsed() >= Duration::from_millis(10));
+    assert!(
+        t.elapsed() >= Duration::from_millis(100),
+        "{:?}",
+        t.elapsed()
+    );
+}
+
+/// The in-process cache is not a remote call: even a minute-long profile leaves its futures
+/// ready at the first poll (no timer), while a database call is pending on its timer.
+#[tokio::test]
+async fn in_process_cache_pays_no_round_trip() {
+    use std::pin::pin;
+    use std::task::{Context, Poll, Waker};
+    let cfg = BackendConfig {
+        latency: "60000".parse().unwrap(),
+        ..memory_config(5)
+    };
+    let b = AsyncBackend::connect(&cfg).await.unwrap();
+    let mut cx = Context::from_waker(Waker::noop());
+    let set = pin!(b.cache_set("k", b"v".to_vec(), Duration::from_secs(5))).poll(&mut cx);
+    assert!(matches!(set, Poll::Ready(Ok(()))));
+    let get = pin!(b.cache_get("k")).poll(&mut cx);
+    assert!(matches!(get, Poll::Ready(Ok(Some(ref v))) if v == b"v"));
+    assert!(
+        pin!(b.user(1)).poll(&mut cx).is_pending(),
+        "a database call must wait"
+    );
 }
 
 #[test]
