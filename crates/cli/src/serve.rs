@@ -12,7 +12,7 @@ use std::time::Duration;
 pub struct Args {
     /// Concurrency model (`clab models` lists them).
     #[arg(long, default_value = "async-multi")]
-    model: String,
+    model: Model,
     /// Address to listen on. Loopback by default: exposing the lab needs an explicit address.
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
@@ -28,25 +28,25 @@ pub struct Args {
     queue: usize,
     /// sqlite://PATH, sqlite::memory: or postgres://USER@HOST:PORT/DB.
     #[arg(long, default_value = "sqlite://clab.db")]
-    database_url: String,
+    database_url: Box<str>,
     /// redis://HOST:PORT for the cache (default: an in-process cache).
     #[arg(long)]
-    redis_url: Option<String>,
+    redis_url: Option<Box<str>>,
     /// http://HOST:PORT/PATH for the notification call (default: a simulated call).
     #[arg(long)]
-    upstream_url: Option<String>,
+    upstream_url: Option<Box<str>>,
     /// Where CPU-heavy work (/cpu, /hash) runs.
     #[arg(long, value_enum, default_value_t = CpuPolicyArg::Inline)]
     cpu_policy: CpuPolicyArg,
     /// A client that sends part of a request and stalls this long gets 408 (e.g. 10s, 500ms).
-    #[arg(long, default_value = "10s")]
-    header_timeout: String,
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    header_timeout: Duration,
     /// Idle keep-alive connections are closed after this long.
-    #[arg(long, default_value = "60s")]
-    idle_timeout: String,
+    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    idle_timeout: Duration,
     /// On SIGINT/SIGTERM, in-flight requests get this long to finish.
-    #[arg(long, default_value = "10s")]
-    drain_timeout: String,
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    drain_timeout: Duration,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -65,15 +65,18 @@ impl From<CpuPolicyArg> for CpuPolicy {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let model: Model = args.model.parse()?;
+    let model = args.model;
     let opts = options(&args)?;
     if opts.workers == Some(0) {
         anyhow::bail!("--workers must be at least 1");
     }
 
-    let listener =
-        TcpListener::bind(args.listen).with_context(|| format!("cannot listen on {}", args.listen))?;
-    eprintln!("clab serve: preparing the database ({})…", opts.backend.database.describe());
+    let listener = TcpListener::bind(args.listen)
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    eprintln!(
+        "clab serve: preparing the database ({})…",
+        opts.backend.database.describe()
+    );
     clab_backend::prepare(&opts.backend).context("preparing the database")?;
 
     let shutdown = Shutdown::new();
@@ -85,13 +88,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 fn options(args: &Args) -> anyhow::Result<ServeOptions> {
-    let database: DatabaseUrl =
-        args.database_url.parse().map_err(|e| anyhow!("--database-url: {e}"))?;
-    let latency: LatencyProfile = args.latency.parse().map_err(|e| anyhow!("--latency: {e}"))?;
+    let database: DatabaseUrl = args
+        .database_url
+        .parse()
+        .map_err(|e| anyhow!("--database-url: {e}"))?;
+    let latency: LatencyProfile = args
+        .latency
+        .parse()
+        .map_err(|e| anyhow!("--latency: {e}"))?;
     let backend = BackendConfig {
         database,
-        redis_url: args.redis_url.clone(),
-        upstream_url: args.upstream_url.clone(),
+        redis_url: args.redis_url.as_deref().map(str::to_owned),
+        upstream_url: args.upstream_url.as_deref().map(str::to_owned),
         latency,
         cpu_policy: args.cpu_policy.into(),
         ..BackendConfig::default()
@@ -99,9 +107,9 @@ fn options(args: &Args) -> anyhow::Result<ServeOptions> {
     Ok(ServeOptions {
         workers: args.workers,
         queue_capacity: args.queue,
-        header_timeout: parse_duration("--header-timeout", &args.header_timeout)?,
-        idle_timeout: parse_duration("--idle-timeout", &args.idle_timeout)?,
-        drain_deadline: parse_duration("--drain-timeout", &args.drain_timeout)?,
+        header_timeout: args.header_timeout,
+        idle_timeout: args.idle_timeout,
+        drain_deadline: args.drain_timeout,
         ..ServeOptions::new(backend)
     })
 }
@@ -120,8 +128,8 @@ fn print_ready(ready: &Ready) {
 /// First SIGINT/SIGTERM: graceful shutdown. A second one: exit at once (an impatient user).
 fn watch_signals(shutdown: &Shutdown) -> anyhow::Result<()> {
     use signal_hook::consts::{SIGINT, SIGTERM};
-    let mut signals =
-        signal_hook::iterator::Signals::new([SIGINT, SIGTERM]).context("installing signal handlers")?;
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])
+        .context("installing signal handlers")?;
     let shutdown = shutdown.clone();
     std::thread::Builder::new()
         .name("clab-signals".into())
@@ -139,8 +147,8 @@ fn watch_signals(shutdown: &Shutdown) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `10s`, `500ms`, `2m`, or a bare number of seconds.
-fn parse_duration(flag: &str, text: &str) -> anyhow::Result<Duration> {
+/// `10s`, `500ms`, `2m`, or a bare number of seconds; more than zero. (clap names the flag.)
+fn parse_duration(text: &str) -> Result<Duration, String> {
     let t = text.trim();
     let (number, scale_ms) = if let Some(n) = t.strip_suffix("ms") {
         (n, 1)
@@ -154,12 +162,12 @@ fn parse_duration(flag: &str, text: &str) -> anyhow::Result<Duration> {
     let value: u64 = number
         .trim()
         .parse()
-        .map_err(|_| anyhow!("{flag}: expected a duration like 10s or 500ms, got {text:?}"))?;
-    let ms = value.checked_mul(scale_ms).ok_or_else(|| anyhow!("{flag}: {text:?} is too long"))?;
-    if ms == 0 {
-        anyhow::bail!("{flag}: must be more than zero");
+        .map_err(|_| format!("expected a duration like 10s or 500ms, got {text:?}"))?;
+    match value.checked_mul(scale_ms) {
+        Some(0) => Err("must be more than zero".to_owned()),
+        Some(ms) => Ok(Duration::from_millis(ms)),
+        None => Err(format!("{text:?} is too long")),
     }
-    Ok(Duration::from_millis(ms))
 }
 
 #[cfg(test)]
@@ -169,13 +177,12 @@ mod tests {
 
     #[test]
     fn durations() {
-        assert_eq!(parse_duration("f", "10s").unwrap(), Duration::from_secs(10));
-        assert_eq!(parse_duration("f", "250ms").unwrap(), Duration::from_millis(250));
-        assert_eq!(parse_duration("f", "2m").unwrap(), Duration::from_secs(120));
-        assert_eq!(parse_duration("f", "3").unwrap(), Duration::from_secs(3));
+        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
         for bad in ["", "x", "-1s", "0s", "1h"] {
-            let err = parse_duration("--f", bad).unwrap_err().to_string();
-            assert!(err.starts_with("--f"), "{bad}: {err}");
+            assert!(parse_duration(bad).is_err(), "{bad}");
         }
     }
 }

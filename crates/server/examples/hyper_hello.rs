@@ -16,7 +16,9 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 
 async fn hello(_req: Request<hyper::body::Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
-    Ok(Response::new(Full::new(Bytes::from_static(b"Hello, World!"))))
+    Ok(Response::new(Full::new(Bytes::from_static(
+        b"Hello, World!",
+    ))))
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -25,8 +27,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or_else(|| "127.0.0.1:3000".to_owned())
         .parse()?;
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let runtime =
-        tokio::runtime::Builder::new_multi_thread().worker_threads(workers).enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_all()
+        .build()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         eprintln!("hyper_hello: listening on http://{addr} with {workers} workers");
@@ -34,8 +38,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let (stream, _) = listener.accept().await?;
             tokio::spawn(async move {
                 let io = TokioIo::new(stream);
-                if let Err(err) =
-                    http1::Builder::new().serve_connection(io, service_fn(hello)).await
+                if let Err(err) = http1::Builder::new()
+                    .serve_connection(io, service_fn(hello))
+                    .await
                 {
                     eprintln!("hyper_hello: connection error: {err}");
                 }

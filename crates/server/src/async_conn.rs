@@ -112,7 +112,10 @@ async fn flush(stream: &mut TcpStream, conn: &mut Conn, config: &ConnConfig) -> 
         match tokio::time::timeout(config.idle_timeout, stream.write_all(rest)).await {
             Ok(result) => result?,
             Err(_elapsed) => {
-                return Err(io::Error::new(io::ErrorKind::TimedOut, "client stopped reading"));
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "client stopped reading",
+                ));
             }
         }
         written = out.len();
@@ -126,9 +129,7 @@ async fn flush(stream: &mut TcpStream, conn: &mut Conn, config: &ConnConfig) -> 
 async fn linger(stream: &mut TcpStream) -> io::Result<()> {
     stream.shutdown().await?;
     let mut sink = [0u8; 8192];
-    let discard = async {
-        while matches!(stream.read(&mut sink).await, Ok(n) if n > 0) {}
-    };
+    let discard = async { while matches!(stream.read(&mut sink).await, Ok(n) if n > 0) {} };
     let _ = tokio::time::timeout(LINGER, discard).await;
     Ok(())
 }

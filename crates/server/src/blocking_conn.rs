@@ -7,7 +7,7 @@
 use crate::block_on::block_on;
 use crate::conn::{Conn, ConnConfig, LINGER, Step};
 use crate::listener::SHUTDOWN_POLL;
-use crate::{Shutdown, ServeOptions};
+use crate::{ServeOptions, Shutdown};
 use clab_app::App;
 use clab_backend::Backend;
 use std::io::{self, Read, Write};

@@ -82,7 +82,11 @@ enum State {
     /// Between requests, or reading one.
     Reading,
     /// A request was handed out; waiting for [`Conn::respond`].
-    InFlight { version: Version, head_only: bool, keep_alive: bool },
+    InFlight {
+        version: Version,
+        head_only: bool,
+        keep_alive: bool,
+    },
     /// The last response said `Connection: close`: flush and close.
     Closing,
 }
@@ -162,12 +166,24 @@ impl Conn {
     /// Encode the response to the request last handed out. `draining` forces
     /// `Connection: close` (the server is shutting down gracefully).
     pub fn respond(&mut self, resp: Response, draining: bool) {
-        let State::InFlight { version, head_only, keep_alive } = self.state else {
+        let State::InFlight {
+            version,
+            head_only,
+            keep_alive,
+        } = self.state
+        else {
             debug_assert!(false, "respond without a request in flight");
             return;
         };
         let keep_alive = keep_alive && !resp.close && !draining;
-        encode_response_for(&resp, version, head_only, keep_alive, &mut self.date, &mut self.out);
+        encode_response_for(
+            &resp,
+            version,
+            head_only,
+            keep_alive,
+            &mut self.date,
+            &mut self.out,
+        );
         self.served += 1;
         if keep_alive {
             self.state = State::Reading;

@@ -37,6 +37,22 @@ pub struct Ready {
     pub backend: String,
 }
 
+impl Ready {
+    pub(crate) fn new(
+        model: Model,
+        workers: usize,
+        addr: SocketAddr,
+        backend: &impl clab_backend::Backend,
+    ) -> Self {
+        Self {
+            model,
+            workers,
+            addr,
+            backend: backend.describe(),
+        }
+    }
+}
+
 /// Serve `model` on `listener` until `shutdown` is triggered and in-flight requests drained.
 /// The caller runs [`clab_backend::prepare`] first (schema and seed, once).
 pub fn serve(

@@ -33,7 +33,10 @@ impl ServeOptions {
     pub const DEFAULT_DRAIN_DEADLINE: Duration = Duration::from_secs(10);
 
     pub fn new(backend: BackendConfig) -> Self {
-        Self { backend, ..Self::default() }
+        Self {
+            backend,
+            ..Self::default()
+        }
     }
 }
 

@@ -87,17 +87,11 @@ async fn run(
     on_ready: &mut dyn FnMut(&Ready),
 ) -> Result<(), ServerError> {
     let backend = AsyncBackend::connect(&opts.backend).await?;
-    let addr = listener.local_addr().map_err(ServerError::io("listener address"))?;
-    listener.set_nonblocking(true).map_err(ServerError::io("listener non-blocking"))?;
-    let listener =
-        tokio::net::TcpListener::from_std(listener).map_err(ServerError::io("register listener"))?;
+    let addr = crate::listener::make_nonblocking(&listener)?;
+    let listener = tokio::net::TcpListener::from_std(listener)
+        .map_err(ServerError::io("register listener"))?;
     let app = Arc::new(App::new(backend));
-    on_ready(&Ready {
-        model: Model::AsyncMulti,
-        workers,
-        addr,
-        backend: clab_backend::Backend::describe(app.backend()),
-    });
+    on_ready(&Ready::new(Model::AsyncMulti, workers, addr, app.backend()));
     let opts = Arc::new(opts);
 
     let mut conns = JoinSet::new();
@@ -128,7 +122,10 @@ async fn run(
     })
     .await;
     if drained.is_err() {
-        tracing::warn!(left = conns.len(), "drain deadline passed; cancelling connections");
+        tracing::warn!(
+            left = conns.len(),
+            "drain deadline passed; cancelling connections"
+        );
         conns.abort_all();
     }
     Ok(())

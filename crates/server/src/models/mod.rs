@@ -50,7 +50,9 @@ impl Model {
 
     /// Worker threads this model will run with under `opts`.
     pub fn workers(self, opts: &ServeOptions) -> usize {
-        opts.workers.unwrap_or_else(|| self.default_workers()).max(1)
+        opts.workers
+            .unwrap_or_else(|| self.default_workers())
+            .max(1)
     }
 
     pub(crate) fn serve(
@@ -83,7 +85,11 @@ impl FromStr for Model {
             .find(|m| m.name() == s)
             .ok_or_else(|| UnknownModel {
                 given: s.to_owned(),
-                valid: Model::ALL.iter().map(|m| m.name()).collect::<Vec<_>>().join(", "),
+                valid: Model::ALL
+                    .iter()
+                    .map(|m| m.name())
+                    .collect::<Vec<_>>()
+                    .join(", "),
             })
     }
 }

@@ -46,8 +46,8 @@ use crate::listener::accept;
 use crate::{Model, Ready, ServeOptions, ServerError, Shutdown, cores};
 use clab_app::App;
 use clab_backend::BlockingBackend;
-use crossbeam_channel::{Receiver, TrySendError};
 use clab_http::{HttpDate, Response, encode_response};
+use crossbeam_channel::{Receiver, TrySendError};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
@@ -78,20 +78,18 @@ pub fn serve(
 ) -> Result<(), ServerError> {
     let workers = Model::ThreadPool.workers(&opts);
     let backend = BlockingBackend::connect(&opts.backend)?;
-    let addr = listener.local_addr().map_err(ServerError::io("listener address"))?;
-    listener.set_nonblocking(true).map_err(ServerError::io("listener non-blocking"))?;
+    let addr = crate::listener::make_nonblocking(&listener)?;
     let app = Arc::new(App::new(backend));
-    on_ready(&Ready {
-        model: Model::ThreadPool,
-        workers,
-        addr,
-        backend: clab_backend::Backend::describe(app.backend()),
-    });
+    on_ready(&Ready::new(Model::ThreadPool, workers, addr, app.backend()));
 
     let (queue_tx, queue_rx) = crossbeam_channel::bounded::<TcpStream>(opts.queue_capacity.max(1));
     let (done_tx, done_rx) = crossbeam_channel::bounded::<()>(workers);
     let drain_deadline = opts.drain_deadline;
-    let shared = Arc::new(Shared { app, opts, shutdown: shutdown.clone() });
+    let shared = Arc::new(Shared {
+        app,
+        opts,
+        shutdown: shutdown.clone(),
+    });
     for i in 0..workers {
         let (shared, queue_rx, done_tx) = (Arc::clone(&shared), queue_rx.clone(), done_tx.clone());
         std::thread::Builder::new()

@@ -60,7 +60,11 @@ impl TestServer {
             let err = handle.join().map(|r| r.err());
             panic!("{model} did not become ready: {err:?}");
         }
-        Self { addr, shutdown, handle: Some(handle) }
+        Self {
+            addr,
+            shutdown,
+            handle: Some(handle),
+        }
     }
 
     pub fn client(&self) -> Client {
@@ -70,7 +74,11 @@ impl TestServer {
     /// Trigger a graceful shutdown and wait for `serve` to return.
     pub fn stop(mut self) -> Result<(), ServerError> {
         self.shutdown.trigger();
-        self.handle.take().expect("running").join().expect("serve thread panicked")
+        self.handle
+            .take()
+            .expect("running")
+            .join()
+            .expect("serve thread panicked")
     }
 }
 
@@ -121,9 +129,14 @@ pub struct Client {
 impl Client {
     pub fn connect(addr: SocketAddr) -> Self {
         let stream = TcpStream::connect(addr).expect("connect");
-        stream.set_read_timeout(Some(READ_TIMEOUT)).expect("timeout");
+        stream
+            .set_read_timeout(Some(READ_TIMEOUT))
+            .expect("timeout");
         stream.set_nodelay(true).expect("nodelay");
-        Self { stream, buf: Vec::new() }
+        Self {
+            stream,
+            buf: Vec::new(),
+        }
     }
 
     /// Write all bytes. A server that refuses early may close before all of them are
@@ -150,11 +163,24 @@ impl Client {
     fn read_response(&mut self, head_only: bool) -> Resp {
         loop {
             match parse_response(&self.buf, head_only).expect("well-formed response") {
-                parsed @ ParsedResponse::Complete { status, consumed, body_start, close, .. } => {
-                    let body = response_body(&self.buf, &parsed).expect("body").into_owned();
+                parsed @ ParsedResponse::Complete {
+                    status,
+                    consumed,
+                    body_start,
+                    close,
+                    ..
+                } => {
+                    let body = response_body(&self.buf, &parsed)
+                        .expect("body")
+                        .into_owned();
                     let head = String::from_utf8_lossy(&self.buf[..body_start]).into_owned();
                     self.buf.drain(..consumed);
-                    return Resp { status, head, body, close };
+                    return Resp {
+                        status,
+                        head,
+                        body,
+                        close,
+                    };
                 }
                 ParsedResponse::Partial => {
                     let mut chunk = [0u8; 64 * 1024];
@@ -180,7 +206,10 @@ impl Client {
         match self.stream.read(&mut byte) {
             Ok(0) => true,
             Ok(_) => false,
-            Err(err) => matches!(err.kind(), ErrorKind::ConnectionReset | ErrorKind::BrokenPipe),
+            Err(err) => matches!(
+                err.kind(),
+                ErrorKind::ConnectionReset | ErrorKind::BrokenPipe
+            ),
         }
     }
 
@@ -189,13 +218,17 @@ impl Client {
         if !self.buf.is_empty() {
             return false;
         }
-        self.stream.set_read_timeout(Some(Duration::from_millis(200))).expect("timeout");
+        self.stream
+            .set_read_timeout(Some(Duration::from_millis(200)))
+            .expect("timeout");
         let mut byte = [0u8; 1];
         let open = match self.stream.read(&mut byte) {
             Err(err) => matches!(err.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut),
             Ok(_) => false,
         };
-        self.stream.set_read_timeout(Some(READ_TIMEOUT)).expect("timeout");
+        self.stream
+            .set_read_timeout(Some(READ_TIMEOUT))
+            .expect("timeout");
         open
     }
 }
