@@ -86,6 +86,7 @@ mod tests {
     // `clab costs`, not in unit tests.
     #[test]
     fn creation_costs_are_positive_and_finite() {
+        let _serial = crate::costs::TEST_LOCK.lock();
         let (cpu, _) = affinity::two_cpus().unwrap();
         for ns in [
             thread_spawn_join_ns(50, Some(cpu)).unwrap(),

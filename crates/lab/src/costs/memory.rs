@@ -168,12 +168,14 @@ mod tests {
     fn rss_grows_with_touched_stack_pages() {
         const K: usize = 64;
         const PAGES: usize = 64;
+        let _serial = crate::costs::TEST_LOCK.lock();
         let idle = threads(K, None, 0).unwrap();
         let busy = threads(K, None, PAGES).unwrap();
         let grown = busy.rss_per_unit - idle.rss_per_unit;
         let expected = (PAGES * PAGE) as f64;
         assert!(
-            grown > 0.8 * expected && grown < 2.0 * expected,
+            // Frames carry a little more than their page (return address, saved registers).
+            grown > 0.8 * expected && grown < 1.5 * expected,
             "idle {idle:?}\nbusy {busy:?}\ngrown {grown} expected {expected}"
         );
         // Each thread reserves at least its 2 MiB stack of address space.
@@ -182,6 +184,7 @@ mod tests {
 
     #[test]
     fn parked_tasks_cost_something_but_far_less_than_a_stack() {
+        let _serial = crate::costs::TEST_LOCK.lock();
         let (m, stop) = tasks::<()>(20_000, &mut |_| None).unwrap();
         assert!(stop.is_none() && m.units == 20_000);
         assert!(

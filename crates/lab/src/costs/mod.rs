@@ -36,6 +36,11 @@ pub use report::{Report, run};
 
 use serde::Serialize;
 
+/// Tests that read this process's memory or thread counts run one at a time: libtest runs
+/// tests in parallel threads of one process, whose allocations would land in each other's deltas.
+#[cfg(test)]
+pub(crate) static TEST_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// How much to measure. [`Config::quick`] fits in ~20 s, [`Config::full`] in ~2 min.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Config {

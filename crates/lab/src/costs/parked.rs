@@ -12,17 +12,33 @@ use std::time::Duration;
 /// Bytes of one page, as far as the stack toucher is concerned.
 pub const PAGE: usize = 4096;
 
-/// Write `pages` pages of the calling thread's stack (one 4 KiB frame per recursion level), so
-/// a test can check that the memory probe sees them as RSS.
+/// Write `pages` pages of the calling thread's stack (one page-sized frame per recursion level),
+/// so a test can check that the memory probe sees them as RSS.
 #[inline(never)]
 pub fn touch_stack(pages: usize) -> u8 {
     if pages == 0 {
         return 0;
     }
-    let mut page = [0u8; PAGE];
-    page.fill(pages as u8);
-    let page = std::hint::black_box(page);
+    // Initialised in place and handed to black_box by reference: the frame holds one page,
+    // really written, and no copy of it.
+    let mut page = [pages as u8; PAGE];
+    std::hint::black_box(&mut page);
     touch_stack(pages - 1).wrapping_add(page[PAGE / 2])
+}
+
+/// Name of the threads a [`ParkedThreads`] group starts (visible in `/proc/self/task/*/comm`).
+pub const THREAD_NAME: &str = "clab-parked";
+
+/// Threads of this process named [`THREAD_NAME`] right now.
+pub fn parked_threads_alive() -> usize {
+    std::fs::read_dir("/proc/self/task")
+        .map(|dir| {
+            dir.filter_map(|e| e.ok())
+                .filter_map(|e| std::fs::read_to_string(e.path().join("comm")).ok())
+                .filter(|comm| comm.trim() == THREAD_NAME)
+                .count()
+        })
+        .unwrap_or(0)
 }
 
 /// Shared flags of one group.
@@ -59,7 +75,7 @@ impl ParkedThreads {
     /// pages of its stack, then parks.
     pub fn spawn(&mut self, stack: Option<usize>, touch_pages: usize) -> io::Result<()> {
         let flags = self.flags.clone();
-        let mut builder = std::thread::Builder::new();
+        let mut builder = std::thread::Builder::new().name(THREAD_NAME.to_owned());
         if let Some(bytes) = stack {
             builder = builder.stack_size(bytes);
         }

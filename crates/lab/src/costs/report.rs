@@ -103,6 +103,7 @@ struct Timings {
     task_spawn: Vec<f64>,
     coroutine_spawn: Vec<f64>,
     switch_same: Vec<f64>,
+    switch_pipe: Vec<f64>,
     switch_cross: Vec<f64>,
     task_channel: Vec<f64>,
     task_channel_multi: Vec<f64>,
@@ -149,6 +150,10 @@ fn timed_run(
     let same = switch::threads_futex(sizes.rounds_same_core, Placement::SameCore(cpu))?;
     t.switch_same.push(same.ns_per_switch);
     t.thread_runs.push(same);
+    t.switch_pipe.push(switch::threads_pipe(
+        sizes.rounds_same_core,
+        Placement::SameCore(cpu),
+    )?);
     if let Some(other) = other {
         progress.step("switch: threads, across cores");
         let cross =
@@ -426,6 +431,14 @@ fn rows(
             claims::THREAD_SWITCH,
             &t.switch_same,
             "futex ping-pong, both pinned to one CPU",
+        ),
+        (
+            "Switch (one-way)",
+            "OS thread, same core, pipe",
+            "C10",
+            claims::THREAD_SWITCH,
+            &t.switch_pipe,
+            "pipe ping-pong (write + blocking read), both pinned to one CPU",
         ),
         (
             "Switch (one-way)",

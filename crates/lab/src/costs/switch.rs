@@ -147,6 +147,92 @@ pub fn threads_futex(rounds: u64, placement: Placement) -> Result<ThreadSwitch> 
     })
 }
 
+/// A pipe's two ends, closed on drop.
+struct Pipe([libc::c_int; 2]);
+
+impl Pipe {
+    fn new() -> Result<Self> {
+        let mut fds = [0; 2];
+        // SAFETY: pipe2 writes two fds into the array we own.
+        if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+            return Err(CostsError::os("pipe2", std::io::Error::last_os_error()));
+        }
+        Ok(Self(fds))
+    }
+}
+
+impl Drop for Pipe {
+    fn drop(&mut self) {
+        // SAFETY: we own both fds and close each once.
+        unsafe {
+            libc::close(self.0[0]);
+            libc::close(self.0[1]);
+        }
+    }
+}
+
+/// Move one byte: write it to `to`, then block reading one from `from`.
+fn pipe_round(to: libc::c_int, from: libc::c_int, first: bool) -> bool {
+    let mut byte = 0u8;
+    // SAFETY: one-byte reads and writes into a byte we own, on fds kept open by the caller.
+    unsafe {
+        if first && libc::write(to, (&raw const byte).cast(), 1) != 1 {
+            return false;
+        }
+        if libc::read(from, (&raw mut byte).cast(), 1) != 1 {
+            return false;
+        }
+        if !first && libc::write(to, (&raw const byte).cast(), 1) != 1 {
+            return false;
+        }
+    }
+    true
+}
+
+/// Thread ping-pong over two pipes (the classic `perf bench sched pipe`): ns per one-way
+/// hand-off. Heavier than a futex: each hand-off is a `write` plus a blocking `read`.
+pub fn threads_pipe(rounds: u64, placement: Placement) -> Result<f64> {
+    let (cpu_a, cpu_b) = match placement {
+        Placement::SameCore(c) => (c, c),
+        Placement::CrossCore(a, b) => (a, b),
+    };
+    let (ab, ba) = (Arc::new(Pipe::new()?), Arc::new(Pipe::new()?));
+    let start = Arc::new(Barrier::new(2));
+    let side = |cpu: usize, first: bool| {
+        let (ab, ba, start) = (ab.clone(), ba.clone(), start.clone());
+        move || -> Result<f64> {
+            affinity::pin_to(cpu)?;
+            let (to, from) = if first {
+                (ab.0[1], ba.0[0])
+            } else {
+                (ba.0[1], ab.0[0])
+            };
+            start.wait();
+            let t0 = Instant::now();
+            for _ in 0..rounds {
+                if !pipe_round(to, from, first) {
+                    return Err(CostsError::Broken("pipe ping-pong stopped".into()));
+                }
+            }
+            Ok(t0.elapsed().as_nanos() as f64)
+        }
+    };
+    let spawn = |f: Box<dyn FnOnce() -> Result<f64> + Send>| {
+        std::thread::Builder::new()
+            .spawn(f)
+            .map_err(|e| CostsError::Spawn {
+                unit: "thread",
+                detail: e.to_string(),
+            })
+    };
+    let b = spawn(Box::new(side(cpu_b, false)))?;
+    let a = spawn(Box::new(side(cpu_a, true)))?;
+    let broken = || CostsError::Broken("a ping-pong thread panicked".into());
+    let ns = a.join().map_err(|_| broken())??;
+    b.join().map_err(|_| broken())??;
+    Ok(ns / (2 * rounds) as f64)
+}
+
 fn runtime(workers: Option<usize>) -> Result<tokio::runtime::Runtime> {
     let built = match workers {
         None => tokio::runtime::Builder::new_current_thread().build(),
@@ -273,6 +359,7 @@ mod tests {
     /// or slept more than we think, the "switch" we time is not the switch we claim.
     #[test]
     fn futex_sleeps_match_proc_voluntary_switches() {
+        let _serial = crate::costs::TEST_LOCK.lock();
         let (cpu, _) = affinity::two_cpus().unwrap();
         let r = threads_futex(2000, Placement::SameCore(cpu)).unwrap();
         assert_eq!(r.switches, 4000);
@@ -285,7 +372,10 @@ mod tests {
 
     #[test]
     fn task_and_coroutine_switches_run() {
+        let _serial = crate::costs::TEST_LOCK.lock();
+        let (cpu, _) = affinity::two_cpus().unwrap();
         for ns in [
+            threads_pipe(500, Placement::SameCore(cpu)).unwrap(),
             tasks_channel(1000, None).unwrap(),
             tasks_channel(1000, Some(2)).unwrap(),
             tasks_yield(1000).unwrap(),

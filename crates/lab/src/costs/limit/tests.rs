@@ -75,14 +75,14 @@ fn errno_is_read_from_may_panic_messages() {
 
 #[test]
 fn a_small_cap_stops_the_probes_and_releases_everything() {
-    let threads_before = procfs::mem_snapshot().unwrap().threads;
+    let _serial = crate::costs::TEST_LOCK.lock();
     let r = threads(50);
     assert_eq!(
         (r.stopped_by, r.reached, r.guarded),
         (LimitKind::Cap, 50, false)
     );
     assert!(r.capped() && r.error.is_none());
-    assert_eq!(procfs::mem_snapshot().unwrap().threads, threads_before);
+    assert_eq!(crate::costs::parked::parked_threads_alive(), 0);
     let (t, m) = tasks(5_000).unwrap();
     assert_eq!(
         (t.stopped_by, t.reached, m.units),
@@ -171,7 +171,7 @@ fn lowered_rlimit_nproc_is_named() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let line = stdout
         .lines()
-        .find_map(|l| l.strip_prefix("LIMIT_RESULT "))
+        .find_map(|l| l.split_once("LIMIT_RESULT ").map(|(_, rest)| rest))
         .unwrap_or_else(|| {
             panic!(
                 "child printed no result:\n{stdout}\n{}",
