@@ -15,7 +15,12 @@ pub struct Response {
 impl Response {
     /// A response with this status and body and no extra headers.
     pub fn new(status: u16, body: impl Into<Vec<u8>>) -> Self {
-        Self { status, headers: Vec::new(), body: body.into(), close: false }
+        Self {
+            status,
+            headers: Vec::new(),
+            body: body.into(),
+            close: false,
+        }
     }
 
     /// `text/plain; charset=utf-8` response.

@@ -1,0 +1,127 @@
+//! Field semantics shared by the request parser and the response parser: list tokens,
+//! `Content-Length`, `Transfer-Encoding`, `Connection`.
+
+use crate::ParseError;
+use crate::ParseErrorKind::BadRequest;
+
+/// Optional whitespace (RFC 9110 §5.6.3).
+fn is_ows(b: u8) -> bool {
+    b == b' ' || b == b'\t'
+}
+
+fn trim_ows(mut s: &[u8]) -> &[u8] {
+    while let [first, rest @ ..] = s
+        && is_ows(*first)
+    {
+        s = rest;
+    }
+    while let [rest @ .., last] = s
+        && is_ows(*last)
+    {
+        s = rest;
+    }
+    s
+}
+
+/// The non-empty elements of a comma-separated list (RFC 9110 §5.6.1: "a recipient MUST
+/// parse and ignore a reasonable number of empty list elements").
+pub(crate) fn list_elements(value: &[u8]) -> impl Iterator<Item = &[u8]> {
+    value
+        .split(|&b| b == b',')
+        .map(trim_ows)
+        .filter(|e| !e.is_empty())
+}
+
+/// Whether the list `value` holds `token`, compared case-insensitively (e.g. `Connection`).
+pub(crate) fn has_token(value: &[u8], token: &str) -> bool {
+    list_elements(value).any(|e| e.eq_ignore_ascii_case(token.as_bytes()))
+}
+
+/// RFC 9112 §6.3 / RFC 9110 §8.6: `Content-Length = 1*DIGIT`. Anything else, including a list
+/// such as `5, 5` (which §6.3 permits a recipient to accept), is refused: this codec is strict
+/// so that it can never disagree with another parser about where a message ends.
+pub(crate) fn content_length(value: &[u8]) -> Result<u64, ParseError> {
+    if value.is_empty() || !value.iter().all(u8::is_ascii_digit) {
+        return Err(BadRequest("invalid Content-Length").into());
+    }
+    value
+        .iter()
+        .try_fold(0u64, |n, &d| {
+            n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+        })
+        .ok_or_else(|| BadRequest("Content-Length overflows").into())
+}
+
+/// What the `Transfer-Encoding` field lines of a message say, accumulated over every line
+/// in order (RFC 9110 §5.3: repeated lines combine into one list).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TransferCodings {
+    /// At least one coding was listed.
+    pub any: bool,
+    /// The final coding is `chunked`.
+    pub last_is_chunked: bool,
+    /// How many times `chunked` appears (§7: a sender MUST NOT apply it more than once).
+    pub chunked: usize,
+    /// A coding other than `chunked` appears (this codec decodes no other).
+    pub other: bool,
+}
+
+impl TransferCodings {
+    /// Fold one `Transfer-Encoding` field value into the summary.
+    pub(crate) fn add(&mut self, value: &[u8]) {
+        for element in list_elements(value) {
+            // A coding may carry parameters (`gzip;q=1`): only the name matters here.
+            let name = trim_ows(element.split(|&b| b == b';').next().unwrap_or_default());
+            let chunked = name.eq_ignore_ascii_case(b"chunked");
+            self.any = true;
+            self.last_is_chunked = chunked;
+            if chunked {
+                self.chunked += 1;
+            } else {
+                self.other = true;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_case_insensitive_and_listed() {
+        assert!(has_token(b"keep-alive, Close", "close"));
+        assert!(has_token(b" ,,close ,", "close"));
+        assert!(!has_token(b"closed", "close"));
+        assert!(!has_token(b"", "close"));
+    }
+
+    #[test]
+    fn content_length_is_digits_only() {
+        assert_eq!(content_length(b"0").unwrap(), 0);
+        assert_eq!(content_length(b"0042").unwrap(), 42);
+        for bad in [
+            &b""[..],
+            b"-1",
+            b"+1",
+            b"1 2",
+            b"5, 5",
+            b"0x10",
+            b"99999999999999999999999",
+        ] {
+            assert!(content_length(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn transfer_codings_fold_over_lines() {
+        let mut te = TransferCodings::default();
+        te.add(b"gzip");
+        te.add(b"Chunked");
+        assert!(te.any && te.last_is_chunked && te.other);
+        assert_eq!(te.chunked, 1);
+        let mut te = TransferCodings::default();
+        te.add(b"chunked, gzip;q=1");
+        assert!(!te.last_is_chunked);
+    }
+}
