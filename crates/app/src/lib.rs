@@ -3,7 +3,38 @@
 //! # Brief overview
 //! - [`App`]: routes a [`clab_http::Request`] to its handler and returns a
 //!   [`clab_http::Response`]. Handlers are `async fn`s generic over [`clab_backend::Backend`],
-//!   written once and run by every concurrency model.
+//!   written once and run by every concurrency model (blocking models drive them with a
+//!   trivial `block_on` over a blocking backend; async models poll them on their runtime).
+//! - The router (`router.rs`) is a hand-written `match` on method and path segments; HEAD is
+//!   routed like GET (the encoder drops the body), an unknown path is a 404 and a known path
+//!   with the wrong method a 405 with `Allow`.
+//! - [`AppError`]: the one error type; each variant maps to one status code (400, 404, 405,
+//!   500, and 503 with `Retry-After: 1` when the backend is unavailable). Error bodies are
+//!   JSON `{"error": "..."}`. [`App::handle`] never panics on bad input.
+//! - [`timing`]: [`timing::CpuTimed`] sums thread CPU time (`CLOCK_THREAD_CPUTIME_ID`) over
+//!   every poll of a future, correct even when a task migrates between threads;
+//!   [`timing::wall_timed`] times one remote call. The dashboard's `timing` object
+//!   ([`Timing`]) is built from them: the chapter's Fig 2 breakdown, measured.
+//!
+//! Routes (see the crate README for the full table): `/plaintext`, `/json`, `/health`,
+//! `/users/{id}`, `/users/{id}/dashboard`, `POST /hash`, `/cpu?ms=N`, and the conformance
+//! probes `GET|HEAD|OPTIONS|POST /`, `OPTIONS *`, `POST /echo`.
+
+mod error;
+mod handlers;
+mod json;
+mod router;
+pub mod timing;
+
+#[cfg(test)]
+mod tests;
+
+pub use error::{AppError, AppResult};
+pub use handlers::cpu::{CPU_MS_RANGE, burn_thread_cpu};
+pub use handlers::dashboard::{SUMMARY_TTL, Timing, summary_cache_key};
+pub use handlers::hash::{
+    HASH_COST_RANGE, HASH_DEFAULT_COST, HASH_MAX_PASSWORD, HASH_MEMORY_KIB, argon2id,
+};
 
 use clab_backend::Backend;
 use clab_http::{Request, Response};
@@ -25,10 +56,17 @@ impl<B: Backend> App<B> {
     }
 
     /// Handle one request. Never panics on bad input: every failure is a status code.
+    ///
+    /// For `HEAD` this returns the `GET` response; the server passes `head_only` to
+    /// [`clab_http::encode_response`], which keeps the headers and drops the body.
+    // Not an `async fn` on purpose: the explicit `+ Send` is the contract the models rely on
+    // (tokio's multi-thread runtime spawns this future), checked here for every `B`.
+    #[allow(clippy::manual_async_fn)]
     pub fn handle(&self, req: Request) -> impl Future<Output = Response> + Send + '_ {
         async move {
-            let _ = (req, &self.backend);
-            todo!()
+            router::dispatch(self, &req)
+                .await
+                .unwrap_or_else(AppError::into_response)
         }
     }
 }

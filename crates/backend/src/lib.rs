@@ -8,18 +8,62 @@
 //!   `std::thread::sleep` for a simulated round trip) and returns `std::future::ready(..)`, so a
 //!   handler completes on its first poll under a trivial `block_on`: the thread really sits in
 //!   the kernel, as in the chapter's thread models.
-//! - [`AsyncBackend`]: waits are real awaits on tokio (async SQL client, tokio timers).
-//! - [`BackendConfig`], [`LatencyProfile`]: what to connect to and how far away it pretends to be.
+//! - [`AsyncBackend`]: waits are real awaits on tokio (tokio timers, `tokio-postgres`, async
+//!   Redis, a tokio socket for the upstream).
+//! - [`BackendConfig`], [`DatabaseUrl`], [`LatencyProfile`], [`CpuPolicy`]: what to connect
+//!   to, how far away it pretends to be, where CPU work runs; all parse from command-line text.
 //! - [`prepare`]: create the schema and seed data once, idempotently.
+//! - [`BackendError`]: `Unavailable` (answer 503: unreachable, pool exhausted), `Query` (500),
+//!   `Config`.
+//!
+//! # Which calls pay the simulated round trip
+//! Every *remote* call waits one round trip drawn from the [`LatencyProfile`], before its real
+//! work, and nothing else does:
+//!
+//! | call | round trip? | why |
+//! |---|---|---|
+//! | `user`, `orders`, `account`, `recent_activity` on SQLite | yes | SQLite runs in-process; the profile stands in for the network the chapter's database sits behind |
+//! | the same on PostgreSQL | yes, on top of the real socket round trip | to place a local server "same-region" or "cross-region" |
+//! | `cache_get`/`cache_set` on Redis | yes, on top of the real one | a network cache |
+//! | `cache_get`/`cache_set` in-process | **no** | process memory is not a network call |
+//! | `notify` simulated | yes (that *is* the call) | the external API |
+//! | `notify` to `--upstream-url` | yes, on top of the real HTTP exchange | |
+//! | `run_cpu` | no | CPU work, not a wait |
+//!
+//! With `--latency none` no call sleeps at all (no timer, no syscall).
+//!
+//! # Where the parts live
+//! `sqlite` (pool, queries, schema, seed on SQLite), `pg` + `postgres_sync` +
+//! `postgres_async` (PostgreSQL), `queries` (the SQL and row mapping, written once),
+//! `seed` (deterministic data), `pool` (the blocking checkout pool), `memory_cache`,
+//! `redis_cache`, `upstream` (simulated or real HTTP), `latency`, `config`, `blocking`, `asynch`.
 
+mod asynch;
+mod blocking;
 mod config;
+mod connect;
 mod error;
 mod latency;
+mod memory_cache;
 mod model;
+mod pg;
+mod pool;
+mod postgres_async;
+mod postgres_sync;
+mod queries;
+mod redis_cache;
+mod seed;
+mod sqlite;
+mod upstream;
 
-pub use config::{BackendConfig, CpuPolicy, DatabaseUrl};
+pub use asynch::AsyncBackend;
+pub use blocking::BlockingBackend;
+pub use config::{
+    BackendConfig, CONNECT_TIMEOUT, CpuPolicy, DatabaseUrl, IO_TIMEOUT, POOL_CHECKOUT_TIMEOUT,
+    redact_url,
+};
 pub use error::BackendError;
-pub use latency::LatencyProfile;
+pub use latency::{LatencyProfile, ParseLatencyError};
 pub use model::{Account, Activity, NotifyReceipt, Order, User};
 
 use std::future::Future;
@@ -75,36 +119,22 @@ pub trait Backend: Send + Sync + 'static {
     fn describe(&self) -> String;
 }
 
-/// Blocking implementation. See the crate docs.
-#[derive(Debug)]
-pub struct BlockingBackend {
-    // backend helper fills this in
-}
-
-impl BlockingBackend {
-    /// Connect (pool of blocking connections). Does not create the schema: call [`prepare`].
-    pub fn connect(cfg: &BackendConfig) -> Result<Self, BackendError> {
-        let _ = cfg;
-        todo!()
-    }
-}
-
-/// Tokio implementation. See the crate docs. Must be created inside a tokio runtime.
-#[derive(Debug)]
-pub struct AsyncBackend {
-    // backend helper fills this in
-}
-
-impl AsyncBackend {
-    pub async fn connect(cfg: &BackendConfig) -> Result<Self, BackendError> {
-        let _ = cfg;
-        todo!()
-    }
-}
-
 /// Create the schema if missing and seed it (10,000 users, ~10 orders each, accounts) if it is
 /// empty. Idempotent; never wipes existing data. Blocking; call before serving.
+///
+/// - SQLite file: one `IMMEDIATE` transaction (two processes preparing at once serialise on
+///   SQLite's write lock).
+/// - PostgreSQL: one transaction under an advisory lock, seed by `COPY`; safe to call from
+///   inside a tokio runtime (the sync client runs on its own scoped thread).
+/// - `sqlite::memory:`: nothing to do here; each backend's `connect` creates and seeds its own
+///   in-memory database, which lives as long as that backend.
 pub fn prepare(cfg: &BackendConfig) -> Result<(), BackendError> {
-    let _ = cfg;
-    todo!()
+    cfg.validate()?;
+    match &cfg.database {
+        DatabaseUrl::SqliteFile(path) => {
+            sqlite::prepare_file(path, cfg.seed_users, cfg.seed_orders_per_user)
+        }
+        DatabaseUrl::SqliteMemory => Ok(()),
+        DatabaseUrl::Postgres(url) => pg::prepare(url, cfg.seed_users, cfg.seed_orders_per_user),
+    }
 }

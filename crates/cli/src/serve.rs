@@ -1,10 +1,188 @@
-//! `clab serve`.
+//! `clab serve`: run the service under one concurrency model until SIGINT/SIGTERM.
+
+use anyhow::{Context, anyhow};
+use clab_backend::{BackendConfig, CpuPolicy, DatabaseUrl, LatencyProfile};
+use clab_server::{Model, Ready, ServeOptions, Shutdown};
+use std::net::{SocketAddr, TcpListener};
+use std::process::ExitCode;
+use std::time::Duration;
 
 /// Arguments of `clab serve`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Concurrency model (`clab models` lists them).
+    #[arg(long, default_value = "async-multi")]
+    model: Model,
+    /// Address to listen on. Loopback by default: exposing the lab needs an explicit address.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Simulated round trip added to every remote call: none, localhost (1-2 ms),
+    /// same-region (20-30 ms), cross-region (90-100 ms), N (ms) or A-B (ms).
+    #[arg(long, default_value = "none")]
+    latency: String,
+    /// Worker threads (default: the model's own, e.g. cores x 4 for thread-pool).
+    #[arg(long)]
+    workers: Option<usize>,
+    /// thread-pool: accepted connections that may wait for a worker before 503.
+    #[arg(long, default_value_t = ServeOptions::DEFAULT_QUEUE_CAPACITY)]
+    queue: usize,
+    /// sqlite://PATH, sqlite::memory: or postgres://USER@HOST:PORT/DB.
+    #[arg(long, default_value = "sqlite://clab.db")]
+    database_url: Box<str>,
+    /// redis://HOST:PORT for the cache (default: an in-process cache).
+    #[arg(long)]
+    redis_url: Option<Box<str>>,
+    /// http://HOST:PORT/PATH for the notification call (default: a simulated call).
+    #[arg(long)]
+    upstream_url: Option<Box<str>>,
+    /// Where CPU-heavy work (/cpu, /hash) runs.
+    #[arg(long, value_enum, default_value_t = CpuPolicyArg::Inline)]
+    cpu_policy: CpuPolicyArg,
+    /// A client that sends part of a request and stalls this long gets 408 (e.g. 10s, 500ms).
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    header_timeout: Duration,
+    /// Idle keep-alive connections are closed after this long.
+    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    idle_timeout: Duration,
+    /// On SIGINT/SIGTERM, in-flight requests get this long to finish.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    drain_timeout: Duration,
+}
 
-pub fn run(args: Args) -> anyhow::Result<std::process::ExitCode> {
-    let _ = args;
-    anyhow::bail!("`clab serve` is not built yet")
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum CpuPolicyArg {
+    Inline,
+    BlockingPool,
+}
+
+impl From<CpuPolicyArg> for CpuPolicy {
+    fn from(arg: CpuPolicyArg) -> Self {
+        match arg {
+            CpuPolicyArg::Inline => CpuPolicy::Inline,
+            CpuPolicyArg::BlockingPool => CpuPolicy::BlockingPool,
+        }
+    }
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let model = args.model;
+    let opts = options(&args)?;
+    if opts.workers == Some(0) {
+        anyhow::bail!("--workers must be at least 1");
+    }
+
+    let listener = TcpListener::bind(args.listen)
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    eprintln!(
+        "clab serve: preparing the database ({})…",
+        opts.backend.database.describe()
+    );
+    clab_backend::prepare(&opts.backend).context("preparing the database")?;
+
+    let shutdown = Shutdown::new();
+    watch_signals(&shutdown)?;
+    clab_server::serve_with(model, listener, opts, shutdown, print_ready)
+        .with_context(|| format!("model {model}"))?;
+    eprintln!("clab serve: stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn options(args: &Args) -> anyhow::Result<ServeOptions> {
+    let database: DatabaseUrl = args
+        .database_url
+        .parse()
+        .map_err(|e| anyhow!("--database-url: {e}"))?;
+    let latency: LatencyProfile = args
+        .latency
+        .parse()
+        .map_err(|e| anyhow!("--latency: {e}"))?;
+    let backend = BackendConfig {
+        database,
+        redis_url: args.redis_url.as_deref().map(str::to_owned),
+        upstream_url: args.upstream_url.as_deref().map(str::to_owned),
+        latency,
+        cpu_policy: args.cpu_policy.into(),
+        ..BackendConfig::default()
+    };
+    Ok(ServeOptions {
+        workers: args.workers,
+        queue_capacity: args.queue,
+        header_timeout: args.header_timeout,
+        idle_timeout: args.idle_timeout,
+        drain_deadline: args.drain_timeout,
+        ..ServeOptions::new(backend)
+    })
+}
+
+fn print_ready(ready: &Ready) {
+    eprintln!(
+        "clab serve: model {} with {} worker{} listening on http://{}; backend: {}",
+        ready.model,
+        ready.workers,
+        if ready.workers == 1 { "" } else { "s" },
+        ready.addr,
+        ready.backend
+    );
+}
+
+/// First SIGINT/SIGTERM: graceful shutdown. A second one: exit at once (an impatient user).
+fn watch_signals(shutdown: &Shutdown) -> anyhow::Result<()> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])
+        .context("installing signal handlers")?;
+    let shutdown = shutdown.clone();
+    std::thread::Builder::new()
+        .name("clab-signals".into())
+        .spawn(move || {
+            for signal in signals.forever() {
+                if shutdown.is_triggered() {
+                    eprintln!("clab serve: second signal, exiting now");
+                    std::process::exit(128 + signal);
+                }
+                eprintln!("clab serve: shutting down (draining in-flight requests)…");
+                shutdown.trigger();
+            }
+        })
+        .context("spawning the signal thread")?;
+    Ok(())
+}
+
+/// `10s`, `500ms`, `2m`, or a bare number of seconds; more than zero. (clap names the flag.)
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let (number, scale_ms) = if let Some(n) = t.strip_suffix("ms") {
+        (n, 1)
+    } else if let Some(n) = t.strip_suffix('s') {
+        (n, 1_000)
+    } else if let Some(n) = t.strip_suffix('m') {
+        (n, 60_000)
+    } else {
+        (t, 1_000)
+    };
+    let value: u64 = number
+        .trim()
+        .parse()
+        .map_err(|_| format!("expected a duration like 10s or 500ms, got {text:?}"))?;
+    match value.checked_mul(scale_ms) {
+        Some(0) => Err("must be more than zero".to_owned()),
+        Some(ms) => Ok(Duration::from_millis(ms)),
+        None => Err(format!("{text:?} is too long")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_duration;
+    use std::time::Duration;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
+        for bad in ["", "x", "-1s", "0s", "1h"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
 }

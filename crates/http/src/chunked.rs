@@ -169,7 +169,7 @@ impl ChunkedDecoder {
             State::ExtStart => match b {
                 b' ' | b'\t' => Ok(State::ExtStart),
                 b';' => Ok(State::Ext),
-                b'\r' => Ok(State::SizeLf),
+                // BWS is only allowed before a ";": "5 \r\n" is not a chunk-size line.
                 _ => Err(bad("invalid byte after chunk size")),
             },
             State::Ext => match b {
@@ -360,6 +360,7 @@ mod tests {
             b"4\r\nWikiX\r\n0\r\n\r\n",
             b"4\r\nWiki\r\r0\r\n\r\n",
             b"4 x\r\nWiki\r\n",
+            b"4 \r\nWiki\r\n",
             b"0\r\n T: v\r\n\r\n",
             b"0\r\nT : v\r\n\r\n",
             b"0\r\nT: \x01\r\n\r\n",

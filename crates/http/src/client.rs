@@ -24,6 +24,8 @@
 //! `HeadersTooLarge`.
 
 use crate::ParseError;
+use std::borrow::Cow;
+
 use crate::ParseErrorKind::{BadRequest, HeadersTooLarge};
 use crate::chunked::{ChunkLimits, ChunkedDecoder, Progress};
 use crate::digits::write_usize;
@@ -100,6 +102,41 @@ pub fn parse_response_at_eof(buf: &[u8]) -> Result<ParsedResponse, ParseError> {
     match parse(buf, false, true)? {
         ParsedResponse::Partial => Err(BadRequest("truncated response").into()),
         done => Ok(done),
+    }
+}
+
+/// The body of a complete response as bytes: borrowed from `buf` for a Content-Length or
+/// close-delimited body, decoded (one allocation) for a chunked one. `Partial` gives an empty
+/// body. A chunked body is recognised by its framing overhead: only then does `consumed`
+/// exceed `body_start + body_len` (the last chunk alone is 5 bytes).
+pub fn response_body<'a>(
+    buf: &'a [u8],
+    parsed: &ParsedResponse,
+) -> Result<Cow<'a, [u8]>, ParseError> {
+    let ParsedResponse::Complete {
+        consumed,
+        body_start,
+        body_len,
+        ..
+    } = *parsed
+    else {
+        return Ok(Cow::Borrowed(&[]));
+    };
+    let framed = buf
+        .get(body_start..consumed)
+        .ok_or_else(|| bad("response outside buffer"))?;
+    if framed.len() == body_len {
+        return Ok(Cow::Borrowed(framed));
+    }
+    let limits = ChunkLimits {
+        max_body: body_len,
+        max_wire: usize::MAX,
+        max_trailer: MAX_RESPONSE_HEAD,
+        max_trailer_fields: MAX_RESPONSE_HEADERS,
+    };
+    match crate::chunked::decode(framed, limits)? {
+        Some((body, _)) => Ok(Cow::Owned(body)),
+        None => Err(bad("truncated chunked response")),
     }
 }
 

@@ -10,7 +10,7 @@
 //! connection option in its response".
 
 use crate::digits::write_usize;
-use crate::{HttpDate, Response};
+use crate::{HttpDate, Response, Version};
 
 /// Fields the encoder writes itself; a handler's copy would corrupt the framing.
 const RESERVED: [&str; 5] = [
@@ -29,6 +29,21 @@ const RESERVED: [&str; 5] = [
 /// written as SP, so a handler can never split a response.
 pub fn encode_response(
     resp: &Response,
+    head_only: bool,
+    keep_alive: bool,
+    date: &mut HttpDate,
+    out: &mut Vec<u8>,
+) {
+    encode_response_for(resp, Version::Http11, head_only, keep_alive, date, out);
+}
+
+/// [`encode_response`] for a request of HTTP version `request_version`. The only difference:
+/// an HTTP/1.0 client that asked for keep-alive gets `Connection: keep-alive` when the
+/// connection persists, since an HTTP/1.0 recipient assumes close otherwise (RFC 9112
+/// Appendix C.2.2, the keep-alive mechanism of RFC 2068 §19.7.1; e.g. `ab -k` waits for it).
+pub fn encode_response_for(
+    resp: &Response,
+    request_version: Version,
     head_only: bool,
     keep_alive: bool,
     date: &mut HttpDate,
@@ -71,6 +86,8 @@ pub fn encode_response(
     }
     if !keep_alive || resp.close {
         out.extend_from_slice(b"Connection: close\r\n");
+    } else if request_version == Version::Http10 {
+        out.extend_from_slice(b"Connection: keep-alive\r\n");
     }
     out.extend_from_slice(b"\r\n");
     if has_content && !head_only {

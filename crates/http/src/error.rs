@@ -1,6 +1,10 @@
 //! Why a request was refused, and the status code that says so.
 
 /// What went wrong. Each kind maps to exactly one status code ([`ParseErrorKind::status`]).
+///
+/// The client side ([`crate::parse_response`]) reuses this type: a malformed or truncated
+/// response is `BadRequest` (with a message naming the response), an oversized response head
+/// is `HeadersTooLarge`; the status code is then only a classification, never sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum ParseErrorKind {
     /// Malformed request line or header field, bare CR, control characters, obs-fold,

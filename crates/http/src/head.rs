@@ -39,20 +39,38 @@ pub(crate) struct Head {
     pub fields: usize,
 }
 
+/// A 256-entry membership table: alphanumerics plus `extra`.
+pub(crate) const fn byte_table(extra: &[u8]) -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = (b as u8).is_ascii_alphanumeric();
+        b += 1;
+    }
+    let mut i = 0;
+    while i < extra.len() {
+        table[extra[i] as usize] = true;
+        i += 1;
+    }
+    table
+}
+
+static TOKEN: [bool; 256] = byte_table(b"!#$%&'*+-.^_`|~");
+
 /// `tchar` of RFC 9110 §5.6.2.
 pub(crate) fn is_token(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+    TOKEN[usize::from(b)]
 }
 
 /// A byte allowed inside a field value (RFC 9110 §5.5): VCHAR, obs-text, SP, HTAB.
 pub(crate) fn is_field_byte(b: u8) -> bool {
-    b == b'\t' || (b' '..=b'~').contains(&b) || b >= 0x80
+    (b >= b' ' && b != 0x7f) || b == b'\t'
 }
 
 /// A byte allowed in the request line: SP and VCHAR (method, target and version are all
 /// visible US-ASCII; obs-text has no place there).
 fn is_request_line_byte(b: u8) -> bool {
-    (b' '..=b'~').contains(&b)
+    b.wrapping_sub(b' ') < 0x5f
 }
 
 fn bad(why: &'static str) -> ParseError {
@@ -156,27 +174,55 @@ fn field_name(window: &[u8], start: usize) -> Result<Option<usize>, ParseError> 
 }
 
 /// Find the CRLF that ends the line whose remaining bytes start at `from`; every byte before
-/// it must satisfy `allowed`. Returns the index of the CR, or `None` if not yet arrived.
+/// it must satisfy `allowed` (which must refuse CR and LF). Returns the index of the CR, or
+/// `None` if not yet arrived.
 fn line_end_at(
     window: &[u8],
     from: usize,
-    allowed: fn(u8) -> bool,
+    allowed: impl Fn(u8) -> bool,
 ) -> Result<Option<usize>, ParseError> {
-    for (i, &b) in window.iter().enumerate().skip(from) {
-        match b {
-            b'\r' => {
-                return match window.get(i + 1) {
-                    None => Ok(None),
-                    Some(b'\n') => Ok(Some(i)),
-                    Some(_) => Err(bad("bare CR")),
-                };
-            }
-            b'\n' => return Err(bad("bare LF")),
-            b if allowed(b) => {}
-            _ => return Err(bad("control character in request head")),
-        }
+    let Some(i) = first_not(&window[from..], allowed).map(|p| from + p) else {
+        return Ok(None);
+    };
+    match window[i] {
+        b'\r' => match window.get(i + 1) {
+            None => Ok(None),
+            Some(b'\n') => Ok(Some(i)),
+            Some(_) => Err(bad("bare CR")),
+        },
+        b'\n' => Err(bad("bare LF")),
+        _ => Err(bad("control character in request head")),
     }
-    Ok(None)
+}
+
+/// Index of the first byte of `bytes` that is not `ok`. Eight bytes at a time, a word test
+/// (SWAR) accepts blocks of plain visible ASCII or SP, which is almost every byte of a real
+/// head; only a block holding something else (CR, LF, HTAB, obs-text, a control) is checked
+/// byte by byte with `ok`.
+fn first_not(bytes: &[u8], ok: impl Fn(u8) -> bool) -> Option<usize> {
+    let mut i = 0;
+    while let Some(block) = bytes.get(i..i + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(block);
+        if !all_visible_or_space(u64::from_le_bytes(word))
+            && let Some(p) = block.iter().position(|&b| !ok(b))
+        {
+            return Some(i + p);
+        }
+        i += 8;
+    }
+    bytes[i..].iter().position(|&b| !ok(b)).map(|p| i + p)
+}
+
+/// Whether every byte of `x` is in `0x20..=0x7e`. The "has a byte less than n" test is exact
+/// as a yes/no answer (borrows can only add false hits above a true one).
+fn all_visible_or_space(x: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = ONES * 0x80;
+    let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGH;
+    let del = x ^ (ONES * 0x7f);
+    let has_del = del.wrapping_sub(ONES) & !del & HIGH;
+    (x & HIGH) | below_space | has_del == 0
 }
 
 /// Check the HTTP-version at the end of a complete request line (RFC 9112 §2.3, §3).
@@ -195,5 +241,39 @@ fn version(line: &[u8]) -> Result<(), ParseError> {
             Err(UnsupportedVersion.into())
         }
         _ => Err(bad("malformed HTTP version")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn word_test_matches_byte_test() {
+        // Every byte value in every position of a word, against a plain-ASCII background.
+        for pos in 0..8 {
+            for b in 0..=255u8 {
+                let mut word = *b"abcdefgh";
+                word[pos] = b;
+                let want = (0x20..=0x7e).contains(&b);
+                assert_eq!(
+                    all_visible_or_space(u64::from_le_bytes(word)),
+                    want,
+                    "{b:#x}@{pos}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn first_not_finds_the_first_bad_byte() {
+        let line = b"0123456789abcdef\tXYZ\x80\x01tail";
+        assert_eq!(first_not(line, is_field_byte), Some(21));
+        assert_eq!(first_not(line, is_request_line_byte), Some(16));
+        assert_eq!(first_not(b"short", is_field_byte), None);
+        assert_eq!(
+            first_not(b"0123456789abcdefgh\r\n", is_field_byte),
+            Some(18)
+        );
     }
 }

@@ -8,8 +8,11 @@
 //!   `Content-Length`, `Connection: close` when closing).
 //! - [`Limits`] names every limit in one place; [`ParseError`] carries the status code each
 //!   violation maps to (400, 413, 414, 431, 501, 505) so every model answers the same way.
+//! - [`encode_response_for`] is the same for a known request version: an HTTP/1.0 client that
+//!   asked for keep-alive gets `Connection: keep-alive`.
 //! - The client side: [`encode_request`], and [`parse_response`] / [`parse_response_at_eof`]
-//!   which frame a response without allocating (for the load generator and upstream calls).
+//!   which frame a response without allocating (for the load generator and upstream calls);
+//!   [`response_body`] then borrows the body, or de-chunks it.
 //!
 //! The codec never touches a socket: every concurrency model feeds it bytes the same way, so
 //! differences the experiments measure are differences of scheduling, not of parsing.
@@ -34,10 +37,10 @@ mod target;
 
 pub use client::{
     MAX_RESPONSE_HEAD, MAX_RESPONSE_HEADERS, ParsedResponse, encode_request, parse_response,
-    parse_response_at_eof,
+    parse_response_at_eof, response_body,
 };
 pub use date::HttpDate;
-pub use encode::{encode_response, reason_phrase};
+pub use encode::{encode_response, encode_response_for, reason_phrase};
 pub use error::{ParseError, ParseErrorKind};
 pub use limits::Limits;
 pub use parse::{Parsed, parse_request};

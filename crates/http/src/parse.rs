@@ -207,9 +207,8 @@ fn head_facts(
 /// port. An empty value is allowed ("a client MUST send a Host header field with an empty
 /// field value" when the authority is undefined).
 fn valid_host(value: &[u8]) -> bool {
-    value
-        .iter()
-        .all(|&b| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:[]%".contains(&b))
+    static HOST: [bool; 256] = crate::head::byte_table(b"-._~!$&'()*+,;=:[]%");
+    value.iter().all(|&b| HOST[usize::from(b)])
 }
 
 fn httparse_reason(e: httparse::Error) -> &'static str {

@@ -32,8 +32,11 @@ pub(crate) fn absolute_form_scheme_len(target: &str) -> Option<usize> {
         .map(str::len)
 }
 
+/// RFC 3986 unreserved, sub-delims, gen-delims other than `#`, and `%`.
+static URI: [bool; 256] = crate::head::byte_table(b"-._~!$&'()*+,;=:@/?%[]");
+
 fn is_uri_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/?%[]".contains(&b)
+    URI[usize::from(b)]
 }
 
 /// Check `target` for `method`; see the module docs.

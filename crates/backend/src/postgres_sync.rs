@@ -1,0 +1,117 @@
+//! PostgreSQL for [`crate::BlockingBackend`]: the sync `postgres` client behind the blocking
+//! [`Pool`]; each connection prepares the four statements on first use.
+//!
+//! The sync client drives a private tokio runtime and panics if the calling thread is already
+//! inside one. Thread models never are; a caller that is (a test under `#[tokio::test]`, a
+//! blocking handler run on a tokio worker) gets the call moved to a short-lived scoped thread
+//! instead of a panic: slower, but correct.
+
+use postgres::types::ToSql;
+
+use crate::config::POOL_CHECKOUT_TIMEOUT;
+use crate::pg::{self, Pick, Statements};
+use crate::pool::Pool;
+use crate::queries::FromSqlRow;
+use crate::{Account, Activity, BackendError, Order, User};
+
+pub(crate) struct PgPool {
+    pool: Pool<Conn>,
+}
+
+struct Conn {
+    client: postgres::Client,
+    statements: Option<Statements>,
+}
+
+impl std::fmt::Debug for PgPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgPool").field("pool", &self.pool).finish()
+    }
+}
+
+impl PgPool {
+    /// A pool of `size` connections, opened lazily; one is opened now so a wrong URL or a
+    /// stopped server fails at startup.
+    pub(crate) fn connect(url: &str, size: usize) -> Result<Self, BackendError> {
+        let config = pg::config(url)?;
+        let pool = Pool::new("database", size, POOL_CHECKOUT_TIMEOUT, move || {
+            let client = postgres::Config::from(config.clone())
+                .connect(postgres::NoTls)
+                .map_err(|e| pg::unreachable(&config, &e))?;
+            Ok(Conn {
+                client,
+                statements: None,
+            })
+        });
+        off_runtime(|| pool.get().map(drop))?;
+        Ok(Self { pool })
+    }
+
+    pub(crate) fn user(&self, id: i64) -> Result<Option<User>, BackendError> {
+        Ok(self.rows(|s| &s.user, &[&id])?.pop())
+    }
+
+    pub(crate) fn orders(&self, user_id: i64, limit: u32) -> Result<Vec<Order>, BackendError> {
+        self.rows(|s| &s.orders, &[&user_id, &i64::from(limit)])
+    }
+
+    pub(crate) fn account(&self, user_id: i64) -> Result<Option<Account>, BackendError> {
+        Ok(self.rows(|s| &s.account, &[&user_id])?.pop())
+    }
+
+    pub(crate) fn activity(&self, user_id: i64, limit: u32) -> Result<Vec<Activity>, BackendError> {
+        self.rows(|s| &s.activity, &[&user_id, &i64::from(limit)])
+    }
+
+    fn rows<T: FromSqlRow + Send>(
+        &self,
+        pick: Pick,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<T>, BackendError> {
+        off_runtime(|| {
+            let mut conn = self.pool.get()?;
+            let result = query(&mut conn, pick, params);
+            if result.is_err() && conn.client.is_closed() {
+                // The server went away: drop this connection so the next caller reconnects.
+                conn.discard();
+            }
+            result
+        })
+    }
+}
+
+/// Run `f` here, or on a scoped thread if this thread is inside a tokio runtime (see the
+/// module doc).
+fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return f();
+    }
+    std::thread::scope(|s| s.spawn(f).join())
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}
+
+fn query<T: FromSqlRow>(
+    conn: &mut Conn,
+    pick: Pick,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<Vec<T>, BackendError> {
+    let Conn { client, statements } = conn;
+    let statements = match statements {
+        Some(s) => s,
+        None => {
+            let [a, b, c, d] = pg::SQL;
+            let prepared = [
+                client.prepare(a)?,
+                client.prepare(b)?,
+                client.prepare(c)?,
+                client.prepare(d)?,
+            ];
+            statements.insert(Statements::from_prepared(prepared))
+        }
+    };
+    let rows = client.query(pick(statements), params)?;
+    Ok(rows
+        .iter()
+        .map(T::from_row)
+        .collect::<Result<Vec<T>, _>>()?)
+}

@@ -1,0 +1,151 @@
+//! The Redis cache: `GET` and `SET key value PX ttl`, a blocking pool of sync connections for
+//! [`crate::BlockingBackend`] and one multiplexed connection for [`crate::AsyncBackend`].
+//! Any Redis failure is `Unavailable("cache", …)`.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use redis::aio::MultiplexedConnection;
+
+use crate::BackendError;
+use crate::config::{CONNECT_TIMEOUT, IO_TIMEOUT, POOL_CHECKOUT_TIMEOUT, redact_url};
+use crate::pool::Pool;
+
+fn client(url: &str) -> Result<redis::Client, BackendError> {
+    redis::Client::open(url).map_err(|_| {
+        BackendError::Config(format!("Redis URL {:?} does not parse", redact_url(url)))
+    })
+}
+
+fn get_cmd(key: &str) -> redis::Cmd {
+    let mut cmd = redis::cmd("GET");
+    cmd.arg(key);
+    cmd
+}
+
+fn set_cmd(key: &str, value: &[u8], ttl: Duration) -> redis::Cmd {
+    let mut cmd = redis::cmd("SET");
+    // Redis refuses `PX 0`; the shortest expiry it takes is 1 ms.
+    let ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+    cmd.arg(key).arg(value).arg("PX").arg(ms);
+    cmd
+}
+
+/// A lost connection (as opposed to an error reply) means: reconnect before the next call.
+fn broken(e: &redis::RedisError) -> bool {
+    e.is_io_error() || e.is_connection_dropped() || e.is_timeout() || e.is_unrecoverable_error()
+}
+
+/// Blocking: sync connections behind the crate's checkout pool.
+pub(crate) struct RedisPool {
+    pool: Pool<redis::Connection>,
+}
+
+impl std::fmt::Debug for RedisPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisPool")
+            .field("pool", &self.pool)
+            .finish()
+    }
+}
+
+impl RedisPool {
+    /// Opens one connection now so a stopped server fails at startup.
+    pub(crate) fn connect(url: &str, size: usize) -> Result<Self, BackendError> {
+        let client = client(url)?;
+        let pool = Pool::new("cache", size, POOL_CHECKOUT_TIMEOUT, move || {
+            let conn = client.get_connection_with_timeout(CONNECT_TIMEOUT)?;
+            conn.set_read_timeout(Some(IO_TIMEOUT))?;
+            conn.set_write_timeout(Some(IO_TIMEOUT))?;
+            Ok(conn)
+        });
+        drop(pool.get()?);
+        Ok(Self { pool })
+    }
+
+    pub(crate) fn get(&self, key: &str) -> Result<Option<Vec<u8>>, BackendError> {
+        self.run(&get_cmd(key))
+    }
+
+    pub(crate) fn set(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), BackendError> {
+        self.run(&set_cmd(key, value, ttl))
+    }
+
+    fn run<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T, BackendError> {
+        let mut conn = self.pool.get()?;
+        match cmd.query(&mut *conn) {
+            Ok(v) => Ok(v),
+            Err(e) => {
+                if broken(&e) {
+                    conn.discard();
+                }
+                Err(e.into())
+            }
+        }
+    }
+}
+
+/// Async: one multiplexed connection (Redis pipelines commands from many tasks over it),
+/// replaced by a fresh one after a connection failure.
+pub(crate) struct RedisAsync {
+    client: redis::Client,
+    conn: Mutex<MultiplexedConnection>,
+}
+
+impl std::fmt::Debug for RedisAsync {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisAsync").finish_non_exhaustive()
+    }
+}
+
+async fn open(client: &redis::Client) -> Result<MultiplexedConnection, BackendError> {
+    tokio::time::timeout(CONNECT_TIMEOUT, client.get_multiplexed_async_connection())
+        .await
+        .map_err(|_| BackendError::Unavailable("cache", "redis: connect timed out".into()))?
+        .map_err(BackendError::from)
+}
+
+impl RedisAsync {
+    pub(crate) async fn connect(url: &str) -> Result<Self, BackendError> {
+        let client = client(url)?;
+        let conn = Mutex::new(open(&client).await?);
+        Ok(Self { client, conn })
+    }
+
+    pub(crate) async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, BackendError> {
+        self.run(&get_cmd(key)).await
+    }
+
+    pub(crate) async fn set(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl: Duration,
+    ) -> Result<(), BackendError> {
+        self.run(&set_cmd(key, value, ttl)).await
+    }
+
+    fn current(&self) -> MultiplexedConnection {
+        // Cloning a multiplexed connection is cheap (a channel handle). A poisoned lock still
+        // holds a usable handle.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    async fn run<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T, BackendError> {
+        let mut conn = self.current();
+        let reply = tokio::time::timeout(IO_TIMEOUT, cmd.query_async(&mut conn))
+            .await
+            .map_err(|_| BackendError::Unavailable("cache", "redis: no reply in time".into()))?;
+        match reply {
+            Ok(v) => Ok(v),
+            Err(e) => {
+                if broken(&e)
+                    && let Ok(fresh) = open(&self.client).await
+                {
+                    *self.conn.lock().unwrap_or_else(|p| p.into_inner()) = fresh;
+                }
+                Err(e.into())
+            }
+        }
+    }
+}

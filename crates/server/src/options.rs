@@ -1,0 +1,60 @@
+//! [`ServeOptions`]: the knobs every model shares. Each model's doc lists the ones it reads.
+
+use clab_backend::BackendConfig;
+use clab_http::Limits;
+use std::time::Duration;
+
+/// How to serve. `Default` gives the production defaults; tests shorten the timeouts.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Worker threads; `None` means the model's default ([`crate::Model::default_workers`]).
+    pub workers: Option<usize>,
+    /// thread-pool: accepted connections waiting for a worker. When full, the acceptor
+    /// answers 503 with `Retry-After` instead of queueing without bound.
+    pub queue_capacity: usize,
+    /// The codec's limits (request line, head, header count, body).
+    pub limits: Limits,
+    /// From the first byte of a request until its head and body are complete. A client that
+    /// sends part of a request and stalls gets 408 and is closed.
+    pub header_timeout: Duration,
+    /// How long a keep-alive connection may sit between requests before it is closed quietly.
+    /// Also bounds a single blocked write (a client that stops reading).
+    pub idle_timeout: Duration,
+    /// After shutdown is triggered, how long in-flight requests may take to finish.
+    pub drain_deadline: Duration,
+    /// What the backend connects to; each model builds its own flavour from it.
+    pub backend: BackendConfig,
+}
+
+impl ServeOptions {
+    pub const DEFAULT_QUEUE_CAPACITY: usize = 1024;
+    pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+    pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+    pub const DEFAULT_DRAIN_DEADLINE: Duration = Duration::from_secs(10);
+
+    pub fn new(backend: BackendConfig) -> Self {
+        Self {
+            backend,
+            ..Self::default()
+        }
+    }
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        Self {
+            workers: None,
+            queue_capacity: Self::DEFAULT_QUEUE_CAPACITY,
+            limits: Limits::default(),
+            header_timeout: Self::DEFAULT_HEADER_TIMEOUT,
+            idle_timeout: Self::DEFAULT_IDLE_TIMEOUT,
+            drain_deadline: Self::DEFAULT_DRAIN_DEADLINE,
+            backend: BackendConfig::default(),
+        }
+    }
+}
+
+/// Logical CPUs available to this process (1 if unknown).
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}

@@ -1,0 +1,291 @@
+//! One conformance suite, run against every model.
+//!
+//! Each test boots a model in-process on 127.0.0.1:0 (a thread running `serve`) over
+//! in-memory SQLite and asserts on raw bytes over a std `TcpStream`. `for_each_model!`
+//! instantiates every test once per model (as tokio's `rt_test!` does for runtimes); a model
+//! is done when it passes the whole suite.
+
+mod support;
+
+use clab_server::Model;
+use std::net::TcpStream;
+use std::thread;
+use std::time::{Duration, Instant};
+use support::{Client, TestServer, get, with_latency};
+
+/// Instantiate each test function once per model, in a module named after the model.
+macro_rules! for_each_model {
+    ($(fn $name:ident($model:ident) $body:block)*) => {
+        $(fn $name($model: Model) $body)*
+        mod thread_pool { $(#[test] fn $name() { super::$name(clab_server::Model::ThreadPool) })* }
+        mod async_multi { $(#[test] fn $name() { super::$name(clab_server::Model::AsyncMulti) })* }
+        /// A model added to `Model::ALL` must be added to the macro too.
+        #[test]
+        fn every_model_is_instantiated() {
+            assert_eq!(clab_server::Model::ALL.len(), 2, "add the new model to for_each_model!");
+        }
+    };
+}
+
+for_each_model! {
+    fn every_route_answers(model) {
+        let server = TestServer::start(model, |_| {});
+        let mut c = server.client();
+        let r = c.roundtrip(&get("/"));
+        assert_eq!(r.status, 200, "{r:?}");
+
+        let r = c.roundtrip_head(b"HEAD / HTTP/1.1\r\nHost: t\r\n\r\n");
+        assert_eq!(r.status, 200, "{r:?}");
+        assert!(r.body.is_empty(), "HEAD must not carry a body: {r:?}");
+        assert!(r.header("content-length").is_some(), "{r:?}");
+
+        let r = c.roundtrip(b"OPTIONS / HTTP/1.1\r\nHost: t\r\n\r\n");
+        assert!((200..300).contains(&r.status), "{r:?}");
+        assert!(r.header("allow").is_some(), "{r:?}");
+
+        let r = c.roundtrip(b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello");
+        assert_eq!((r.status, r.body.as_slice()), (200, &b"hello"[..]), "{r:?}");
+
+        let r = c.roundtrip(b"POST /echo HTTP/1.1\r\nHost: t\r\nX-Probe: 42\r\nContent-Length: 0\r\n\r\n");
+        assert_eq!(r.status, 200, "{r:?}");
+        assert!(r.text().contains("X-Probe: 42"), "{r:?}");
+
+        let r = c.roundtrip(&get("/plaintext"));
+        assert_eq!((r.status, r.body.as_slice()), (200, &b"Hello, World!"[..]), "{r:?}");
+
+        let r = c.roundtrip(&get("/json"));
+        assert_eq!(r.status, 200, "{r:?}");
+        assert_eq!(r.text(), r#"{"message":"Hello, World!"}"#);
+
+        for path in ["/health", "/users/1", "/users/1/dashboard", "/cpu?ms=5"] {
+            let r = c.roundtrip(&get(path));
+            assert_eq!(r.status, 200, "{path}: {r:?}");
+        }
+        assert!(c.roundtrip(&get("/users/1")).text().contains("orders"));
+        assert!(c.roundtrip(&get("/users/1/dashboard")).text().contains("timing"));
+
+        let body = br#"{"password":"hunter2","cost":1}"#;
+        let mut req = format!("POST /hash HTTP/1.1\r\nHost: t\r\nContent-Length: {}\r\n\r\n", body.len()).into_bytes();
+        req.extend_from_slice(body);
+        let r = c.roundtrip(&req);
+        assert_eq!(r.status, 200, "{r:?}");
+        assert!(r.text().contains("argon2id"), "{r:?}");
+    }
+
+    fn keep_alive_serves_sequential_requests(model) {
+        let server = TestServer::start(model, |_| {});
+        let mut c = server.client();
+        for _ in 0..3 {
+            let r = c.roundtrip(&get("/plaintext"));
+            assert_eq!(r.status, 200);
+            assert!(!r.close, "HTTP/1.1 keeps the connection open: {r:?}");
+        }
+        assert!(c.is_open());
+    }
+
+    fn http10_closes(model) {
+        let server = TestServer::start(model, |_| {});
+        let mut c = server.client();
+        let r = c.roundtrip(b"GET /plaintext HTTP/1.0\r\n\r\n");
+        assert_eq!(r.status, 200);
+        assert!(c.is_closed(), "HTTP/1.0 without keep-alive must close");
+    }
+
+    fn connection_close_closes(model) {
+        let server = TestServer::start(model, |_| {});
+        let mut c = server.client();
+        let r = c.roundtrip(b"GET /plaintext HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+        assert_eq!(r.status, 200);
+        assert_eq!(r.header("connection"), Some("close"));
+        assert!(c.is_closed());
+    }
+
+    fn pipelined_requests_answered_in_order(model) {
+        let server = TestServer::start(model, |_| {});
+        let mut c = server.client();
+        let mut batch = get("/plaintext");
+        batch.extend_from_slice(&get("/json"));
+        batch.extend_from_slice(&get("/nope"));
+        c.send(&batch);
+        assert_eq!(c.response().body, b"Hello, World!");
+        assert_eq!(c.response().text(), r#"{"message":"Hello, World!"}"#);
+        assert_eq!(c.response().status, 404);
+        assert!(c.is_open());
+    }
+
+    fn request_line_limit(model) {
+        let server = TestServer::start(model, |_| {});
+        let line = |len: usize| {
+            let mut req = b"GET /".to_vec();
+            req.resize(len - " HTTP/1.1".len(), b'a');
+            req.extend_from_slice(b" HTTP/1.1\r\nHost: t\r\n\r\n");
+            req
+        };
+        // 8 KiB exactly: parsed (an unknown route), 8 KiB + 1: 414.
+        assert_eq!(server.client().roundtrip(&line(8 * 1024)).status, 404);
+        let mut c = server.client();
+        let r = c.roundtrip(&line(8 * 1024 + 1));
+        assert_eq!(r.status, 414);
+        assert!(c.is_closed());
+    }
+
+    fn head_size_limit(model) {
+        let server = TestServer::start(model, |_| {});
+        let head = |len: usize| {
+            let mut req = b"GET / HTTP/1.1\r\nHost: t\r\nX: ".to_vec();
+            req.resize(len - 4, b'v');
+            req.extend_from_slice(b"\r\n\r\n");
+            req
+        };
+        assert_eq!(server.client().roundtrip(&head(16 * 1024)).status, 200);
+        let mut c = server.client();
+        assert_eq!(c.roundtrip(&head(16 * 1024 + 1)).status, 431);
+        assert!(c.is_closed());
+    }
+
+    fn header_count_limit(model) {
+        let server = TestServer::start(model, |_| {});
+        let fields = |n: usize| {
+            let mut req = b"GET / HTTP/1.1\r\nHost: t\r\n".to_vec();
+            for i in 1..n {
+                req.extend_from_slice(format!("X-{i}: v\r\n").as_bytes());
+            }
+            req.extend_from_slice(b"\r\n");
+            req
+        };
+        assert_eq!(server.client().roundtrip(&fields(100)).status, 200);
+        assert_eq!(server.client().roundtrip(&fields(101)).status, 431);
+    }
+
+    fn body_size_limit(model) {
+        let server = TestServer::start(model, |_| {});
+        let post = |len: usize| {
+            let mut req = format!("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: {len}\r\n\r\n").into_bytes();
+            req.resize(req.len() + len, b'b');
+            req
+        };
+        let r = server.client().roundtrip(&post(1024 * 1024));
+        assert_eq!((r.status, r.body.len()), (200, 1024 * 1024));
+        let mut c = server.client();
+        assert_eq!(c.roundtrip(&post(1024 * 1024 + 1)).status, 413);
+        assert!(c.is_closed());
+    }
+
+    fn bad_requests_get_their_status_and_close(model) {
+        let server = TestServer::start(model, |_| {});
+        let cases: &[(&[u8], u16)] = &[
+            (b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
+            (b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: abc\r\n\r\n", 400),
+            (b"GET / HTTP/1.1\r\n\r\n", 400),
+            (b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501),
+            (b"GET / HTTP/2.0\r\nHost: t\r\n\r\n", 505),
+        ];
+        for &(req, status) in cases {
+            let mut c = server.client();
+            let r = c.roundtrip(req);
+            assert_eq!(r.status, status, "{}", String::from_utf8_lossy(req));
+            assert_eq!(r.header("connection"), Some("close"), "{r:?}");
+            assert!(c.is_closed());
+        }
+    }
+
+    fn unknown_route_and_wrong_method(model) {
+        let server = TestServer::start(model, |_| {});
+        let mut c = server.client();
+        assert_eq!(c.roundtrip(&get("/no/such/route")).status, 404);
+        let r = c.roundtrip(b"DELETE /plaintext HTTP/1.1\r\nHost: t\r\n\r\n");
+        assert_eq!(r.status, 405);
+        assert!(r.header("allow").is_some(), "{r:?}");
+    }
+
+    fn stalled_head_gets_408_and_close(model) {
+        let server = TestServer::start(model, |o| o.header_timeout = Duration::from_millis(300));
+        let mut c = server.client();
+        c.send(b"GET /plaintext HTTP/1.1\r\nHost: t\r\n");
+        let started = Instant::now();
+        let r = c.response();
+        assert_eq!(r.status, 408);
+        assert!(started.elapsed() >= Duration::from_millis(250), "408 came too early");
+        assert!(c.is_closed());
+    }
+
+    fn bad_request_does_not_disturb_other_connections(model) {
+        let server = TestServer::start(model, |_| {});
+        let mut good = server.client();
+        assert_eq!(good.roundtrip(&get("/plaintext")).status, 200);
+        let mut bad = server.client();
+        assert_eq!(bad.roundtrip(b"\x00\x01garbage\r\n\r\n").status, 400);
+        assert!(bad.is_closed());
+        assert_eq!(good.roundtrip(&get("/plaintext")).status, 200);
+        assert_eq!(server.client().roundtrip(&get("/plaintext")).status, 200);
+    }
+
+    fn graceful_shutdown_finishes_requests_in_flight(model) {
+        // /users/1 makes two queries, each a simulated 200 ms round trip.
+        let server = TestServer::start(model, |o| with_latency(o, "200"));
+        let addr = server.addr;
+        let (sent_tx, sent_rx) = std::sync::mpsc::channel();
+        let clients: Vec<_> = (0..10)
+            .map(|_| {
+                let sent_tx = sent_tx.clone();
+                thread::spawn(move || {
+                    let mut c = Client::connect(addr);
+                    c.send(&get("/users/1"));
+                    sent_tx.send(()).unwrap();
+                    c.response()
+                })
+            })
+            .collect();
+        for _ in 0..10 {
+            sent_rx.recv().unwrap();
+        }
+        thread::sleep(Duration::from_millis(100));
+        let stopped = server.stop();
+        for client in clients {
+            let r = client.join().unwrap();
+            assert_eq!(r.status, 200, "{r:?}");
+            assert!(r.close, "responses while draining say Connection: close: {r:?}");
+        }
+        stopped.expect("serve returns Ok after a graceful shutdown");
+        assert!(TcpStream::connect(addr).is_err(), "new connections are refused after shutdown");
+    }
+
+    fn graceful_shutdown_closes_idle_keep_alive(model) {
+        let server = TestServer::start(model, |_| {});
+        let mut idle = server.client();
+        assert_eq!(idle.roundtrip(&get("/plaintext")).status, 200);
+        let started = Instant::now();
+        server.stop().expect("serve returns Ok");
+        assert!(started.elapsed() < Duration::from_secs(5), "an idle connection delayed shutdown");
+        assert!(idle.is_closed());
+    }
+}
+
+/// thread-pool only: a full queue is answered 503 with `Retry-After`, not queued without bound.
+#[test]
+fn thread_pool_full_queue_answers_503() {
+    let server = TestServer::start(Model::ThreadPool, |o| {
+        o.workers = Some(1);
+        o.queue_capacity = 1;
+        with_latency(o, "1000");
+    });
+    // Hold the only worker (two 1 s queries)...
+    let mut held = server.client();
+    held.send(b"GET /users/1 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    thread::sleep(Duration::from_millis(300));
+    // ...fill the queue...
+    let mut queued = server.client();
+    queued.send(b"GET /plaintext HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    thread::sleep(Duration::from_millis(300));
+    // ...and the next connection is refused by the acceptor itself.
+    let mut refused = server.client();
+    refused.send(&get("/plaintext"));
+    let r = refused.response();
+    assert_eq!(r.status, 503, "{r:?}");
+    assert_eq!(r.header("retry-after"), Some("1"));
+    assert_eq!(r.header("connection"), Some("close"));
+    assert!(refused.is_closed());
+    // The held and the queued connections are still served.
+    assert_eq!(held.response().status, 200);
+    assert_eq!(queued.response().status, 200);
+}

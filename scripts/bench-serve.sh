@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Speed benchmark of `clab serve` (release build), with wrk as the client on this machine.
+#
+#   1. /plaintext: a minimal hyper 1.x hello-world server (crates/server/examples/hyper_hello.rs)
+#      and `clab serve --model async-multi --latency none`, measured in the same run, one after
+#      the other, with the same wrk command. Target: clab >= 0.9 x hyper.
+#   2. /users/{id} with random ids (scripts/users-random.lua) on SQLite, --latency none.
+#      Target: >= 10,000 req/s.
+#
+# Env knobs: DURATION (10s), CONNECTIONS (256), THREADS (wrk threads, 1), MODEL (async-multi).
+# Other builds running on the same cores distort the figures: run it on a quiet machine.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+DURATION=${DURATION:-10s}
+CONNECTIONS=${CONNECTIONS:-256}
+THREADS=${THREADS:-1}
+MODEL=${MODEL:-async-multi}
+HYPER_ADDR=127.0.0.1:18081
+CLAB_ADDR=127.0.0.1:18082
+
+if ! command -v wrk >/dev/null; then
+  echo "bench-serve: installing wrk (apt-get)" >&2
+  apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }
+fi
+
+echo "bench-serve: building (release)" >&2
+cargo build --release --quiet -p clab --bin clab
+cargo build --release --quiet -p clab-server --example hyper_hello
+BIN_DIR="${CARGO_TARGET_DIR:-target}/release"
+
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# Wait until a log file contains a line (the server's startup line).
+wait_for_line() {
+  local file=$1 pattern=$2
+  for _ in $(seq 1 600); do
+    grep -q "$pattern" "$file" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "bench-serve: server did not start; its log:" >&2
+  cat "$file" >&2
+  exit 1
+}
+
+# Run wrk, echo the exact command, print its output, leave req/s in $RPS.
+run_wrk() {
+  local cmd=(wrk "-t$THREADS" "-c$CONNECTIONS" "-d$DURATION" --latency "$@")
+  echo "\$ ${cmd[*]}"
+  local out
+  out=$("${cmd[@]}")
+  echo "$out" | sed 's/^/    /'
+  RPS=$(echo "$out" | awk '/^Requests\/sec:/ { print $2 }')
+}
+
+"$BIN_DIR/examples/hyper_hello" "$HYPER_ADDR" 2>"$WORK/hyper.log" &
+PIDS+=($!)
+wait_for_line "$WORK/hyper.log" "listening"
+
+CLAB_CMD=("$BIN_DIR/clab" serve --model "$MODEL" --listen "$CLAB_ADDR" --latency none
+  --database-url "sqlite://$WORK/clab.db")
+echo "\$ ${CLAB_CMD[*]}"
+"${CLAB_CMD[@]}" 2>"$WORK/clab.log" &
+PIDS+=($!)
+wait_for_line "$WORK/clab.log" "listening on"
+sed 's/^/    /' "$WORK/clab.log"
+
+echo
+echo "== /plaintext: hyper reference vs clab $MODEL (same run)"
+run_wrk "http://$HYPER_ADDR/plaintext"
+HYPER_RPS=$RPS
+run_wrk "http://$CLAB_ADDR/plaintext"
+CLAB_RPS=$RPS
+
+echo
+echo "== /users/{id}: random ids, SQLite, --latency none"
+run_wrk -s scripts/users-random.lua "http://$CLAB_ADDR"
+USERS_RPS=$RPS
+
+echo
+echo "== summary (load while measuring: $(cut -d' ' -f1-3 /proc/loadavg))"
+awk -v h="$HYPER_RPS" -v c="$CLAB_RPS" -v u="$USERS_RPS" -v m="$MODEL" 'BEGIN {
+  printf "hyper_hello /plaintext     %12.0f req/s\n", h
+  printf "clab %-12s /plaintext %12.0f req/s  ratio %.2f (target >= 0.90)\n", m, c, c / h
+  printf "clab %-12s /users/{id} %11.0f req/s  (target >= 10000)\n", m, u
+}'
