@@ -688,3 +688,47 @@ impl Report {
 fn opt(v: Option<u64>) -> String {
     v.map_or("?".into(), table::thousands)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::costs::Silent;
+    use crate::costs::verdict::Verdict;
+
+    /// The whole pipeline on small caps: every row is measured, judged and rendered, and the
+    /// report serialises for the tour.
+    #[test]
+    fn a_small_run_fills_every_row() {
+        let _serial = crate::costs::TEST_LOCK.lock();
+        let config = Config {
+            runs: 1,
+            max_tasks: 10_000,
+            max_threads: 100,
+            max_coroutines: 100,
+            ..Config::quick()
+        };
+        let report = run(&config, &mut Silent).unwrap();
+        let count = |p: &str| report.rows.iter().filter(|r| r.property == p).count();
+        assert_eq!(count("Stack (virtual)"), 2);
+        assert_eq!(count("Practical limit"), 2 + usize::from(COROUTINES));
+        assert_eq!(count("async fn state machine"), 2);
+        assert!(count("Switch (one-way)") >= 5);
+        for row in &report.rows {
+            assert!(row.measured.median.is_finite(), "{row:?}");
+        }
+        // Capped below the claim: the limit rows must not pretend to know.
+        let threads = report
+            .rows
+            .iter()
+            .find(|r| r.property == "Practical limit" && r.unit.starts_with("OS thread"))
+            .unwrap();
+        assert_eq!(threads.verdict, Verdict::Inconclusive);
+        let text = report.render();
+        assert!(
+            text.contains("Chapter claims") && text.contains("confirmed"),
+            "{text}"
+        );
+        let json = serde_json::to_string(&report).unwrap();
+        assert!(json.contains("\"rows\""));
+    }
+}
