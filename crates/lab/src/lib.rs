@@ -1,1 +1,15 @@
-//! Experiments behind the chapter's claims (issue 4 starts with `costs`).
+//! Experiments behind the chapter's claims, measured on the machine that runs them.
+//!
+//! # Brief overview
+//! - [`costs`]: what a thread, a task and a coroutine cost here (claims C07–C10, C14, C15):
+//!   creation, switch, memory per idle unit, the practical limit and which kernel limit sets it,
+//!   and the `async fn` state machine. [`costs::run`] performs everything for a
+//!   [`costs::Config`] and returns a [`costs::Report`], whose rows ([`costs::table::Row`]) set
+//!   each measured median beside the chapter's claim with a computed
+//!   [`costs::verdict::Verdict`]. `clab costs` prints it.
+//! - [`costs::procfs`]: the `/proc` readers (memory snapshots, context switches, limits) the
+//!   measurements use, reusable by other experiments.
+//!
+//! The `coroutines` feature (default) adds stackful coroutines through `may`.
+
+pub mod costs;

@@ -1,0 +1,177 @@
+//! Readers for the `/proc` and `/sys` files the measurements rely on. Every figure about memory,
+//! context switches and limits comes from here, so the table says what the kernel says.
+
+use super::error::{CostsError, Result};
+use serde::Serialize;
+use std::fs;
+
+/// Read a whole `/proc` file as text.
+pub fn read(path: &str) -> Result<String> {
+    fs::read_to_string(path).map_err(|source| CostsError::Proc {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// The number after `key:` in a `Key:   1234 kB` style file, in the file's own unit.
+pub fn field(text: &str, key: &str) -> Option<u64> {
+    text.lines().find_map(|line| {
+        let rest = line.strip_prefix(key)?.strip_prefix(':')?;
+        rest.split_whitespace().next()?.parse().ok()
+    })
+}
+
+fn required(path: &str, text: &str, key: &str) -> Result<u64> {
+    field(text, key).ok_or_else(|| CostsError::MissingField {
+        path: path.to_owned(),
+        field: key.to_owned(),
+    })
+}
+
+/// The process's memory as the kernel reports it at one instant.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct MemSnapshot {
+    /// Virtual size (`VmSize` of `/proc/self/status`), bytes.
+    pub vsz: u64,
+    /// Resident set (`Rss` of `/proc/self/smaps_rollup`), bytes. Exact, unlike `VmRSS`, whose
+    /// per-thread counters are batched and can lag by many pages when there are many threads.
+    pub rss: u64,
+    /// `VmRSS` of `/proc/self/status`, bytes (for comparison).
+    pub status_rss: u64,
+    /// `KernelStack` of `/proc/meminfo`, bytes: system-wide, so other processes add noise.
+    pub kernel_stack: u64,
+    /// `Threads` of `/proc/self/status`.
+    pub threads: u64,
+}
+
+/// Take a [`MemSnapshot`] of this process.
+pub fn mem_snapshot() -> Result<MemSnapshot> {
+    const STATUS: &str = "/proc/self/status";
+    const ROLLUP: &str = "/proc/self/smaps_rollup";
+    const MEMINFO: &str = "/proc/meminfo";
+    let status = read(STATUS)?;
+    let rollup = read(ROLLUP)?;
+    let meminfo = read(MEMINFO)?;
+    Ok(MemSnapshot {
+        vsz: required(STATUS, &status, "VmSize")? * 1024,
+        rss: required(ROLLUP, &rollup, "Rss")? * 1024,
+        status_rss: required(STATUS, &status, "VmRSS")? * 1024,
+        kernel_stack: required(MEMINFO, &meminfo, "KernelStack")? * 1024,
+        threads: required(STATUS, &status, "Threads")?,
+    })
+}
+
+/// Give freed heap memory back to the kernel so an RSS baseline is not inflated by (or a later
+/// allocation does not silently reuse) pages that earlier measurements freed.
+pub fn trim_heap() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only walks glibc's own arenas; it is safe to call at any time.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+/// The kernel's id of the calling thread.
+pub fn gettid() -> i32 {
+    // SAFETY: gettid has no preconditions.
+    unsafe { libc::gettid() }
+}
+
+/// `(voluntary, nonvoluntary)` context switches of thread `tid` of this process.
+pub fn ctxt_switches(tid: i32) -> Result<(u64, u64)> {
+    let path = format!("/proc/self/task/{tid}/status");
+    let text = read(&path)?;
+    Ok((
+        required(&path, &text, "voluntary_ctxt_switches")?,
+        required(&path, &text, "nonvoluntary_ctxt_switches")?,
+    ))
+}
+
+/// A number from `/proc/sys` (for example `kernel/pid_max`), `None` if unreadable.
+pub fn sysctl(name: &str) -> Option<u64> {
+    fs::read_to_string(format!("/proc/sys/{name}"))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// Tasks (processes and threads) alive on the whole machine, from `/proc/loadavg`'s `r/total`.
+pub fn system_tasks() -> Option<u64> {
+    let text = fs::read_to_string("/proc/loadavg").ok()?;
+    text.split_whitespace()
+        .nth(3)?
+        .split('/')
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// Memory mappings of this process (lines of `/proc/self/maps`): what `vm.max_map_count` caps.
+pub fn map_count() -> Result<u64> {
+    let text = read("/proc/self/maps")?;
+    Ok(text.lines().count() as u64)
+}
+
+/// `(MemAvailable, MemTotal)` in bytes.
+pub fn mem_available() -> Option<(u64, u64)> {
+    let text = fs::read_to_string("/proc/meminfo").ok()?;
+    Some((
+        field(&text, "MemAvailable")? * 1024,
+        field(&text, "MemTotal")? * 1024,
+    ))
+}
+
+/// Tasks (threads included) whose real uid is `uid`, on the whole machine: what `RLIMIT_NPROC`
+/// counts. Processes that vanish while we scan are skipped.
+pub fn tasks_of_uid(uid: u32) -> u64 {
+    let Ok(dir) = fs::read_dir("/proc") else {
+        return 0;
+    };
+    dir.filter_map(|e| e.ok())
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+        })
+        .filter_map(|e| fs::read_to_string(e.path().join("status")).ok())
+        .filter(|s| field(s, "Uid") == Some(u64::from(uid)))
+        .filter_map(|s| field(&s, "Threads"))
+        .sum()
+}
+
+/// A resource limit `(soft, hard)`; `u64::MAX` means unlimited.
+pub fn rlimit(resource: libc::__rlimit_resource_t) -> Option<(u64, u64)> {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes one rlimit into the struct we own.
+    let rc = unsafe { libc::getrlimit(resource, &mut lim) };
+    (rc == 0).then_some((lim.rlim_cur, lim.rlim_max))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_parses_kb_lines_and_ignores_prefix_matches() {
+        let text = "VmSizeX: 9 kB\nVmSize:\t  1234 kB\nThreads:\t3\n";
+        assert_eq!(field(text, "VmSize"), Some(1234));
+        assert_eq!(field(text, "Threads"), Some(3));
+        assert_eq!(field(text, "VmRSS"), None);
+    }
+
+    #[test]
+    fn snapshot_and_counters_are_plausible() {
+        let snap = mem_snapshot().unwrap();
+        assert!(snap.vsz > snap.rss && snap.rss > 0 && snap.threads >= 1);
+        let (vol, _) = ctxt_switches(gettid()).unwrap();
+        let _ = vol;
+        assert!(map_count().unwrap() > 5);
+        assert!(system_tasks().unwrap() >= snap.threads);
+        assert!(sysctl("kernel/pid_max").unwrap() > 0);
+    }
+}

@@ -1,0 +1,107 @@
+//! One client connection's state: its socket, buffers, the requests in flight and (open loop)
+//! its pacer. The worker drives it; this file only holds state and small helpers.
+
+use crate::schedule::Pacer;
+use mio::net::TcpStream;
+use std::collections::VecDeque;
+use std::time::Instant;
+
+/// Initial read buffer; grows (doubling) only for responses that do not fit.
+pub const READ_BUF: usize = 8 * 1024;
+
+/// A request that has been written (or queued for writing) and awaits its response.
+#[derive(Debug, Clone, Copy)]
+pub struct InFlight {
+    /// Open loop: when the schedule wanted it sent.
+    pub intended: Option<Instant>,
+    pub sent: Instant,
+    /// Sent after the warmup: recorded when it completes or fails.
+    pub measured: bool,
+    pub head_only: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// No socket (before the first connect, or waiting to retry at `retry_at`).
+    Idle,
+    Connecting,
+    Open,
+}
+
+#[derive(Debug)]
+pub struct Conn {
+    /// Index among all connections of the run (decides pacing offset and source address).
+    pub index: usize,
+    pub state: State,
+    pub stream: Option<TcpStream>,
+    pub connect_started: Instant,
+    /// After a failed connect: try again at this time.
+    pub retry_at: Option<Instant>,
+    /// Bytes of queued requests; `wpos` of them are written.
+    pub wbuf: Vec<u8>,
+    pub wpos: usize,
+    /// Received bytes are `rbuf[rstart..rend]`.
+    pub rbuf: Vec<u8>,
+    pub rstart: usize,
+    pub rend: usize,
+    pub inflight: VecDeque<InFlight>,
+    pub pacer: Option<Pacer>,
+    /// An entry for this connection is in the worker's timer heap.
+    pub scheduled: bool,
+}
+
+impl Conn {
+    pub fn new(index: usize, pipeline: usize, pacer: Option<Pacer>, now: Instant) -> Self {
+        Self {
+            index,
+            state: State::Idle,
+            stream: None,
+            connect_started: now,
+            retry_at: None,
+            wbuf: Vec::new(),
+            wpos: 0,
+            rbuf: Vec::new(),
+            rstart: 0,
+            rend: 0,
+            inflight: VecDeque::with_capacity(pipeline),
+            pacer,
+            scheduled: false,
+        }
+    }
+
+    /// Makes room to read at least something: compacts, or grows when the buffer is full of
+    /// one incomplete response.
+    pub fn reserve_read(&mut self) {
+        if self.rbuf.is_empty() {
+            self.rbuf = vec![0; READ_BUF];
+        }
+        if self.rstart == self.rend {
+            self.rstart = 0;
+            self.rend = 0;
+        }
+        if self.rend == self.rbuf.len() {
+            if self.rstart > 0 {
+                self.rbuf.copy_within(self.rstart..self.rend, 0);
+                self.rend -= self.rstart;
+                self.rstart = 0;
+            } else {
+                let len = self.rbuf.len() * 2;
+                self.rbuf.resize(len, 0);
+            }
+        }
+    }
+
+    /// Forgets the socket and buffered bytes (requests in flight are the caller's business).
+    pub fn reset_io(&mut self) {
+        self.stream = None;
+        self.state = State::Idle;
+        self.wbuf.clear();
+        self.wpos = 0;
+        self.rstart = 0;
+        self.rend = 0;
+        // A buffer that grew for one huge response goes back to the normal size.
+        if self.rbuf.len() > READ_BUF {
+            self.rbuf = Vec::new();
+        }
+    }
+}

@@ -1,0 +1,246 @@
+//! The one driver: checks limits, splits connections over workers, runs them, draws the
+//! progress line, merges their recordings into a [`Report`].
+
+use crate::LoadError;
+use crate::config::Config;
+use crate::limits::{ensure_fd_limit, plan_sources, somaxconn};
+use crate::report::{Report, RunSettings};
+use crate::schedule::{Mode, Stop, budget_share};
+use crate::stats::Recorder;
+use crate::worker::{Flags, Progress, Share, Worker, WorkerResult};
+use std::io::Write;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+/// Runs the load described by `config` and returns what it measured.
+pub fn run(config: &Config) -> Result<Report, LoadError> {
+    let schedule = config.schedule;
+    schedule.validate()?;
+    let connections = schedule.connections();
+    let mut notes = Vec::new();
+    notes.extend(ensure_fd_limit(connections)?);
+    let (spread, note) = plan_sources(config.addr, connections)?;
+    notes.extend(note);
+    preflight(config)?;
+
+    let mut config = config.clone();
+    config.spread_sources |= spread;
+    let config = &config;
+    let threads = config.threads.clamp(1, connections);
+    let shares: Vec<Share> = (0..threads)
+        .map(|w| {
+            let first = w * connections / threads;
+            let count = (w + 1) * connections / threads - first;
+            let budget = match schedule.stop {
+                Stop::Count(n) => Some(budget_share(n, connections, first, count)),
+                Stop::Duration(_) => None,
+            };
+            Share {
+                worker: w,
+                first,
+                count,
+                budget,
+            }
+        })
+        .collect();
+    let progress: Vec<Progress> = (0..threads).map(|_| Progress::default()).collect();
+    let start = Instant::now();
+    let measure_start = schedule.measure_start(start);
+
+    let results: Vec<Result<WorkerResult, LoadError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = shares
+            .iter()
+            .zip(&progress)
+            .map(|(&share, progress)| {
+                std::thread::Builder::new()
+                    .name(format!("clab-load-{}", share.worker))
+                    .spawn_scoped(scope, move || {
+                        Worker::new(config, share, start, progress)?.run()
+                    })
+            })
+            .collect();
+        let mut line = ProgressLine::new(config.progress, start, measure_start);
+        while handles
+            .iter()
+            .any(|h| h.as_ref().is_ok_and(|h| !h.is_finished()))
+        {
+            std::thread::sleep(Duration::from_millis(100));
+            line.tick(&progress);
+        }
+        line.clear();
+        handles
+            .into_iter()
+            .map(|h| match h {
+                Ok(h) => h.join().unwrap_or_else(|_| {
+                    Err(LoadError::Io {
+                        context: "worker thread",
+                        source: std::io::Error::other("panicked"),
+                    })
+                }),
+                Err(e) => Err(LoadError::Io {
+                    context: "spawning a worker thread",
+                    source: e,
+                }),
+            })
+            .collect()
+    });
+
+    let mut merged = Recorder::new(measure_start);
+    let mut flags = Flags::default();
+    for result in results {
+        let result = result?;
+        merged.merge(&result.recorder);
+        flags.addr_not_available |= result.flags.addr_not_available;
+        flags.too_many_files |= result.flags.too_many_files;
+        flags.connect_timed_out |= result.flags.connect_timed_out;
+        flags.switched_to_spread |= result.flags.switched_to_spread;
+    }
+    notes.extend(flag_notes(flags));
+    let elapsed = match schedule.stop {
+        Stop::Duration(d) => d,
+        Stop::Count(_) => merged
+            .last_completion
+            .unwrap_or_else(Instant::now)
+            .saturating_duration_since(measure_start),
+    };
+    Ok(Report::build(
+        settings(config, threads),
+        &merged,
+        elapsed,
+        notes,
+    ))
+}
+
+/// One blocking connect before the run, so an unreachable host is one clear error instead of
+/// a report full of connect errors.
+fn preflight(config: &Config) -> Result<(), LoadError> {
+    let timeout = config.timeout.max(Duration::from_millis(100));
+    std::net::TcpStream::connect_timeout(&config.addr, timeout)
+        .map(drop)
+        .map_err(|e| LoadError::Unreachable {
+            addr: config.addr.to_string(),
+            reason: e.to_string(),
+        })
+}
+
+fn flag_notes(flags: Flags) -> Vec<String> {
+    let mut notes = Vec::new();
+    if flags.addr_not_available {
+        notes.push(
+            "connects failed with EADDRNOTAVAIL: the ephemeral ports ran out \
+             (widen net.ipv4.ip_local_port_range, or use fewer connections)"
+                .to_owned(),
+        );
+    }
+    if flags.switched_to_spread {
+        notes.push(
+            "switched to source addresses 127.0.0.2-127.0.0.254 after EADDRNOTAVAIL".to_owned(),
+        );
+    }
+    if flags.too_many_files {
+        notes.push(
+            "connects failed with EMFILE/ENFILE: out of file descriptors \
+             (raise `ulimit -Hn` / nofile in /etc/security/limits.conf, or fs.file-max)"
+                .to_owned(),
+        );
+    }
+    if flags.connect_timed_out {
+        let backlog = somaxconn()
+            .map(|n| format!(" (now {n})"))
+            .unwrap_or_default();
+        notes.push(format!(
+            "some connects timed out: the server's accept queue may be full \
+             (raise net.core.somaxconn{backlog} and the server's listen backlog, or raise --timeout)"
+        ));
+    }
+    notes
+}
+
+fn settings(config: &Config, threads: usize) -> RunSettings {
+    let s = &config.schedule;
+    RunSettings {
+        url: format!("http://{}{}", config.url.authority, config.url.path),
+        mode: match s.mode {
+            Mode::Closed { .. } => "closed",
+            Mode::Open { .. } => "open",
+        },
+        connections: s.connections(),
+        threads,
+        pipeline: s.pipeline,
+        target_rate: match s.mode {
+            Mode::Open { rate, .. } => Some(rate),
+            Mode::Closed { .. } => None,
+        },
+        duration_s: match s.stop {
+            Stop::Duration(d) => Some(d.as_secs_f64()),
+            Stop::Count(_) => None,
+        },
+        requests: match s.stop {
+            Stop::Count(n) => Some(n),
+            Stop::Duration(_) => None,
+        },
+        warmup_s: s.warmup.as_secs_f64(),
+        timeout_s: config.timeout.as_secs_f64(),
+        targets: config.mix.len(),
+    }
+}
+
+/// The live line on stderr: elapsed, rate over the last second, p99 of the last second, errors.
+struct ProgressLine {
+    enabled: bool,
+    start: Instant,
+    measure_start: Instant,
+    last_draw: Instant,
+    last_responses: u64,
+}
+
+impl ProgressLine {
+    fn new(enabled: bool, start: Instant, measure_start: Instant) -> Self {
+        Self {
+            enabled,
+            start,
+            measure_start,
+            last_draw: start,
+            last_responses: 0,
+        }
+    }
+
+    fn tick(&mut self, progress: &[Progress]) {
+        let now = Instant::now();
+        if !self.enabled || now.duration_since(self.last_draw) < Duration::from_secs(1) {
+            return;
+        }
+        let sum = |f: fn(&Progress) -> u64| progress.iter().map(f).sum::<u64>();
+        let responses = sum(|p| p.responses.load(Ordering::Relaxed));
+        let errors = sum(|p| p.errors.load(Ordering::Relaxed));
+        let open = sum(|p| p.open_connections.load(Ordering::Relaxed));
+        let p99 = progress
+            .iter()
+            .map(|p| p.p99_us.load(Ordering::Relaxed))
+            .max()
+            .unwrap_or(0);
+        let rate = (responses - self.last_responses.min(responses)) as f64
+            / now.duration_since(self.last_draw).as_secs_f64();
+        let phase = if now < self.measure_start {
+            " (warmup)"
+        } else {
+            ""
+        };
+        let mut err = std::io::stderr().lock();
+        let _ = write!(
+            err,
+            "\r\x1b[K[{:>6.1}s{phase}] {rate:>9.0} req/s  p99 {:.2} ms  errors {errors}  connections {open}",
+            now.duration_since(self.start).as_secs_f64(),
+            p99 as f64 / 1000.0
+        );
+        let _ = err.flush();
+        self.last_draw = now;
+        self.last_responses = responses;
+    }
+
+    fn clear(&self) {
+        if self.enabled {
+            let _ = write!(std::io::stderr(), "\r\x1b[K");
+        }
+    }
+}

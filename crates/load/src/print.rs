@@ -1,0 +1,91 @@
+//! Printers: a human summary and JSON, each to any `Write`.
+
+use crate::report::{Latency, Report};
+use std::io::{self, Write};
+
+/// Writes the report as pretty JSON (shape: `schema/report.schema.json`).
+pub fn write_json<W: Write>(report: &Report, mut out: W) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut out, report)?;
+    writeln!(out)
+}
+
+/// Writes the human summary.
+pub fn write_human<W: Write>(report: &Report, mut out: W) -> io::Result<()> {
+    let s = &report.settings;
+    let mode = match s.target_rate {
+        Some(rate) => format!("open loop at {rate} req/s"),
+        None => "closed loop".to_owned(),
+    };
+    writeln!(
+        out,
+        "clab load {} — {mode}, {} connections, {} threads, pipeline {}",
+        s.url, s.connections, s.threads, s.pipeline
+    )?;
+    writeln!(
+        out,
+        "  {} responses in {:.2}s: {:.0} req/s, {} body bytes",
+        report.responses, report.elapsed_s, report.throughput, report.body_bytes
+    )?;
+    if let Some(short) = &report.shortfall {
+        writeln!(
+            out,
+            "  WARNING: achieved {:.0} req/s = {:.1}% of the target {} req/s: the server (or this client) \
+             could not keep up; corrected latency includes the queueing",
+            short.achieved, short.percent_of_target, short.target
+        )?;
+    }
+    writeln!(
+        out,
+        "  latency (ms)       p50       p90       p99     p99.9       max      mean"
+    )?;
+    let row = |out: &mut W, name: &str, l: &Option<Latency>| -> io::Result<()> {
+        match l {
+            Some(l) => writeln!(
+                out,
+                "  {name:<13} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>9.3} {:>9.3}",
+                l.p50, l.p90, l.p99, l.p999, l.max, l.mean
+            ),
+            None => writeln!(out, "  {name:<13} (no responses)"),
+        }
+    };
+    if s.target_rate.is_some() {
+        row(&mut out, "corrected", &report.latency_corrected_ms)?;
+        row(&mut out, "uncorrected", &report.latency_uncorrected_ms)?;
+        writeln!(
+            out,
+            "  (corrected = from the intended send time; uncorrected = from the actual send)"
+        )?;
+    } else {
+        row(&mut out, "send→response", &report.latency_uncorrected_ms)?;
+    }
+    let codes: Vec<String> = report
+        .status_codes
+        .iter()
+        .map(|(c, n)| format!("{c}: {n}"))
+        .collect();
+    writeln!(
+        out,
+        "  status codes: {}",
+        if codes.is_empty() {
+            "none".to_owned()
+        } else {
+            codes.join(", ")
+        }
+    )?;
+    let e = &report.errors;
+    writeln!(
+        out,
+        "  errors: {} (connect {}, timeout {}, reset {}, bad response {}, closed {}); connections made: {}",
+        e.total(),
+        e.connect,
+        e.timeout,
+        e.reset,
+        e.bad_response,
+        e.closed,
+        report.connects
+    )?;
+    for note in &report.notes {
+        writeln!(out, "  note: {note}")?;
+    }
+    Ok(())
+}

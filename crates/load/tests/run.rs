@@ -1,0 +1,207 @@
+//! End-to-end runs of the load generator against the in-process test server.
+//! Assertions are on counts and on orders of magnitude, never on tight timings: the machine
+//! is a shared 2-vCPU VM.
+
+mod support;
+
+use clab_load::{Config, Mode, Schedule, Stop, run};
+use std::time::Duration;
+use support::{Behavior, TestServer};
+
+fn schedule(mode: Mode, stop: Stop) -> Schedule {
+    Schedule {
+        mode,
+        stop,
+        warmup: Duration::ZERO,
+        pipeline: 1,
+    }
+}
+
+fn config(server: &TestServer, schedule: Schedule) -> Config {
+    let mut c = Config::new(&server.url("/hello"), schedule).unwrap();
+    c.threads = 2;
+    c
+}
+
+#[test]
+fn closed_loop_count_is_exact() {
+    let server = TestServer::start(Behavior::Hello);
+    let report = run(&config(
+        &server,
+        schedule(Mode::Closed { connections: 8 }, Stop::Count(2000)),
+    ))
+    .unwrap();
+    assert_eq!(report.responses, 2000);
+    assert_eq!(report.errors.total(), 0);
+    assert_eq!(report.status_codes.get("200"), Some(&2000));
+    assert_eq!(report.body_bytes, 2000 * 13);
+    // The preflight connect is the only extra connection.
+    assert_eq!(server.requests(), 2000);
+    assert_eq!(report.connects, 8);
+    assert!(report.latency_corrected_ms.is_none());
+    let timeline_total: u64 = report.timeline.iter().map(|s| s.responses).sum();
+    assert_eq!(timeline_total, 2000);
+}
+
+#[test]
+fn closed_loop_duration_runs_for_its_duration() {
+    let server = TestServer::start(Behavior::Hello);
+    let started = std::time::Instant::now();
+    let mut sched = schedule(
+        Mode::Closed { connections: 4 },
+        Stop::Duration(Duration::from_millis(800)),
+    );
+    sched.warmup = Duration::from_millis(200);
+    let report = run(&config(&server, sched)).unwrap();
+    let wall = started.elapsed();
+    assert!(wall >= Duration::from_millis(1000), "{wall:?}");
+    assert!(wall < Duration::from_secs(5), "{wall:?}");
+    assert!(report.responses > 0);
+    // Warmup requests reach the server but are not recorded.
+    assert!(server.requests() > report.responses);
+    assert!((report.elapsed_s - 0.8).abs() < 1e-9);
+}
+
+#[test]
+fn open_loop_count_follows_the_schedule() {
+    let server = TestServer::start(Behavior::Hello);
+    let started = std::time::Instant::now();
+    let sched = schedule(
+        Mode::Open {
+            rate: 400.0,
+            connections: 4,
+        },
+        Stop::Count(400),
+    );
+    let report = run(&config(&server, sched)).unwrap();
+    assert_eq!(report.responses, 400);
+    assert_eq!(server.requests(), 400);
+    // The last intended send is at 399/400 s: the run cannot be faster than its schedule.
+    assert!(started.elapsed() >= Duration::from_millis(990));
+    assert!(report.elapsed_s >= 0.99, "{}", report.elapsed_s);
+    let corrected = report.latency_corrected_ms.unwrap();
+    let uncorrected = report.latency_uncorrected_ms.unwrap();
+    assert!(corrected.max >= uncorrected.max * 0.999);
+}
+
+#[test]
+fn pipelining_keeps_several_requests_in_flight() {
+    let server = TestServer::start(Behavior::Hello);
+    let mut sched = schedule(Mode::Closed { connections: 2 }, Stop::Count(4000));
+    sched.pipeline = 16;
+    let report = run(&config(&server, sched)).unwrap();
+    assert_eq!(report.responses, 4000);
+    assert_eq!(report.errors.total(), 0);
+    let batch = server
+        .counters
+        .max_batch
+        .load(std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        batch > 1,
+        "the server never saw two requests in one read (max batch {batch})"
+    );
+}
+
+/// The wrk2 lesson: a 1 s stall shows in the corrected p99 (requests that should have been
+/// sent during the stall waited for it) but barely in the uncorrected one (only the handful
+/// of requests in flight when it began waited).
+#[test]
+fn a_stall_shows_in_corrected_but_not_uncorrected_p99() {
+    let server = TestServer::start(Behavior::Stall {
+        after: Duration::from_secs(1),
+        length: Duration::from_secs(1),
+    });
+    let sched = schedule(
+        Mode::Open {
+            rate: 400.0,
+            connections: 4,
+        },
+        Stop::Duration(Duration::from_secs(4)),
+    );
+    let mut cfg = config(&server, sched);
+    cfg.timeout = Duration::from_secs(3);
+    let report = run(&cfg).unwrap();
+    let corrected = report.latency_corrected_ms.unwrap();
+    let uncorrected = report.latency_uncorrected_ms.unwrap();
+    assert!(corrected.p99 > 500.0, "corrected p99 {} ms", corrected.p99);
+    assert!(
+        uncorrected.p99 < 200.0,
+        "uncorrected p99 {} ms",
+        uncorrected.p99
+    );
+    // The few requests caught in flight did wait the whole stall.
+    assert!(
+        uncorrected.max > 500.0,
+        "uncorrected max {} ms",
+        uncorrected.max
+    );
+    assert_eq!(report.errors.total(), 0);
+}
+
+fn one_second(server: &TestServer) -> Config {
+    let mut c = config(
+        server,
+        schedule(
+            Mode::Closed { connections: 2 },
+            Stop::Duration(Duration::from_millis(700)),
+        ),
+    );
+    c.timeout = Duration::from_millis(200);
+    c
+}
+
+#[test]
+fn resets_are_classified() {
+    let server = TestServer::start(Behavior::Reset);
+    let report = run(&one_second(&server)).unwrap();
+    assert_eq!(report.responses, 0);
+    assert!(report.errors.reset > 0, "{:?}", report.errors);
+}
+
+#[test]
+fn timeouts_are_classified() {
+    let server = TestServer::start(Behavior::Silent);
+    let report = run(&one_second(&server)).unwrap();
+    assert_eq!(report.responses, 0);
+    assert!(report.errors.timeout >= 2, "{:?}", report.errors);
+    assert_eq!(report.errors.total(), report.errors.timeout);
+}
+
+#[test]
+fn closes_and_bad_responses_are_classified() {
+    let server = TestServer::start(Behavior::CloseWithoutAnswer);
+    let report = run(&one_second(&server)).unwrap();
+    assert!(report.errors.closed > 0, "{:?}", report.errors);
+    assert_eq!(report.errors.total(), report.errors.closed);
+
+    let server = TestServer::start(Behavior::Garbage);
+    let report = run(&one_second(&server)).unwrap();
+    assert!(report.errors.bad_response > 0, "{:?}", report.errors);
+    assert_eq!(report.errors.total(), report.errors.bad_response);
+}
+
+#[test]
+fn refused_reconnects_are_connect_errors() {
+    // One accept for the preflight, two for the connections; every reconnect is refused.
+    let server = TestServer::start(Behavior::RefuseAfter { accepts: 3 });
+    let report = run(&one_second(&server)).unwrap();
+    assert!(
+        report.responses >= 1 && report.responses <= 2,
+        "{}",
+        report.responses
+    );
+    assert!(report.errors.connect > 0, "{:?}", report.errors);
+}
+
+#[test]
+fn an_unreachable_host_is_one_clear_error() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let sched = schedule(Mode::Closed { connections: 1 }, Stop::Count(1));
+    let cfg = Config::new(&format!("http://127.0.0.1:{port}/"), sched).unwrap();
+    let err = run(&cfg).unwrap_err().to_string();
+    assert!(err.starts_with("cannot reach 127.0.0.1:"), "{err}");
+    assert!(!err.contains('\n'));
+}
