@@ -12,6 +12,7 @@ use super::procfs::{self, MemSnapshot};
 use serde::Serialize;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 /// Threads created before the baseline: glibc caches up to 40 MiB of freed thread stacks.
 const WARM_THREADS: usize = 24;
@@ -27,6 +28,9 @@ pub struct MemoryPerUnit {
     pub rss_per_unit: f64,
     /// Kernel stack per unit (`/proc/meminfo KernelStack`), bytes: threads only.
     pub kernel_stack_per_unit: Option<f64>,
+    /// Nanoseconds per unit to create the K units while the earlier ones stay alive: fresh
+    /// stacks every time, unlike spawn + join, where glibc and may reuse the last one.
+    pub spawn_ns_per_unit: f64,
     /// Snapshot before the K units.
     pub before: MemSnapshot,
     /// Snapshot with the K units parked.
@@ -34,10 +38,17 @@ pub struct MemoryPerUnit {
 }
 
 impl MemoryPerUnit {
-    fn from(before: MemSnapshot, after: MemSnapshot, units: u64, kernel: bool) -> Self {
+    fn from(
+        before: MemSnapshot,
+        after: MemSnapshot,
+        units: u64,
+        kernel: bool,
+        spawn: std::time::Duration,
+    ) -> Self {
         let per = |a: u64, b: u64| (a as f64 - b as f64) / units.max(1) as f64;
         Self {
             units,
+            spawn_ns_per_unit: spawn.as_nanos() as f64 / units.max(1) as f64,
             vsz_per_unit: per(after.vsz, before.vsz),
             rss_per_unit: per(after.rss, before.rss),
             kernel_stack_per_unit: kernel.then(|| per(after.kernel_stack, before.kernel_stack)),
@@ -70,14 +81,16 @@ pub fn threads(k: usize, stack: Option<usize>, touch_pages: usize) -> Result<Mem
     let mut group = ParkedThreads::with_capacity(k);
     procfs::trim_heap();
     let before = procfs::mem_snapshot()?;
+    let t0 = Instant::now();
     for _ in 0..k {
         group.spawn(stack, touch_pages).map_err(spawn_err)?;
     }
+    let spawn = t0.elapsed();
     group.wait_parked();
     let after = procfs::mem_snapshot()?;
     group.release();
     warm.release();
-    Ok(MemoryPerUnit::from(before, after, k as u64, true))
+    Ok(MemoryPerUnit::from(before, after, k as u64, true, spawn))
 }
 
 /// Why a task probe stopped before its target (set by the caller's guard).
@@ -98,6 +111,7 @@ pub fn tasks<T>(k: u64, guard: Guard<'_, T>) -> Result<(MemoryPerUnit, Option<T>
         let before = procfs::mem_snapshot()?;
         let mut spawned = 0;
         let mut stop = None;
+        let t0 = Instant::now();
         while spawned < k {
             if spawned % 10_000 == 0 {
                 stop = guard(spawned);
@@ -116,6 +130,7 @@ pub fn tasks<T>(k: u64, guard: Guard<'_, T>) -> Result<(MemoryPerUnit, Option<T>
             }));
             spawned += 1;
         }
+        let spawn = t0.elapsed();
         // Let the runtime poll every task once, so each is really parked in `notified()`.
         while started.load(Ordering::Acquire) < spawned {
             tokio::task::yield_now().await;
@@ -125,7 +140,10 @@ pub fn tasks<T>(k: u64, guard: Guard<'_, T>) -> Result<(MemoryPerUnit, Option<T>
         while finished.load(Ordering::Acquire) < spawned {
             tokio::task::yield_now().await;
         }
-        Ok((MemoryPerUnit::from(before, after, spawned, false), stop))
+        Ok((
+            MemoryPerUnit::from(before, after, spawned, false, spawn),
+            stop,
+        ))
     })
 }
 
@@ -147,14 +165,16 @@ pub fn coroutines(k: usize) -> Result<MemoryPerUnit> {
     let mut group = ParkedCoroutines::with_capacity(k);
     procfs::trim_heap();
     let before = procfs::mem_snapshot()?;
+    let t0 = Instant::now();
     for _ in 0..k {
         group.spawn().map_err(spawn_err)?;
     }
+    let spawn = t0.elapsed();
     group.wait_parked();
     let after = procfs::mem_snapshot()?;
     group.release();
     warm.release();
-    Ok(MemoryPerUnit::from(before, after, k as u64, false))
+    Ok(MemoryPerUnit::from(before, after, k as u64, false, spawn))
 }
 
 #[cfg(test)]

@@ -52,6 +52,8 @@ pub struct UnitMemory {
     pub kernel_stack: Option<Summary>,
     /// RSS plus kernel stack per unit.
     pub physical: Summary,
+    /// Creation time per unit while the others stay alive (fresh stacks).
+    pub spawn_alive_ns: Summary,
 }
 
 impl UnitMemory {
@@ -68,6 +70,7 @@ impl UnitMemory {
                 .kernel_stack_per_unit
                 .and_then(|_| pick(&|m| m.kernel_stack_per_unit.unwrap_or(0.0))),
             physical: pick(&|m| m.rss_per_unit + m.kernel_stack_per_unit.unwrap_or(0.0))?,
+            spawn_alive_ns: pick(&|m| m.spawn_ns_per_unit)?,
         })
     }
 }
@@ -494,6 +497,33 @@ fn rows(
             rows.push(Row::new(property, unit, id, claim, Quantity::Nanos, s).note(note));
         }
     }
+    // Creation with every unit kept alive: no stack reuse (C09, C15).
+    for (label, m) in memory {
+        let claim = if label.starts_with("OS thread") {
+            claims::THREAD_CREATION
+        } else {
+            claims::GREEN_CREATION
+        };
+        let id = if label.starts_with("OS thread") {
+            "C09"
+        } else {
+            "C15"
+        };
+        rows.push(
+            Row::new(
+                "Creation, K alive",
+                label.clone(),
+                id,
+                claim,
+                Quantity::Nanos,
+                m.spawn_alive_ns,
+            )
+            .note(format!(
+                "spawn only, {} units kept parked: each needs a fresh stack (no reuse from a cache or pool)",
+                m.units
+            )),
+        );
+    }
     // Practical limit (C15).
     for l in limits {
         let (unit, claim) = match l.unit {
@@ -509,9 +539,16 @@ fn rows(
             )
         } else if l.guarded {
             format!(
-                "{}: stopped short at {} to keep the machine usable; would fail near {}; knob: {}",
+                "{}: stopped short at {} {}; would fail near {}; knob: {}",
                 l.stopped_by.name(),
                 table::thousands(l.reached),
+                match l.stopped_by {
+                    limit::LimitKind::MaxMapCount => {
+                        "(past it even this process's malloc fails)"
+                    }
+                    limit::LimitKind::Memory => "(to leave memory to the machine)",
+                    _ => "(to leave task ids to the rest of the machine)",
+                },
                 table::thousands(l.projected),
                 l.knob
             )
@@ -650,4 +687,48 @@ impl Report {
 
 fn opt(v: Option<u64>) -> String {
     v.map_or("?".into(), table::thousands)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::costs::Silent;
+    use crate::costs::verdict::Verdict;
+
+    /// The whole pipeline on small caps: every row is measured, judged and rendered, and the
+    /// report serialises for the tour.
+    #[test]
+    fn a_small_run_fills_every_row() {
+        let _serial = crate::costs::TEST_LOCK.lock();
+        let config = Config {
+            runs: 1,
+            max_tasks: 10_000,
+            max_threads: 100,
+            max_coroutines: 100,
+            ..Config::quick()
+        };
+        let report = run(&config, &mut Silent).unwrap();
+        let count = |p: &str| report.rows.iter().filter(|r| r.property == p).count();
+        assert_eq!(count("Stack (virtual)"), 2);
+        assert_eq!(count("Practical limit"), 2 + usize::from(COROUTINES));
+        assert_eq!(count("async fn state machine"), 2);
+        assert!(count("Switch (one-way)") >= 5);
+        for row in &report.rows {
+            assert!(row.measured.median.is_finite(), "{row:?}");
+        }
+        // Capped below the claim: the limit rows must not pretend to know.
+        let threads = report
+            .rows
+            .iter()
+            .find(|r| r.property == "Practical limit" && r.unit.starts_with("OS thread"))
+            .unwrap();
+        assert_eq!(threads.verdict, Verdict::Inconclusive);
+        let text = report.render();
+        assert!(
+            text.contains("Chapter claims") && text.contains("confirmed"),
+            "{text}"
+        );
+        let json = serde_json::to_string(&report).unwrap();
+        assert!(json.contains("\"rows\""));
+    }
 }
