@@ -425,7 +425,7 @@ fn rows(
             "C15",
             claims::GREEN_CREATION,
             &t.coroutine_spawn,
-            "spawn + join from a thread, pool warm",
+            "spawn + join inside a coroutine, pool warm",
         ),
         (
             "Switch (one-way)",
@@ -519,7 +519,7 @@ fn rows(
                 m.spawn_alive_ns,
             )
             .note(format!(
-                "spawn only, {} units kept parked: each needs a fresh stack (no reuse from a cache or pool)",
+                "spawn only, {} units kept parked, so nothing is reused: a fresh stack (or task allocation) each",
                 m.units
             )),
         );
