@@ -632,6 +632,11 @@ impl Report {
     /// The table, its notes and the machine, as text for a terminal.
     pub fn render(&self) -> String {
         let mut out = table::render(&self.rows);
+        let _ = writeln!(
+            out,
+            "Verdicts compare the median with the claim read as a range (\"~X\" = X/2 to 2X); \
+             for costs lower is better, for limits higher."
+        );
         let _ = writeln!(out, "\nNotes:");
         for r in &self.rows {
             if !r.note.is_empty() {
