@@ -46,7 +46,7 @@ if [ -f crates/server/examples/hyper_hello.rs ]; then
     "$CARGO_TARGET_DIR/release/examples/hyper_hello" "127.0.0.1:$PORT" >"$OUT/server.log" 2>&1 &
     SERVER_PID=$!; URL="http://127.0.0.1:$PORT/"; SERVER_NAME="hyper_hello example"
 elif "$CLAB" serve --help 2>/dev/null | grep -q -- --model; then
-    "$CLAB" serve --model async-multi --addr "127.0.0.1:$PORT" >"$OUT/server.log" 2>&1 &
+    "$CLAB" serve --model async-multi --listen "127.0.0.1:$PORT" >"$OUT/server.log" 2>&1 &
     SERVER_PID=$!; URL="http://127.0.0.1:$PORT/plaintext"; SERVER_NAME="clab serve --model async-multi"
 else
     cargo build --release -q -p clab-load --example hello_server

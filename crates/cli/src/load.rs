@@ -63,7 +63,7 @@ pub struct Args {
     /// Print the report as JSON (schema: crates/load/schema/report.schema.json).
     #[arg(long = "json")]
     pub json: bool,
-    /// No live progress line.
+    /// No live progress line (it is also off when stdout or stderr is not a terminal).
     #[arg(short = 'q', long = "quiet")]
     pub quiet: bool,
 }
@@ -139,7 +139,10 @@ pub fn config_from_args(args: &Args) -> anyhow::Result<Config> {
     if let Some(t) = args.threads {
         config.threads = t;
     }
-    config.progress = !args.quiet && std::io::stderr().is_terminal();
+    // The progress line goes to stderr, and only when a person is watching both streams: a
+    // report piped to a file or another program gets no terminal escapes anywhere.
+    config.progress =
+        !args.quiet && std::io::stderr().is_terminal() && std::io::stdout().is_terminal();
     Ok(config)
 }
 

@@ -28,6 +28,7 @@ mod schedule;
 pub mod stats;
 mod target;
 mod template;
+mod timer;
 mod url;
 mod worker;
 

@@ -24,6 +24,7 @@ use crate::limits::{is_loopback_v4, spread_source};
 use crate::rng::FastRng;
 use crate::schedule::{Mode, Pacer};
 use crate::stats::{ErrorKind, Recorder};
+use crate::timer::PreciseTimer;
 use clab_http::{ParsedResponse, parse_response, parse_response_at_eof};
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
@@ -38,6 +39,9 @@ use std::time::{Duration, Instant};
 /// After a failed connect, wait this long before trying again (a refused port would
 /// otherwise be hammered in a tight loop).
 const RETRY_DELAY: Duration = Duration::from_millis(50);
+
+/// The token of the open-loop timer (connections use their slot index).
+const TIMER: Token = Token(usize::MAX);
 
 /// Counters a worker publishes for the progress line (one cache line per worker).
 #[derive(Debug, Default)]
@@ -162,6 +166,13 @@ impl<'a> Worker<'a> {
             (self.cfg.timeout / 10).clamp(Duration::from_millis(5), Duration::from_millis(100));
         let mut next_tick = start + tick;
         let mut last_second = 0u64;
+        // Open loop: a timerfd for microsecond wakeups; without one, epoll's millisecond
+        // timeout still works, only less precisely.
+        let mut timer = if self.open_loop {
+            PreciseTimer::new(self.poll.registry(), TIMER).ok()
+        } else {
+            None
+        };
         loop {
             let mut now = Instant::now();
             if self.deadline.is_some_and(|d| now >= d)
@@ -183,8 +194,11 @@ impl<'a> Worker<'a> {
                 self.fire_timers(now);
             }
             let mut wake = next_tick;
-            if let Some(Reverse((t, _))) = self.timers.peek() {
-                wake = wake.min(*t);
+            if let Some(&Reverse((t, _))) = self.timers.peek() {
+                match timer.as_mut() {
+                    Some(timer) => timer.arm(t, now),
+                    None => wake = wake.min(t),
+                }
             }
             if let Some(d) = self.deadline {
                 wake = wake.min(d);
@@ -199,6 +213,12 @@ impl<'a> Worker<'a> {
                 });
             }
             for event in events.iter() {
+                if event.token() == TIMER {
+                    if let Some(timer) = timer.as_mut() {
+                        timer.fired();
+                    }
+                    continue;
+                }
                 let slot = event.token().0;
                 now = Instant::now();
                 match self.conns[slot].state {

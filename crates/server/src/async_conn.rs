@@ -3,10 +3,10 @@
 //! Timeouts use one `Sleep` per connection that is *not* reset on every read: when it fires,
 //! the driver compares the connection's real deadline and re-arms it only if that deadline
 //! moved. Keep-alive traffic then costs no timer-wheel operation per request, which matters at
-//! hundreds of thousands of requests per second. The shutdown future is created once per
-//! connection for the same reason (creating one takes a lock).
+//! hundreds of thousands of requests per second. The shutdown [`crate::shutdown::Watch`] is
+//! created once per connection and is lock-free to poll, for the same reason.
 
-use crate::conn::{Conn, ConnConfig, LINGER, Step};
+use crate::conn::{Conn, ConnConfig, DRAIN_GRACE, LINGER, Step};
 use crate::{ServeOptions, Shutdown};
 use clab_app::App;
 use clab_backend::Backend;
@@ -37,7 +37,7 @@ async fn drive<B: Backend>(
     stream.set_nodelay(true)?;
     let mut conn = Conn::new(config);
     let mut timer = pin!(sleep_until(Instant::from_std(conn.read_deadline().0)));
-    let mut stop = pin!(shutdown.wait());
+    let mut stop = shutdown.watch();
     loop {
         match conn.next_step() {
             Step::Handle(request) => {
@@ -59,16 +59,19 @@ async fn drive<B: Backend>(
                     timer.as_mut().reset(deadline);
                 }
                 if shutdown.is_triggered() && conn.is_idle() {
-                    // Draining: close an idle connection unless its next request is already
-                    // here (a non-blocking read tells without waiting).
-                    match stream.try_read(conn.read_space()) {
-                        Ok(0) => return Ok(()),
-                        Ok(n) => {
+                    // Draining: an idle keep-alive connection has nothing left to finish; a
+                    // fresh one accepted just before the trigger gets a moment for its first
+                    // request to arrive.
+                    if conn.served() > 0 {
+                        return Ok(());
+                    }
+                    match tokio::time::timeout(DRAIN_GRACE, stream.read(conn.read_space())).await {
+                        Ok(Ok(0)) | Err(_) => return Ok(()),
+                        Ok(Ok(n)) => {
                             conn.did_read(n);
                             continue;
                         }
-                        Err(err) if err.kind() == io::ErrorKind::WouldBlock => return Ok(()),
-                        Err(err) => return Err(err),
+                        Ok(Err(err)) => return Err(err),
                     }
                 }
                 let draining = shutdown.is_triggered();
@@ -88,7 +91,7 @@ async fn drive<B: Backend>(
                         }
                     }
                     // Polled only until it fires once: it never resolves twice.
-                    () = stop.as_mut(), if !draining => {}
+                    () = &mut stop, if !draining => {}
                 }
             }
         }

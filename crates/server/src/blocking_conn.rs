@@ -1,12 +1,12 @@
 //! Drive a [`Conn`] over a blocking `std::net::TcpStream`: the IO half of every thread model.
 //!
 //! The thread waits in `read(2)` with a socket read timeout. The timeout is a short constant
-//! tick (so `setsockopt` runs once per connection, not per read); each time it fires the
-//! driver checks the connection's real deadline and the shutdown flag.
+//! tick, [`DRAIN_GRACE`] (so `setsockopt` runs once per connection, not per read); each time
+//! it fires the driver checks the connection's real deadline and the shutdown flag. A fresh
+//! connection accepted just before shutdown so gets one tick for its first request.
 
 use crate::block_on::block_on;
-use crate::conn::{Conn, ConnConfig, LINGER, Step};
-use crate::listener::SHUTDOWN_POLL;
+use crate::conn::{Conn, ConnConfig, DRAIN_GRACE, LINGER, Step};
 use crate::{ServeOptions, Shutdown};
 use clab_app::App;
 use clab_backend::Backend;
@@ -36,7 +36,7 @@ fn drive<B: Backend>(
     stream.set_nodelay(true)?;
     // A client that stops reading cannot pin this thread for longer than the idle timeout.
     stream.set_write_timeout(Some(config.idle_timeout))?;
-    let mut tick = SHUTDOWN_POLL;
+    let mut tick = DRAIN_GRACE;
     stream.set_read_timeout(Some(tick))?;
     let mut conn = Conn::new(config);
     loop {
@@ -65,7 +65,7 @@ fn drive<B: Backend>(
                     return Ok(());
                 }
                 // Never sleep past the deadline; otherwise wake every tick to look around.
-                let want = (deadline - now).min(SHUTDOWN_POLL);
+                let want = (deadline - now).min(DRAIN_GRACE);
                 if want != tick {
                     tick = want.max(std::time::Duration::from_millis(1));
                     stream.set_read_timeout(Some(tick))?;

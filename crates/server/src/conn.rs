@@ -32,6 +32,9 @@ use std::time::{Duration, Instant};
 const MIN_READ_SPACE: usize = 4 * 1024;
 /// Initial read buffer: a typical request head fits several times over.
 const INITIAL_BUFFER: usize = 8 * 1024;
+/// When draining, a fresh connection (accepted just before the trigger) waits at most this
+/// long for its first request before it is closed.
+pub const DRAIN_GRACE: Duration = Duration::from_millis(200);
 /// A lingering close discards input for at most this long (see [`Conn::should_linger`]).
 pub const LINGER: Duration = Duration::from_secs(2);
 
@@ -236,6 +239,11 @@ impl Conn {
     pub fn read_deadline(&self) -> (Instant, Expiry) {
         match self.request_started {
             Some(started) => (started + self.config.header_timeout, Expiry::Header),
+            // A fresh connection that sends nothing is held no longer than a slow head would
+            // be (a thread model pins a worker to it meanwhile); then it is closed quietly.
+            None if self.served == 0 => {
+                (self.idle_since + self.config.header_timeout, Expiry::Idle)
+            }
             None => (self.idle_since + self.config.idle_timeout, Expiry::Idle),
         }
     }

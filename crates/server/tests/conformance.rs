@@ -209,6 +209,21 @@ for_each_model! {
         assert!(c.is_closed());
     }
 
+    fn idle_keep_alive_is_closed_quietly_after_idle_timeout(model) {
+        let server = TestServer::start(model, |o| o.idle_timeout = Duration::from_millis(300));
+        let mut c = server.client();
+        assert_eq!(c.roundtrip(&get("/plaintext")).status, 200);
+        let started = Instant::now();
+        assert!(c.is_closed(), "closed without a response");
+        assert!(started.elapsed() >= Duration::from_millis(250), "closed too early");
+    }
+
+    fn silent_connection_is_closed_quietly_after_header_timeout(model) {
+        let server = TestServer::start(model, |o| o.header_timeout = Duration::from_millis(300));
+        let mut c = server.client();
+        assert!(c.is_closed(), "closed without a response");
+    }
+
     fn bad_request_does_not_disturb_other_connections(model) {
         let server = TestServer::start(model, |_| {});
         let mut good = server.client();

@@ -28,7 +28,7 @@
 //! `drain_deadline`, `backend` (its `cpu_policy` decides where CPU work runs).
 //!
 //! # Shutdown
-//! 1. The accept loop's `select!` sees [`Shutdown::wait`] resolve, stops accepting and drops
+//! 1. The accept loop's `select!` sees its [`crate::shutdown::Watch`] resolve, stops accepting and drops
 //!    the listener (new connections are refused).
 //! 2. Every `Conn` task also watches the trigger: a task waiting on an idle keep-alive
 //!    connection wakes and closes; a task handling a request finishes it and answers with
@@ -44,7 +44,6 @@ use crate::{Model, Ready, ServeOptions, ServerError, Shutdown, cores};
 use clab_app::App;
 use clab_backend::AsyncBackend;
 use std::net::TcpListener;
-use std::pin::pin;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinSet;
@@ -95,11 +94,11 @@ async fn run(
     let opts = Arc::new(opts);
 
     let mut conns = JoinSet::new();
-    let mut stop = pin!(shutdown.wait());
+    let mut stop = shutdown.watch();
     loop {
         tokio::select! {
             biased;
-            () = stop.as_mut() => break,
+            () = &mut stop => break,
             accepted = listener.accept() => match accepted {
                 Ok((stream, _peer)) => {
                     let (app, opts, shutdown) = (Arc::clone(&app), Arc::clone(&opts), shutdown.clone());
