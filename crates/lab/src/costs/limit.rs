@@ -24,8 +24,9 @@ pub const PID_RESERVE: u64 = 1024;
 pub const MAP_RESERVE: u64 = 64;
 /// The probe stops when `MemAvailable` falls below this share of `MemTotal` (percent).
 pub const MEM_RESERVE_PERCENT: u64 = 10;
-/// Memory mappings per thread or coroutine stack: the stack and its guard page.
-const MAPS_PER_UNIT: u64 = 2;
+/// Memory mappings per unit assumed until the probe has seen the real rate: a stack and its
+/// guard page. (std threads take 4: they add a guarded `sigaltstack` for overflow reports.)
+const MIN_MAPS_PER_UNIT: u64 = 2;
 
 /// The limit that stopped a probe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -68,7 +69,9 @@ impl LimitKind {
         match self {
             Self::PidMax => "sysctl kernel.pid_max=4194304",
             Self::ThreadsMax => "sysctl kernel.threads-max=<n>",
-            Self::MaxMapCount => "sysctl vm.max_map_count=<n> (2 mappings per stack)",
+            Self::MaxMapCount => {
+                "sysctl vm.max_map_count=<n> (a std thread maps 4 areas, a coroutine 2)"
+            }
             Self::Memory => "more RAM or swap; smaller stacks; vm.overcommit_memory",
             Self::RlimitNproc => "ulimit -u (limits.conf nproc)",
             Self::FdLimit => "ulimit -n (limits.conf nofile)",
@@ -175,7 +178,8 @@ pub fn diagnose(f: &Facts) -> LimitKind {
 
 /// What the probe should do next: stop short of a shared limit, or go on for `gap` more units
 /// before looking again (gaps shrink as the headroom does, so the checks stay cheap).
-fn guard(f: &Facts) -> std::result::Result<u64, (LimitKind, u64)> {
+fn guard(f: &Facts, maps_per_unit: u64) -> std::result::Result<u64, (LimitKind, u64)> {
+    let maps_per_unit = maps_per_unit.max(1);
     let tasks = f.task_headroom().unwrap_or(u64::MAX);
     let maps = Facts::headroom(f.max_map_count, f.map_count).unwrap_or(u64::MAX);
     if tasks <= PID_RESERVE {
@@ -187,12 +191,12 @@ fn guard(f: &Facts) -> std::result::Result<u64, (LimitKind, u64)> {
         return Err((kind, tasks));
     }
     if maps <= MAP_RESERVE {
-        return Err((LimitKind::MaxMapCount, maps / MAPS_PER_UNIT));
+        return Err((LimitKind::MaxMapCount, maps / maps_per_unit));
     }
     if f.low_memory() {
         return Err((LimitKind::Memory, 0));
     }
-    let units_left = (tasks - PID_RESERVE).min((maps - MAP_RESERVE) / MAPS_PER_UNIT);
+    let units_left = (tasks - PID_RESERVE).min((maps - MAP_RESERVE) / maps_per_unit);
     Ok((units_left / 2).clamp(1, 4096))
 }
 
@@ -237,15 +241,28 @@ fn probe(
 ) -> LimitResult {
     let t0 = Instant::now();
     let mut next_check = 0;
+    // (units, mappings) at the previous check: the observed mappings per unit drive the guard.
+    let mut last: Option<(u64, u64)> = None;
+    let mut maps_per_unit = MIN_MAPS_PER_UNIT;
     let (kind, guarded, extra, error, facts) = loop {
         let n = len();
         if n >= cap {
             break (LimitKind::Cap, false, 0, None, Facts::now(None));
         }
         if n >= next_check {
-            match guard(&Facts::now(None)) {
-                Ok(gap) => next_check = n + gap,
-                Err((kind, extra)) => break (kind, true, extra, None, Facts::now(None)),
+            let facts = Facts::now(None);
+            // Until the rate is known, look again soon.
+            let learning = last.is_none();
+            if let (Some((n0, m0)), Some(m)) = (last, facts.map_count)
+                && n > n0
+            {
+                let rate = m.saturating_sub(m0).div_ceil(n - n0);
+                maps_per_unit = maps_per_unit.max(rate);
+            }
+            last = facts.map_count.map(|m| (n, m));
+            match guard(&facts, maps_per_unit) {
+                Ok(gap) => next_check = n + if learning { gap.min(64) } else { gap },
+                Err((kind, extra)) => break (kind, true, extra, None, facts),
             }
         }
         if let Err((errno, message)) = spawn() {

@@ -162,14 +162,21 @@ pub fn coroutines(k: usize) -> Result<MemoryPerUnit> {
         warm.spawn().map_err(spawn_err)?;
     }
     warm.wait_parked();
-    let mut group = ParkedCoroutines::with_capacity(k);
+    let group = ParkedCoroutines::with_capacity(k);
     procfs::trim_heap();
     let before = procfs::mem_snapshot()?;
-    let t0 = Instant::now();
-    for _ in 0..k {
-        group.spawn().map_err(spawn_err)?;
-    }
-    let spawn = t0.elapsed();
+    // Spawn from a coroutine on may's worker, as a coroutine server's acceptor would: spawning
+    // from a plain thread would add a wake-up of the worker per coroutine to the timing.
+    let (mut group, spawn) = super::coroutine::spawn(move || {
+        let mut group = group;
+        let t0 = Instant::now();
+        let spawned: std::result::Result<(), String> = (0..k).try_for_each(|_| group.spawn());
+        (group, t0.elapsed(), spawned)
+    })
+    .map_err(spawn_err)?
+    .join()
+    .map_err(|_| CostsError::Broken("the spawning coroutine panicked".into()))
+    .and_then(|(group, spawn, spawned)| spawned.map(|()| (group, spawn)).map_err(spawn_err))?;
     group.wait_parked();
     let after = procfs::mem_snapshot()?;
     group.release();

@@ -425,7 +425,7 @@ fn rows(
             "C15",
             claims::GREEN_CREATION,
             &t.coroutine_spawn,
-            "spawn + join from a thread, pool warm",
+            "spawn + join inside a coroutine, pool warm",
         ),
         (
             "Switch (one-way)",
@@ -519,7 +519,7 @@ fn rows(
                 m.spawn_alive_ns,
             )
             .note(format!(
-                "spawn only, {} units kept parked: each needs a fresh stack (no reuse from a cache or pool)",
+                "spawn only, {} units kept parked, so nothing is reused: a fresh stack (or task allocation) each",
                 m.units
             )),
         );
@@ -632,6 +632,11 @@ impl Report {
     /// The table, its notes and the machine, as text for a terminal.
     pub fn render(&self) -> String {
         let mut out = table::render(&self.rows);
+        let _ = writeln!(
+            out,
+            "Verdicts compare the median with the claim read as a range (\"~X\" = X/2 to 2X); \
+             for costs lower is better, for limits higher."
+        );
         let _ = writeln!(out, "\nNotes:");
         for r in &self.rows {
             if !r.note.is_empty() {

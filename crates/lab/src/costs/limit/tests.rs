@@ -56,13 +56,16 @@ fn guard_stops_short_of_shared_limits() {
         system_tasks: Some(32_768 - 500),
         ..facts()
     };
-    assert_eq!(guard(&near_pids), Err((LimitKind::PidMax, 500)));
+    assert_eq!(guard(&near_pids, 2), Err((LimitKind::PidMax, 500)));
     let near_maps = Facts {
         map_count: Some(65_530 - 40),
         ..facts()
     };
-    assert_eq!(guard(&near_maps), Err((LimitKind::MaxMapCount, 20)));
-    let gap = guard(&facts()).unwrap();
+    assert_eq!(guard(&near_maps, 2), Err((LimitKind::MaxMapCount, 20)));
+    assert_eq!(guard(&near_maps, 4), Err((LimitKind::MaxMapCount, 10)));
+    let gap = guard(&facts(), 4).unwrap();
+    // Never plan past the mappings left: 55,530 free / 4 per unit, halved.
+    assert!(gap <= (65_530 - 10_000 - MAP_RESERVE) / 4 / 2);
     assert!((1..=4096).contains(&gap));
 }
 
