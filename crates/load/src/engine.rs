@@ -100,6 +100,18 @@ pub fn run(config: &Config) -> Result<Report, LoadError> {
         flags.switched_to_spread |= result.flags.switched_to_spread;
     }
     notes.extend(flag_notes(flags));
+    if let Some(backlog) =
+        somaxconn().filter(|&n| merged.errors.timeout > 0 && connections > n as usize)
+    {
+        // Past a full accept queue the kernel drops the handshake's last ACK: the client
+        // believes it is connected and its first request waits for retransmissions.
+        notes.push(format!(
+            "{} requests timed out with {connections} connections, more than net.core.somaxconn \
+             ({backlog}): the server's accept queue probably overflowed while connecting \
+             (raise net.core.somaxconn and the server's listen backlog, or use --warmup)",
+            merged.errors.timeout
+        ));
+    }
     // How long the connections took to open matters at 10,000 of them (SYN retries when the
     // accept queue overflows take a second or more), and "all connected" must be checkable.
     match all_open_at {
