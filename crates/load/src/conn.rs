@@ -48,6 +48,11 @@ pub struct Conn {
     pub pacer: Option<Pacer>,
     /// An entry for this connection is in the worker's timer heap.
     pub scheduled: bool,
+    /// This connection is in the worker's list of writes to make after the event batch.
+    pub flush_queued: bool,
+    /// The last `unsent` requests in flight are queued in `wbuf` but not yet written: their
+    /// send time is stamped when the write happens.
+    pub unsent: usize,
 }
 
 impl Conn {
@@ -66,6 +71,8 @@ impl Conn {
             inflight: VecDeque::with_capacity(pipeline),
             pacer,
             scheduled: false,
+            flush_queued: false,
+            unsent: 0,
         }
     }
 
@@ -97,6 +104,7 @@ impl Conn {
         self.state = State::Idle;
         self.wbuf.clear();
         self.wpos = 0;
+        self.unsent = 0;
         self.rstart = 0;
         self.rend = 0;
         // A buffer that grew for one huge response goes back to the normal size.
