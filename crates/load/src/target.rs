@@ -322,4 +322,59 @@ mod tests {
         assert!(TargetSpec::parse_toml("[[target]]\npth = \"/\"", "t.toml").is_err());
         assert!(TargetSpec::parse_toml("target = []", "t.toml").is_err());
     }
+
+    #[test]
+    fn mix_follows_weights_and_encodes_requests() {
+        let specs = [
+            TargetSpec::parse_cli("GET /users/{1..5}", 9).unwrap(),
+            TargetSpec::parse_cli("POST /hash", 1).unwrap(),
+        ];
+        let headers = [("X-Test".to_owned(), "1".to_owned())];
+        let mix = RequestMix::new(&specs, "h:8", &headers, b"pw").unwrap();
+        let mut rng = FastRng::new(7);
+        let (mut scratch, mut out) = (String::new(), Vec::new());
+        let mut gets = 0;
+        for _ in 0..10_000 {
+            out.clear();
+            assert!(!mix.write_next(&mut rng, &mut scratch, &mut out));
+            let text = String::from_utf8(out.clone()).unwrap();
+            if text.starts_with("GET /users/") {
+                gets += 1;
+                let id: u32 = text["GET /users/".len()..]
+                    .split(' ')
+                    .next()
+                    .unwrap()
+                    .parse()
+                    .unwrap();
+                assert!((1..=5).contains(&id));
+            } else {
+                let mut expected = Vec::new();
+                clab_http::encode_request(
+                    "POST",
+                    "/hash",
+                    "h:8",
+                    &[("X-Test", "1")],
+                    b"pw",
+                    &mut expected,
+                );
+                assert_eq!(out, expected);
+            }
+        }
+        // Deterministic seed: 9:1 within a wide margin.
+        assert!((8_700..=9_300).contains(&gets), "{gets}");
+    }
+
+    #[test]
+    fn head_requests_are_flagged() {
+        let mix = RequestMix::new(
+            &[TargetSpec::parse_cli("HEAD /", 1).unwrap()],
+            "h",
+            &[],
+            b"",
+        )
+        .unwrap();
+        let mut out = Vec::new();
+        assert!(mix.write_next(&mut FastRng::new(1), &mut String::new(), &mut out));
+        assert!(out.starts_with(b"HEAD / HTTP/1.1\r\nHost: h\r\n"));
+    }
 }
