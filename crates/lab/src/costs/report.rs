@@ -245,6 +245,7 @@ pub fn run(config: &Config, progress: &mut dyn Progress) -> Result<Report> {
             mem[3].1.push(memory::coroutines(sizes.memory_coroutines)?);
         }
     }
+    // Read only by the coroutine probe; keeps the field used when the feature is off.
     let _ = sizes.memory_coroutines;
     let memory: Vec<(String, UnitMemory)> = mem
         .iter()
