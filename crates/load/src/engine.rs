@@ -87,8 +87,12 @@ pub fn run(config: &Config) -> Result<Report, LoadError> {
 
     let mut merged = Recorder::new(measure_start);
     let mut flags = Flags::default();
+    let mut all_open_at = Some(start);
+    let mut peak_open = 0;
     for result in results {
         let result = result?;
+        all_open_at = all_open_at.zip(result.all_open_at).map(|(a, b)| a.max(b));
+        peak_open += result.peak_open;
         merged.merge(&result.recorder);
         flags.addr_not_available |= result.flags.addr_not_available;
         flags.too_many_files |= result.flags.too_many_files;
@@ -96,6 +100,21 @@ pub fn run(config: &Config) -> Result<Report, LoadError> {
         flags.switched_to_spread |= result.flags.switched_to_spread;
     }
     notes.extend(flag_notes(flags));
+    // How long the connections took to open matters at 10,000 of them (SYN retries when the
+    // accept queue overflows take a second or more), and "all connected" must be checkable.
+    match all_open_at {
+        Some(t) if connections >= 1000 || t - start > Duration::from_secs(1) => {
+            notes.push(format!(
+                "all {connections} connections were open {:.2}s after the start",
+                (t - start).as_secs_f64()
+            ))
+        }
+        Some(_) => {}
+        None => notes.push(format!(
+            "never were all {connections} connections open at once (at most about {peak_open}); \
+             see the connect errors"
+        )),
+    }
     let elapsed = match schedule.stop {
         Stop::Duration(d) => d,
         Stop::Count(_) => merged

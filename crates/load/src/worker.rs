@@ -68,6 +68,10 @@ pub struct Flags {
 pub struct WorkerResult {
     pub recorder: Recorder,
     pub flags: Flags,
+    /// When all of this worker's connections were first open at the same time.
+    pub all_open_at: Option<Instant>,
+    /// Most connections open at the same time.
+    pub peak_open: u64,
 }
 
 /// Which connections a worker owns and how many measured requests it may issue.
@@ -100,6 +104,8 @@ pub struct Worker<'a> {
     spread: bool,
     progress: &'a Progress,
     open_connections: u64,
+    peak_open: u64,
+    all_open_at: Option<Instant>,
 }
 
 fn is_reset(e: &io::Error) -> bool {
@@ -151,6 +157,8 @@ impl<'a> Worker<'a> {
             spread: cfg.spread_sources,
             progress,
             open_connections: 0,
+            peak_open: 0,
+            all_open_at: None,
         })
     }
 
@@ -240,6 +248,8 @@ impl<'a> Worker<'a> {
         Ok(WorkerResult {
             recorder: self.rec,
             flags: self.flags,
+            all_open_at: self.all_open_at,
+            peak_open: self.peak_open,
         })
     }
 
@@ -284,6 +294,10 @@ impl<'a> Worker<'a> {
         self.conns[slot].state = State::Open;
         self.rec.connects += 1;
         self.open_connections += 1;
+        self.peak_open = self.peak_open.max(self.open_connections);
+        if self.all_open_at.is_none() && self.open_connections == self.conns.len() as u64 {
+            self.all_open_at = Some(now);
+        }
         self.fill(slot, now);
         self.flush(slot, now);
     }
