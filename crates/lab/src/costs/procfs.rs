@@ -152,6 +152,48 @@ pub fn rlimit(resource: libc::__rlimit_resource_t) -> Option<(u64, u64)> {
     (rc == 0).then_some((lim.rlim_cur, lim.rlim_max))
 }
 
+/// CPU time counters, in clock ticks: the machine's (`/proc/stat`) and this process's own
+/// (`/proc/self/stat`). The difference over a run is what *other* processes used.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct CpuTicks {
+    /// user + nice + system + irq + softirq of all CPUs.
+    pub machine_busy: u64,
+    /// Ticks the hypervisor gave to someone else while a CPU wanted to run.
+    pub steal: u64,
+    /// utime + stime of this process.
+    pub own: u64,
+}
+
+/// Read [`CpuTicks`] now.
+pub fn cpu_ticks() -> Option<CpuTicks> {
+    let stat = fs::read_to_string("/proc/stat").ok()?;
+    let cpu: Vec<u64> = stat
+        .lines()
+        .next()?
+        .split_whitespace()
+        .skip(1)
+        .map(|v| v.parse().unwrap_or(0))
+        .collect();
+    let own = fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the `(comm)`, which may contain spaces: state is field 3, utime 14, stime 15.
+    let after = own.rsplit_once(')')?.1;
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some(CpuTicks {
+        machine_busy: cpu.get(0..3)?.iter().sum::<u64>() + cpu.get(5..7)?.iter().sum::<u64>(),
+        steal: *cpu.get(7)?,
+        own: utime + stime,
+    })
+}
+
+/// Clock ticks per second (`_SC_CLK_TCK`).
+pub fn clock_ticks() -> u64 {
+    // SAFETY: sysconf has no preconditions.
+    let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if t > 0 { t as u64 } else { 100 }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,5 +215,7 @@ mod tests {
         assert!(map_count().unwrap() > 5);
         assert!(system_tasks().unwrap() >= snap.threads);
         assert!(sysctl("kernel/pid_max").unwrap() > 0);
+        let ticks = cpu_ticks().unwrap();
+        assert!(ticks.machine_busy >= ticks.own);
     }
 }

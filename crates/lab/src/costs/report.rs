@@ -22,9 +22,15 @@ pub struct Machine {
     pub cpus: usize,
     /// `uname -r`.
     pub kernel: String,
-    /// 1-minute load average when the run started and ended: above ~0.5 on 2 CPUs, other work
-    /// (compilers, …) competed with the measurements and distorted the timings.
-    pub loadavg: (f64, f64),
+    /// 1-minute load average when the run started (the run's own thousands of threads inflate
+    /// it afterwards, so the end value is not taken).
+    pub loadavg_at_start: f64,
+    /// Share of all CPUs' time that *other* processes used during the run (0–1), from
+    /// `/proc/stat` minus this process's own ticks: above ~0.1, other work competed with the
+    /// measurements and inflated the timings.
+    pub others_cpu_share: Option<f64>,
+    /// Share of CPU time the hypervisor stole during the run (0–1).
+    pub steal_share: Option<f64>,
     /// `kernel.pid_max`, `kernel.threads-max`, `vm.max_map_count` at the start.
     pub pid_max: Option<u64>,
     /// See `pid_max`.
@@ -192,6 +198,7 @@ fn steps_per_run(two_cpus: bool) -> u64 {
 pub fn run(config: &Config, progress: &mut dyn Progress) -> Result<Report> {
     let t0 = Instant::now();
     let load_start = loadavg();
+    let ticks_start = procfs::cpu_ticks();
     let sizes = config.sizes();
     let cpus = affinity::two_cpus()?;
     let memory_runs = config.runs.min(3);
@@ -238,6 +245,7 @@ pub fn run(config: &Config, progress: &mut dyn Progress) -> Result<Report> {
             mem[3].1.push(memory::coroutines(sizes.memory_coroutines)?);
         }
     }
+    // Read only by the coroutine probe; keeps the field used when the feature is off.
     let _ = sizes.memory_coroutines;
     let memory: Vec<(String, UnitMemory)> = mem
         .iter()
@@ -268,10 +276,25 @@ pub fn run(config: &Config, progress: &mut dyn Progress) -> Result<Report> {
     progress.step("state machine");
     let state_machine = state_machine::measure();
 
+    let cpus_n = affinity::CpuMask::current()?.cpus().len();
+    let (others, steal) = match (ticks_start, procfs::cpu_ticks()) {
+        (Some(a), Some(b)) => {
+            let capacity =
+                t0.elapsed().as_secs_f64() * procfs::clock_ticks() as f64 * cpus_n as f64;
+            let others = (b.machine_busy - a.machine_busy).saturating_sub(b.own - a.own);
+            (
+                Some((others as f64 / capacity).min(1.0)),
+                Some(((b.steal - a.steal) as f64 / capacity).min(1.0)),
+            )
+        }
+        _ => (None, None),
+    };
     let machine = Machine {
-        cpus: affinity::CpuMask::current()?.cpus().len(),
+        cpus: cpus_n,
         kernel: kernel_release(),
-        loadavg: (load_start, loadavg()),
+        loadavg_at_start: load_start,
+        others_cpu_share: others,
+        steal_share: steal,
         pid_max: procfs::sysctl("kernel/pid_max"),
         threads_max: procfs::sysctl("kernel/threads-max"),
         max_map_count: procfs::sysctl("vm/max_map_count"),
@@ -662,15 +685,18 @@ impl Report {
             opt(m.threads_max),
             opt(m.max_map_count),
         );
+        let share = |v: Option<f64>| v.map_or("?".to_owned(), |v| format!("{:.0}%", v * 100.0));
         let _ = writeln!(
             out,
-            "Load average {:.2} at start, {:.2} at end{}",
-            m.loadavg.0,
-            m.loadavg.1,
-            if m.loadavg.0.max(m.loadavg.1) > 0.5 * m.cpus as f64 {
-                " (other work competed for the CPUs: timings are inflated)"
+            "During the run other processes used {} of the CPUs' time, the hypervisor stole {} \
+             (load average {:.2} at start){}",
+            share(m.others_cpu_share),
+            share(m.steal_share),
+            m.loadavg_at_start,
+            if m.others_cpu_share.unwrap_or(0.0) > 0.1 {
+                ": other work competed with the measurements, timings are inflated"
             } else {
-                ""
+                ": the machine was quiet"
             }
         );
         for (name, old) in &m.raised {
