@@ -2,8 +2,8 @@
 //! `CLAB_TEST_REDIS_URL` is set; a visible notice otherwise. With Redis every cache command is
 //! a network call and pays the profile's round trip, so all six remote calls wait.
 
-use super::sqlite::{assert_timing_with_5ms_round_trips, five_ms, memory_config};
-use super::{block_on, body_json, request};
+use super::sqlite::{five_ms, memory_config};
+use super::{assert_timing_with_5ms_round_trips, block_on, body_json, request};
 use crate::App;
 use clab_backend::{AsyncBackend, BackendConfig, BlockingBackend};
 use clab_http::Method;

@@ -1,7 +1,7 @@
 //! Every route through `App::handle` on the fake (blocking) backend, driven by `block_on`.
 
 use super::fake::{Failure, Fake};
-use super::{block_on, body_json, header, request};
+use super::{assert_timing_with_5ms_round_trips, block_on, body_json, header, request};
 use crate::App;
 use clab_http::{Method, Response};
 use std::sync::atomic::Ordering;
@@ -293,36 +293,9 @@ fn dashboard_timing_adds_up() {
         ..Fake::default()
     });
     let v = body_json(&send(&app, Method::Get, "/users/1/dashboard", b""));
-    let t = &v["timing"];
-    let us = |k: &str| {
-        t[k].as_u64()
-            .unwrap_or_else(|| panic!("timing.{k} missing: {t}"))
-    };
-    let parts = [
-        "db_user_us",
-        "db_orders_us",
-        "db_account_us",
-        "db_activity_us",
-        "cache_us",
-        "upstream_us",
-    ];
-    let sum: u64 = parts.iter().map(|k| us(k)).sum();
-    assert_eq!(us("io_wait_us"), sum);
-    assert!(sum <= us("wall_us"), "{t}");
-    // 4 queries + 1 upstream call each block 5 ms in the fake; its cache is free.
-    assert!(us("io_wait_us") >= 5 * 5_000, "{t}");
-    for k in [
-        "db_user_us",
-        "db_orders_us",
-        "db_account_us",
-        "db_activity_us",
-        "upstream_us",
-    ] {
-        assert!(us(k) >= 5_000, "{k}: {t}");
-    }
-    // Blocking waits sleep in the kernel: not CPU.
-    assert!(us("cpu_us") <= us("wall_us"), "{t}");
-    assert!(us("cpu_us") < us("io_wait_us"), "{t}");
+    // The fake blocks 5 ms per query and upstream call; its cache is free, like the real
+    // in-process cache.
+    assert_timing_with_5ms_round_trips(&v);
 }
 
 #[test]
