@@ -110,6 +110,15 @@ pub struct Worker<'a> {
     to_flush: Vec<usize>,
 }
 
+/// How a failed read or write on an open connection is counted: a reset, or any other close.
+fn io_failure_kind(e: &io::Error) -> ErrorKind {
+    if is_reset(e) {
+        ErrorKind::Reset
+    } else {
+        ErrorKind::Closed
+    }
+}
+
 fn is_reset(e: &io::Error) -> bool {
     matches!(
         e.kind(),
@@ -480,14 +489,7 @@ impl<'a> Worker<'a> {
                 Ok(n) => conn.wpos += n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    let kind = if is_reset(&e) {
-                        ErrorKind::Reset
-                    } else {
-                        ErrorKind::Closed
-                    };
-                    return self.conn_failed(slot, kind, now);
-                }
+                Err(e) => return self.conn_failed(slot, io_failure_kind(&e), now),
             }
         }
         conn.wbuf.clear();
@@ -520,14 +522,7 @@ impl<'a> Worker<'a> {
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    let kind = if is_reset(&e) {
-                        ErrorKind::Reset
-                    } else {
-                        ErrorKind::Closed
-                    };
-                    return self.conn_failed(slot, kind, now);
-                }
+                Err(e) => return self.conn_failed(slot, io_failure_kind(&e), now),
             }
         }
         self.fill(slot, now);
