@@ -50,6 +50,10 @@ pub struct Conn {
     pub scheduled: bool,
     /// This connection is in the worker's list of writes to make after the event batch.
     pub flush_queued: bool,
+    /// Registered for writable events: while connecting, and while a write is stuck on a full
+    /// send buffer. Otherwise only readable: every ACK that frees send-buffer space would wake
+    /// the worker for nothing (wrk, too, asks for writability only while it has bytes to send).
+    pub write_interest: bool,
     /// The last `unsent` requests in flight are queued in `wbuf` but not yet written: their
     /// send time is stamped when the write happens.
     pub unsent: usize,
@@ -72,6 +76,7 @@ impl Conn {
             pacer,
             scheduled: false,
             flush_queued: false,
+            write_interest: false,
             unsent: 0,
         }
     }

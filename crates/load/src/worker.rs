@@ -286,6 +286,7 @@ impl<'a> Worker<'a> {
                 }
                 conn.stream = Some(stream);
                 conn.state = State::Connecting;
+                conn.write_interest = true;
             }
             Err(e) => self.connect_failed(slot, &e, now),
         }
@@ -303,6 +304,9 @@ impl<'a> Worker<'a> {
             Ok(_) => {}
             Err(e) if e.kind() == io::ErrorKind::NotConnected => return, // not yet
             Err(e) => return self.connect_failed(slot, &e, now),
+        }
+        if let Err(e) = self.set_write_interest(slot, false) {
+            return self.connect_failed(slot, &e, now);
         }
         self.conns[slot].state = State::Open;
         self.rec.connects += 1;
@@ -487,13 +491,43 @@ impl<'a> Worker<'a> {
             match stream.write(&conn.wbuf[conn.wpos..]) {
                 Ok(0) => return self.conn_failed(slot, ErrorKind::Closed, now),
                 Ok(n) => conn.wpos += n,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    // Send buffer full: ask to be told when it drains.
+                    if let Err(e) = self.set_write_interest(slot, true) {
+                        self.conn_failed(slot, io_failure_kind(&e), now);
+                    }
+                    return;
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return self.conn_failed(slot, io_failure_kind(&e), now),
             }
         }
         conn.wbuf.clear();
         conn.wpos = 0;
+        if let Err(e) = self.set_write_interest(slot, false) {
+            self.conn_failed(slot, io_failure_kind(&e), now);
+        }
+    }
+
+    /// Register for writable events only when needed (see [`Conn::write_interest`]).
+    fn set_write_interest(&mut self, slot: usize, want: bool) -> io::Result<()> {
+        let conn = &mut self.conns[slot];
+        if conn.write_interest == want {
+            return Ok(());
+        }
+        let Some(stream) = conn.stream.as_mut() else {
+            return Ok(());
+        };
+        let interest = if want {
+            Interest::READABLE | Interest::WRITABLE
+        } else {
+            Interest::READABLE
+        };
+        self.poll
+            .registry()
+            .reregister(stream, Token(slot), interest)?;
+        conn.write_interest = want;
+        Ok(())
     }
 
     fn on_readable(&mut self, slot: usize, now: Instant) {
