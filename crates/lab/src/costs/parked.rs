@@ -55,14 +55,51 @@ fn wait_started(flags: &Flags, n: usize) {
     }
 }
 
-/// OS threads parked with `std::thread::park`.
+/// What a group needs of a unit's handle: wake the unit from its park, and wait for it to end.
+pub trait ParkedHandle {
+    fn unpark(&self);
+    fn join(self);
+}
+
+impl ParkedHandle for JoinHandle<()> {
+    fn unpark(&self) {
+        self.thread().unpark();
+    }
+
+    fn join(self) {
+        // A parked thread cannot panic; if it somehow did, there is nothing left to undo.
+        let _ = JoinHandle::join(self);
+    }
+}
+
+#[cfg(feature = "coroutines")]
+impl ParkedHandle for may::coroutine::JoinHandle<()> {
+    fn unpark(&self) {
+        self.coroutine().unpark();
+    }
+
+    fn join(self) {
+        let _ = may::coroutine::JoinHandle::join(self);
+    }
+}
+
+/// A group of units that park until released: the bookkeeping is the same for threads and
+/// coroutines; only how a unit is started differs ([`ParkedThreads::spawn`],
+/// [`ParkedCoroutines::spawn`]).
 #[derive(Debug)]
-pub struct ParkedThreads {
-    handles: Vec<JoinHandle<()>>,
+pub struct Parked<H: ParkedHandle> {
+    handles: Vec<H>,
     flags: Arc<Flags>,
 }
 
-impl ParkedThreads {
+/// OS threads parked with `std::thread::park`.
+pub type ParkedThreads = Parked<JoinHandle<()>>;
+
+/// may coroutines parked with `may::coroutine::park`.
+#[cfg(feature = "coroutines")]
+pub type ParkedCoroutines = Parked<may::coroutine::JoinHandle<()>>;
+
+impl<H: ParkedHandle> Parked<H> {
     /// An empty group; reserving the handle vector up front keeps it out of RSS deltas.
     pub fn with_capacity(n: usize) -> Self {
         Self {
@@ -71,6 +108,40 @@ impl ParkedThreads {
         }
     }
 
+    /// Units in the group.
+    pub fn len(&self) -> usize {
+        self.handles.len()
+    }
+
+    /// True when no unit was started.
+    pub fn is_empty(&self) -> bool {
+        self.handles.is_empty()
+    }
+
+    /// Block until every unit of the group has started and is about to park.
+    pub fn wait_parked(&self) {
+        wait_started(&self.flags, self.handles.len());
+    }
+
+    /// Release and join every unit.
+    pub fn release(&mut self) {
+        self.flags.release.store(true, Ordering::Release);
+        for handle in &self.handles {
+            handle.unpark();
+        }
+        for handle in self.handles.drain(..) {
+            handle.join();
+        }
+    }
+}
+
+impl<H: ParkedHandle> Drop for Parked<H> {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
+impl ParkedThreads {
     /// Start one thread (`stack`: bytes, `None` = std's default) that touches `touch_pages`
     /// pages of its stack, then parks.
     pub fn spawn(&mut self, stack: Option<usize>, touch_pages: usize) -> io::Result<()> {
@@ -89,59 +160,10 @@ impl ParkedThreads {
         self.handles.push(handle);
         Ok(())
     }
-
-    /// Threads in the group.
-    pub fn len(&self) -> usize {
-        self.handles.len()
-    }
-
-    /// True when no thread was started.
-    pub fn is_empty(&self) -> bool {
-        self.handles.is_empty()
-    }
-
-    /// Block until every thread of the group has started and is about to park.
-    pub fn wait_parked(&self) {
-        wait_started(&self.flags, self.handles.len());
-    }
-
-    /// Release and join every thread.
-    pub fn release(&mut self) {
-        self.flags.release.store(true, Ordering::Release);
-        for handle in &self.handles {
-            handle.thread().unpark();
-        }
-        for handle in self.handles.drain(..) {
-            // A parked thread cannot panic; if it somehow did, there is nothing left to undo.
-            let _ = handle.join();
-        }
-    }
-}
-
-impl Drop for ParkedThreads {
-    fn drop(&mut self) {
-        self.release();
-    }
-}
-
-/// may coroutines parked with `may::coroutine::park`.
-#[cfg(feature = "coroutines")]
-#[derive(Debug)]
-pub struct ParkedCoroutines {
-    handles: Vec<may::coroutine::JoinHandle<()>>,
-    flags: Arc<Flags>,
 }
 
 #[cfg(feature = "coroutines")]
 impl ParkedCoroutines {
-    /// An empty group with room for `n` handles.
-    pub fn with_capacity(n: usize) -> Self {
-        Self {
-            handles: Vec::with_capacity(n),
-            flags: Arc::default(),
-        }
-    }
-
     /// Start one coroutine that parks until released. The error is may's message (it reports
     /// a failed stack `mmap` as a panic, which [`super::coroutine::spawn`] catches).
     pub fn spawn(&mut self) -> Result<(), String> {
@@ -154,38 +176,5 @@ impl ParkedCoroutines {
         })?;
         self.handles.push(handle);
         Ok(())
-    }
-
-    /// Coroutines in the group.
-    pub fn len(&self) -> usize {
-        self.handles.len()
-    }
-
-    /// True when no coroutine was started.
-    pub fn is_empty(&self) -> bool {
-        self.handles.is_empty()
-    }
-
-    /// Block until every coroutine of the group has run up to its park.
-    pub fn wait_parked(&self) {
-        wait_started(&self.flags, self.handles.len());
-    }
-
-    /// Release and join every coroutine.
-    pub fn release(&mut self) {
-        self.flags.release.store(true, Ordering::Release);
-        for handle in &self.handles {
-            handle.coroutine().unpark();
-        }
-        for handle in self.handles.drain(..) {
-            let _ = handle.join();
-        }
-    }
-}
-
-#[cfg(feature = "coroutines")]
-impl Drop for ParkedCoroutines {
-    fn drop(&mut self) {
-        self.release();
     }
 }
