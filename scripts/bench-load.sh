@@ -6,13 +6,15 @@
 #   3. 10,000 connections held for 30 s at 1 request per connection-second: all connected? RSS?
 # Client and server share the cores, so every µs the client spends is taken from the server.
 #
-# Usage: scripts/bench-load.sh            (DUR=10 seconds per run; N_BIG=10000000; HOLD=30)
-#        DUR=5 N_BIG=2000000 HOLD=10 scripts/bench-load.sh   (quicker, smaller)
+# Usage: scripts/bench-load.sh   (ROUNDS=10 interleaved runs of DUR=3 s per tool; N_BIG=10000000;
+#                                 HOLD=30)
+#        ROUNDS=3 N_BIG=2000000 HOLD=10 scripts/bench-load.sh   (quicker, smaller)
 # Installs wrk (apt-get) and oha (`cargo install oha --locked`, takes several minutes) if missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DUR=${DUR:-10}
+ROUNDS=${ROUNDS:-10}
+DUR=${DUR:-3}
 N_BIG=${N_BIG:-10000000}
 N_SMALL=${N_SMALL:-1000000}
 HOLD=${HOLD:-30}
@@ -61,30 +63,71 @@ time_run() { local name=$1; shift; /usr/bin/time -f '%U %S %M' -o "$OUT/$name.ti
 cpu_s() { awk '{print $1 + $2}' "$OUT/$1.time"; }
 rss_mib() { awk '{printf "%.1f", $3 / 1024}' "$OUT/$1.time"; }
 
-printf '\n%-6s %-5s %12s %14s %10s\n' tool conns "req/s" "CPU us/req" "RSS MiB"
+# run_tool TOOL C ROUND: one run of TOOL at C connections; appends "C tool round n secs cpu rss_kb"
+# to $OUT/runs.tsv.
+run_tool() {
+    local tool=$1 c=$2 r=$3 name="$1-c$2-r$3" n secs
+    case $tool in
+        wrk)
+            time_run "$name" wrk -t "$CORES" -c "$c" -d "${DUR}s" "$URL"
+            n=$(awk '/requests in/ {print $1}' "$OUT/$name.out")
+            secs=$(grep -oE 'requests in [0-9.]+s' "$OUT/$name.out" | grep -oE '[0-9.]+') ;;
+        oha)
+            time_run "$name" oha --no-tui -c "$c" -z "${DUR}s" "$URL"
+            n=$(grep -oE '\[[0-9]+\] [0-9]+ responses' "$OUT/$name.out" | awk '{s += $2} END {print s + 0}')
+            secs=$(awk '/Total:/ {v = $2; if ($3 == "ms") v /= 1000; print v; exit}' "$OUT/$name.out") ;;
+        clab | clab-normal)
+            local sched=auto; [ "$tool" = clab-normal ] && sched=normal
+            time_run "$name" "$CLAB" load "$URL" -c "$c" -t "$CORES" -d "${DUR}s" --sched "$sched" --quiet --json
+            n=$(grep -m1 '"responses"' "$OUT/$name.out" | tr -dc '0-9')
+            secs=$(grep -m1 '"elapsed_s"' "$OUT/$name.out" | grep -oE '[0-9.]+') ;;
+    esac
+    echo "$c $tool $r $n $secs $(cpu_s "$name") $(awk '{print $3}' "$OUT/$name.time")" >>"$OUT/runs.tsv"
+}
+
+# Client and server share the cores, and this machine's speed drifts by tens of percent from
+# second to second (a VM): one long run per tool compares the machine's moods, not the tools.
+# So each tool runs ROUNDS short times, interleaved, in a rotating order; req/s is total
+# responses over total time, and the per-round ratios' median and range are printed beside it.
+# `clab-normal` is clab with `--sched normal`: what the SCHED_BATCH policy contributes.
+TOOLS=(wrk oha clab clab-normal)
+echo "== $ROUNDS interleaved rounds of ${DUR}s per tool and connection count"
+: >"$OUT/runs.tsv"
 for C in 64 256; do
-    time_run "wrk$C" wrk -t "$CORES" -c "$C" -d "${DUR}s" "$URL"
-    wrk_n=$(awk '/requests in/ {print $1}' "$OUT/wrk$C.out")
-    wrk_rps=$(awk '/Requests\/sec/ {print $2}' "$OUT/wrk$C.out")
-
-    time_run "oha$C" oha --no-tui -c "$C" -z "${DUR}s" "$URL"
-    oha_n=$(grep -oE '\[[0-9]+\] [0-9]+ responses' "$OUT/oha$C.out" | awk '{s += $2} END {print s + 0}')
-    oha_rps=$(awk '/Requests\/sec/ {print $2}' "$OUT/oha$C.out")
-
-    time_run "clab$C" "$CLAB" load "$URL" -c "$C" -t "$CORES" -d "${DUR}s" --quiet --json
-    clab_n=$(grep -m1 '"responses"' "$OUT/clab$C.out" | tr -dc '0-9')
-    clab_rps=$(grep -m1 '"throughput"' "$OUT/clab$C.out" | grep -oE '[0-9.]+')
-
-    for t in wrk oha clab; do
-        n_var=${t}_n; rps_var=${t}_rps
-        cpu=$(cpu_s "$t$C")
-        printf '%-6s %-5s %12.0f %14.2f %10s\n' "$t" "$C" "${!rps_var}" \
-            "$(echo "$cpu * 1000000 / ${!n_var}" | bc -l)" "$(rss_mib "$t$C")"
+    for r in $(seq "$ROUNDS"); do
+        for i in "${!TOOLS[@]}"; do
+            run_tool "${TOOLS[$(((i + r) % ${#TOOLS[@]}))]}" "$C" "$r"
+        done
     done
-    printf '  ratios at -c %s: clab/wrk req/s %.2f, clab/oha req/s %.2f, clab/wrk CPU per request %.2f\n' "$C" \
-        "$(echo "$clab_rps / $wrk_rps" | bc -l)" "$(echo "$clab_rps / $oha_rps" | bc -l)" \
-        "$(echo "($(cpu_s "clab$C") / $clab_n) / ($(cpu_s "wrk$C") / $wrk_n)" | bc -l)"
 done
+awk -v tools="${TOOLS[*]}" '
+    { n[$1, $2] += $4; secs[$1, $2] += $5; cpu[$1, $2] += $6; if ($7 > rss[$1, $2]) rss[$1, $2] = $7
+      rps[$1, $2, $3] = $4 / $5; rounds[$3] = 1 }
+    function median(a, k,   i, j, t) {   # sorts a[1..k] in place
+        for (i = 2; i <= k; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+        return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
+    }
+    function ratios(c, x, y,   r, k, a) {
+        k = 0; for (r in rounds) a[++k] = rps[c, x, r] / rps[c, y, r]
+        m = median(a, k)
+        return sprintf("%.2f (rounds: median %.2f, %.2f-%.2f)", (n[c, x] / secs[c, x]) / (n[c, y] / secs[c, y]), m, a[1], a[k])
+    }
+    END {
+        nt = split(tools, t, " ")
+        split("64 256", cs, " ")
+        for (ci = 1; ci <= 2; ci++) {
+            c = cs[ci]
+            printf "\n%-12s %-5s %12s %14s %10s\n", "tool", "conns", "req/s", "CPU us/req", "RSS MiB"
+            for (i = 1; i <= nt; i++)
+                printf "%-12s %-5s %12.0f %14.2f %10.1f\n", t[i], c, n[c, t[i]] / secs[c, t[i]],
+                    cpu[c, t[i]] * 1e6 / n[c, t[i]], rss[c, t[i]] / 1024
+            printf "  at -c %s: clab/wrk req/s %s\n", c, ratios(c, "clab", "wrk")
+            printf "  at -c %s: clab/oha req/s %s\n", c, ratios(c, "clab", "oha")
+            printf "  at -c %s: clab-normal/wrk req/s %s\n", c, ratios(c, "clab-normal", "wrk")
+            printf "  at -c %s: clab/wrk CPU per request %.2f\n", c,
+                (cpu[c, "clab"] / n[c, "clab"]) / (cpu[c, "wrk"] / n[c, "wrk"])
+        }
+    }' "$OUT/runs.tsv"
 
 echo
 echo "== memory: max RSS of clab load after N requests (-c 64)"

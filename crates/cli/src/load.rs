@@ -2,7 +2,7 @@
 
 use anyhow::{Context, bail};
 use clab_load::{
-    Config, Mode, RequestMix, Schedule, Stop, TargetSpec, parse_duration, parse_header,
+    Config, Mode, RequestMix, SchedPolicy, Schedule, Stop, TargetSpec, parse_duration, parse_header,
 };
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -63,6 +63,10 @@ pub struct Args {
     /// Print the report as JSON (schema: crates/load/schema/report.schema.json).
     #[arg(long = "json")]
     pub json: bool,
+    /// Worker scheduling policy: auto (batch in closed loop, normal in open loop), normal, or
+    /// batch (SCHED_BATCH: a worker woken by a response does not preempt a server sharing its core).
+    #[arg(long = "sched", default_value = "auto")]
+    pub sched: String,
     /// No live progress line (it is also off when stdout or stderr is not a terminal).
     #[arg(short = 'q', long = "quiet")]
     pub quiet: bool,
@@ -139,6 +143,12 @@ pub fn config_from_args(args: &Args) -> anyhow::Result<Config> {
     if let Some(t) = args.threads {
         config.threads = t;
     }
+    config.sched = SchedPolicy::parse(&args.sched).with_context(|| {
+        format!(
+            "--sched must be auto, normal or batch, not {:?}",
+            args.sched
+        )
+    })?;
     // The progress line goes to stderr, and only when a person is watching both streams: a
     // report piped to a file or another program gets no terminal escapes anywhere.
     config.progress =
@@ -227,6 +237,7 @@ mod tests {
             ),
             ("http://127.0.0.1:9/ -t 0", "threads"),
             ("http://127.0.0.1:9/ --timeout 0s", "--timeout"),
+            ("http://127.0.0.1:9/ --sched fifo", "--sched"),
         ] {
             let message = error(line);
             assert!(message.contains(expect), "`{line}` gave `{message}`");

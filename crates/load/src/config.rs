@@ -1,6 +1,7 @@
 //! A run's full configuration, built once and shared read-only by every worker.
 
 use crate::LoadError;
+use crate::sched::SchedPolicy;
 use crate::schedule::Schedule;
 use crate::target::{RequestMix, TargetSpec};
 use crate::url::HttpUrl;
@@ -25,11 +26,13 @@ pub struct Config {
     pub spread_sources: bool,
     /// Draw a live progress line on stderr.
     pub progress: bool,
+    /// The worker threads' scheduling policy (see [`SchedPolicy`]).
+    pub sched: SchedPolicy,
 }
 
 impl Config {
     /// A configuration for `url` with one target (the URL's path, GET) and defaults:
-    /// one thread per core, 5 s timeout, no progress line. Resolves the host.
+    /// one thread per core, 5 s timeout, no progress line, `--sched auto`. Resolves the host.
     pub fn new(url: &str, schedule: Schedule) -> Result<Self, LoadError> {
         let url = HttpUrl::parse(url)?;
         let addr = url.resolve()?;
@@ -50,6 +53,7 @@ impl Config {
             mix,
             spread_sources: false,
             progress: false,
+            sched: SchedPolicy::Auto,
         })
     }
 }

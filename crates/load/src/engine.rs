@@ -5,6 +5,7 @@ use crate::LoadError;
 use crate::config::Config;
 use crate::limits::{ensure_fd_limit, plan_sources, somaxconn};
 use crate::report::{Report, RunSettings};
+use crate::sched::SchedPolicy;
 use crate::schedule::{Mode, Stop, budget_share};
 use crate::stats::Recorder;
 use crate::worker::{Flags, Progress, Share, Worker, WorkerResult};
@@ -47,6 +48,11 @@ pub fn run(config: &Config) -> Result<Report, LoadError> {
     let start = Instant::now();
     let measure_start = schedule.measure_start(start);
 
+    let sched = config
+        .sched
+        .resolve(matches!(schedule.mode, Mode::Open { .. }));
+    let sched_error = std::sync::Mutex::new(None);
+    let sched_error = &sched_error;
     let results: Vec<Result<WorkerResult, LoadError>> = std::thread::scope(|scope| {
         let handles: Vec<_> = shares
             .iter()
@@ -55,6 +61,12 @@ pub fn run(config: &Config) -> Result<Report, LoadError> {
                 std::thread::Builder::new()
                     .name(format!("clab-load-{}", share.worker))
                     .spawn_scoped(scope, move || {
+                        // A failure (a seccomp filter, say) leaves the default policy; the
+                        // first worker's outcome is reported.
+                        let applied = sched.apply_to_current_thread();
+                        if share.worker == 0 {
+                            *sched_error.lock().unwrap_or_else(|e| e.into_inner()) = applied.err();
+                        }
                         Worker::new(config, share, start, progress)?.run()
                     })
             })
@@ -100,6 +112,17 @@ pub fn run(config: &Config) -> Result<Report, LoadError> {
         flags.switched_to_spread |= result.flags.switched_to_spread;
     }
     notes.extend(flag_notes(flags));
+    let sched_error = sched_error.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let sched = match sched_error {
+        Some(e) => {
+            notes.push(format!(
+                "could not set the worker threads' scheduling policy to {sched} ({e}); they ran \
+                 with the default policy"
+            ));
+            SchedPolicy::Normal
+        }
+        None => sched,
+    };
     if let Some(backlog) =
         somaxconn().filter(|&n| merged.errors.timeout > 0 && connections > n as usize)
     {
@@ -135,7 +158,7 @@ pub fn run(config: &Config) -> Result<Report, LoadError> {
             .saturating_duration_since(measure_start),
     };
     Ok(Report::build(
-        settings(config, threads),
+        settings(config, threads, sched),
         &merged,
         elapsed,
         notes,
@@ -187,7 +210,7 @@ fn flag_notes(flags: Flags) -> Vec<String> {
     notes
 }
 
-fn settings(config: &Config, threads: usize) -> RunSettings {
+fn settings(config: &Config, threads: usize, sched: SchedPolicy) -> RunSettings {
     let s = &config.schedule;
     RunSettings {
         url: format!("http://{}{}", config.url.authority, config.url.path),
@@ -213,6 +236,7 @@ fn settings(config: &Config, threads: usize) -> RunSettings {
         warmup_s: s.warmup.as_secs_f64(),
         timeout_s: config.timeout.as_secs_f64(),
         targets: config.mix.len(),
+        sched: sched.name(),
     }
 }
 

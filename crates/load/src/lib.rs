@@ -5,7 +5,9 @@
 //!   loop at a fixed rate with intended send times), a [`Stop`] (duration or count), a warmup
 //!   and a pipeline depth. One driver, [`run`], runs every combination.
 //! - [`Config`] adds the *what* and *where*: the [`HttpUrl`], a [`RequestMix`] of weighted
-//!   [`TargetSpec`]s (templates such as `/users/{1..10000}`), threads and timeout.
+//!   [`TargetSpec`]s (templates such as `/users/{1..10000}`), threads, timeout and the
+//!   workers' [`SchedPolicy`] (`SCHED_BATCH` in closed loop, so a client sharing cores with the
+//!   server does not preempt it on every response).
 //! - Each worker thread runs one epoll loop (mio) over its share of the connections and records
 //!   into its own [`stats::Recorder`] (HDR histograms, status and error counts, a per-second
 //!   timeline); they are merged once at the end, so memory does not grow with requests.
@@ -24,6 +26,7 @@ mod limits;
 mod print;
 mod report;
 mod rng;
+mod sched;
 mod schedule;
 pub mod stats;
 mod target;
@@ -38,6 +41,7 @@ pub use engine::run;
 pub use error::LoadError;
 pub use print::{write_human, write_json};
 pub use report::{Latency, RateShortfall, Report, RunSettings, TimelineSecond};
+pub use sched::SchedPolicy;
 pub use schedule::{Mode, Pacer, Schedule, Stop};
 pub use target::{RequestMix, TargetSpec, parse_header};
 pub use template::Template;

@@ -18,8 +18,8 @@ pub fn write_human<W: Write>(report: &Report, mut out: W) -> io::Result<()> {
     };
     writeln!(
         out,
-        "clab load {} — {mode}, {} connections, {} threads, pipeline {}",
-        s.url, s.connections, s.threads, s.pipeline
+        "clab load {} — {mode}, {} connections, {} threads ({} scheduling), pipeline {}",
+        s.url, s.connections, s.threads, s.sched, s.pipeline
     )?;
     writeln!(
         out,

@@ -64,6 +64,8 @@ pub struct RunSettings {
     pub warmup_s: f64,
     pub timeout_s: f64,
     pub targets: usize,
+    /// The workers' scheduling policy as applied: `normal` or `batch`.
+    pub sched: &'static str,
 }
 
 /// How far below the target rate the run fell (open loop).

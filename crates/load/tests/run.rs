@@ -41,6 +41,8 @@ fn closed_loop_count_is_exact() {
     assert!(report.latency_corrected_ms.is_none());
     let timeline_total: u64 = report.timeline.iter().map(|s| s.responses).sum();
     assert_eq!(timeline_total, 2000);
+    // Closed loop: the workers give up wakeup preemption (see `SchedPolicy`).
+    assert_eq!(report.settings.sched, "batch");
 }
 
 #[test]
@@ -82,6 +84,8 @@ fn open_loop_count_follows_the_schedule() {
     let corrected = report.latency_corrected_ms.unwrap();
     let uncorrected = report.latency_uncorrected_ms.unwrap();
     assert!(corrected.max >= uncorrected.max * 0.999);
+    // Open loop: sends are due at fixed times, so the workers keep their preemption.
+    assert_eq!(report.settings.sched, "normal");
 }
 
 #[test]
