@@ -158,7 +158,15 @@ pub fn config_from_args(args: &Args) -> anyhow::Result<Config> {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let config = config_from_args(&args)?;
-    let report = clab_load::run(&config)?;
+    // Ctrl-C ends the run early with a report of what was measured, not a lost run.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = stop.clone();
+    crate::interrupt::on_first_signal(
+        "load",
+        "stopping; reporting what was measured…",
+        move || flag.store(true, std::sync::atomic::Ordering::Relaxed),
+    )?;
+    let report = clab_load::run_until(&config, &stop)?;
     let stdout = std::io::stdout().lock();
     if args.json {
         clab_load::write_json(&report, stdout)?;

@@ -2,6 +2,7 @@
 //! library crate, so tests can run the tool in-process.
 
 mod costs;
+mod interrupt;
 mod load;
 mod models;
 mod serve;

@@ -80,7 +80,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     clab_backend::prepare(&opts.backend).context("preparing the database")?;
 
     let shutdown = Shutdown::new();
-    watch_signals(&shutdown)?;
+    let trigger = shutdown.clone();
+    crate::interrupt::on_first_signal(
+        "serve",
+        "shutting down (draining in-flight requests)…",
+        move || trigger.trigger(),
+    )?;
     clab_server::serve_with(model, listener, opts, shutdown, print_ready)
         .with_context(|| format!("model {model}"))?;
     eprintln!("clab serve: stopped");
@@ -125,48 +130,12 @@ fn print_ready(ready: &Ready) {
     );
 }
 
-/// First SIGINT/SIGTERM: graceful shutdown. A second one: exit at once (an impatient user).
-fn watch_signals(shutdown: &Shutdown) -> anyhow::Result<()> {
-    use signal_hook::consts::{SIGINT, SIGTERM};
-    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])
-        .context("installing signal handlers")?;
-    let shutdown = shutdown.clone();
-    std::thread::Builder::new()
-        .name("clab-signals".into())
-        .spawn(move || {
-            for signal in signals.forever() {
-                if shutdown.is_triggered() {
-                    eprintln!("clab serve: second signal, exiting now");
-                    std::process::exit(128 + signal);
-                }
-                eprintln!("clab serve: shutting down (draining in-flight requests)…");
-                shutdown.trigger();
-            }
-        })
-        .context("spawning the signal thread")?;
-    Ok(())
-}
-
 /// `10s`, `500ms`, `2m`, or a bare number of seconds; more than zero. (clap names the flag.)
 fn parse_duration(text: &str) -> Result<Duration, String> {
-    let t = text.trim();
-    let (number, scale_ms) = if let Some(n) = t.strip_suffix("ms") {
-        (n, 1)
-    } else if let Some(n) = t.strip_suffix('s') {
-        (n, 1_000)
-    } else if let Some(n) = t.strip_suffix('m') {
-        (n, 60_000)
-    } else {
-        (t, 1_000)
-    };
-    let value: u64 = number
-        .trim()
-        .parse()
-        .map_err(|_| format!("expected a duration like 10s or 500ms, got {text:?}"))?;
-    match value.checked_mul(scale_ms) {
-        Some(0) => Err("must be more than zero".to_owned()),
-        Some(ms) => Ok(Duration::from_millis(ms)),
-        None => Err(format!("{text:?} is too long")),
+    match clab_load::parse_duration(text) {
+        Ok(d) if d.is_zero() => Err("must be more than zero".to_owned()),
+        Ok(d) => Ok(d),
+        Err(e) => Err(e.to_string()),
     }
 }
 
@@ -181,7 +150,7 @@ mod tests {
         assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
         assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
         assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
-        for bad in ["", "x", "-1s", "0s", "1h"] {
+        for bad in ["", "x", "-1s", "0s", "0ms"] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
     }

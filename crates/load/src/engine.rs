@@ -10,11 +10,18 @@ use crate::schedule::{Mode, Stop, budget_share};
 use crate::stats::Recorder;
 use crate::worker::{Flags, Progress, Share, Worker, WorkerResult};
 use std::io::Write;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// Runs the load described by `config` and returns what it measured.
 pub fn run(config: &Config) -> Result<Report, LoadError> {
+    run_until(config, &AtomicBool::new(false))
+}
+
+/// Like [`run`], but ends early when `stop` becomes true (Ctrl-C): the workers notice within
+/// one housekeeping tick (≤ 100 ms), and the report covers the time that was measured, with a
+/// note saying it was interrupted and how many requests were dropped in flight.
+pub fn run_until(config: &Config, stop: &AtomicBool) -> Result<Report, LoadError> {
     let schedule = config.schedule;
     schedule.validate()?;
     let connections = schedule.connections();
@@ -67,7 +74,7 @@ pub fn run(config: &Config) -> Result<Report, LoadError> {
                         if share.worker == 0 {
                             *sched_error.lock().unwrap_or_else(|e| e.into_inner()) = applied.err();
                         }
-                        Worker::new(config, share, start, progress)?.run()
+                        Worker::new(config, share, start, progress, stop)?.run()
                     })
             })
             .collect();
@@ -101,8 +108,14 @@ pub fn run(config: &Config) -> Result<Report, LoadError> {
     let mut flags = Flags::default();
     let mut all_open_at = Some(start);
     let mut peak_open = 0;
+    let mut interrupted_at: Option<Instant> = None;
+    let mut dropped_in_flight = 0;
     for result in results {
         let result = result?;
+        if let Some(at) = result.interrupted_at {
+            interrupted_at = Some(interrupted_at.map_or(at, |t| t.min(at)));
+            dropped_in_flight += result.dropped_in_flight;
+        }
         all_open_at = all_open_at.zip(result.all_open_at).map(|(a, b)| a.max(b));
         peak_open += result.peak_open;
         merged.merge(&result.recorder);
@@ -150,13 +163,26 @@ pub fn run(config: &Config) -> Result<Report, LoadError> {
              see the connect errors"
         )),
     }
-    let elapsed = match schedule.stop {
+    let mut elapsed = match schedule.stop {
         Stop::Duration(d) => d,
         Stop::Count(_) => merged
             .last_completion
             .unwrap_or_else(Instant::now)
             .saturating_duration_since(measure_start),
     };
+    if let Some(at) = interrupted_at {
+        let measured = at.saturating_duration_since(measure_start);
+        elapsed = elapsed.min(measured);
+        notes.push(if measured.is_zero() {
+            "interrupted during the warmup: nothing was measured".to_owned()
+        } else {
+            format!(
+                "interrupted after {:.2}s of measurement: the figures cover that time; \
+                 {dropped_in_flight} requests in flight were dropped uncounted",
+                measured.as_secs_f64()
+            )
+        });
+    }
     Ok(Report::build(
         settings(config, threads, sched),
         &merged,

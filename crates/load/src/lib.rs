@@ -37,7 +37,7 @@ mod worker;
 
 pub use config::{Config, default_threads};
 pub use duration::{format_duration, parse_duration};
-pub use engine::run;
+pub use engine::{run, run_until};
 pub use error::LoadError;
 pub use print::{write_human, write_json};
 pub use report::{Latency, RateShortfall, Report, RunSettings, TimelineSecond};

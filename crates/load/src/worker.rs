@@ -15,7 +15,8 @@
 //! 4. Open loop: send for every connection whose intended time has come (a timer heap).
 //! 5. Housekeeping tick: fail requests older than `--timeout`, retry failed connects,
 //!    publish progress counters.
-//! 6. Stop at the deadline, or when the request budget is spent and nothing is in flight.
+//! 6. Stop at the deadline, when the request budget is spent and nothing is in flight, or
+//!    when the driver's stop flag is set (Ctrl-C).
 
 use crate::LoadError;
 use crate::config::Config;
@@ -33,7 +34,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// After a failed connect, wait this long before trying again (a refused port would
@@ -72,6 +73,10 @@ pub struct WorkerResult {
     pub all_open_at: Option<Instant>,
     /// Most connections open at the same time.
     pub peak_open: u64,
+    /// When the worker saw the stop flag, if the run was interrupted.
+    pub interrupted_at: Option<Instant>,
+    /// Measured requests in flight when it stopped (interrupted runs only).
+    pub dropped_in_flight: u64,
 }
 
 /// Which connections a worker owns and how many measured requests it may issue.
@@ -108,6 +113,8 @@ pub struct Worker<'a> {
     all_open_at: Option<Instant>,
     /// Connections with requests to write once the current event batch is processed.
     to_flush: Vec<usize>,
+    /// Set by the driver on Ctrl-C; checked once per loop iteration (a relaxed load).
+    stop: &'a AtomicBool,
 }
 
 /// How a failed read or write on an open connection is counted: a reset, or any other close.
@@ -134,6 +141,7 @@ impl<'a> Worker<'a> {
         share: Share,
         start: Instant,
         progress: &'a Progress,
+        stop: &'a AtomicBool,
     ) -> Result<Self, LoadError> {
         let schedule = &cfg.schedule;
         let connections = schedule.connections();
@@ -171,6 +179,7 @@ impl<'a> Worker<'a> {
             peak_open: 0,
             all_open_at: None,
             to_flush: Vec::new(),
+            stop,
         })
     }
 
@@ -193,11 +202,16 @@ impl<'a> Worker<'a> {
         } else {
             None
         };
+        let mut interrupted_at = None;
         loop {
             let mut now = Instant::now();
             if self.deadline.is_some_and(|d| now >= d)
                 || self.budget == Some(0) && self.inflight_total == 0
             {
+                break;
+            }
+            if self.stop.load(Ordering::Relaxed) {
+                interrupted_at = Some(now);
                 break;
             }
             if now >= next_tick {
@@ -258,11 +272,22 @@ impl<'a> Worker<'a> {
             self.flush_queued(now);
         }
         self.publish_counts();
+        let dropped_in_flight = if interrupted_at.is_some() {
+            self.conns
+                .iter()
+                .flat_map(|c| &c.inflight)
+                .filter(|r| r.measured)
+                .count() as u64
+        } else {
+            0
+        };
         Ok(WorkerResult {
             recorder: self.rec,
             flags: self.flags,
             all_open_at: self.all_open_at,
             peak_open: self.peak_open,
+            interrupted_at,
+            dropped_in_flight,
         })
     }
 

@@ -233,3 +233,47 @@ fn an_unreachable_host_is_one_clear_error() {
     assert!(err.starts_with("cannot reach 127.0.0.1:"), "{err}");
     assert!(!err.contains('\n'));
 }
+
+#[test]
+fn an_interrupted_run_reports_what_it_measured() {
+    let server = TestServer::start(Behavior::Hello);
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let started = std::time::Instant::now();
+    let report = std::thread::scope(|s| {
+        s.spawn(|| {
+            std::thread::sleep(Duration::from_millis(600));
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        });
+        clab_load::run_until(
+            &config(
+                &server,
+                schedule(
+                    Mode::Closed { connections: 4 },
+                    Stop::Duration(Duration::from_secs(30)),
+                ),
+            ),
+            &stop,
+        )
+        .unwrap()
+    });
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "did not stop early"
+    );
+    // The measured window is the time until the stop, not the 30 s asked for.
+    assert!(
+        (0.5..2.0).contains(&report.elapsed_s),
+        "elapsed {}",
+        report.elapsed_s
+    );
+    assert!(report.responses > 0);
+    assert!((report.throughput - report.responses as f64 / report.elapsed_s).abs() < 1e-6);
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n.starts_with("interrupted after")),
+        "{:?}",
+        report.notes
+    );
+}

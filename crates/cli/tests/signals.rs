@@ -1,0 +1,108 @@
+//! Ctrl-C as a user presses it: real SIGINTs to the real binary. `clab load` stops early and
+//! still prints its report; `clab serve` drains and exits 0.
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+fn clab() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_clab"))
+}
+
+fn interrupt(child: &Child) {
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("running kill");
+    assert!(status.success());
+}
+
+/// Waits for the child to exit, killing it (and failing) past `limit`.
+fn wait_at_most(child: &mut Child, limit: Duration, what: &str) -> ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().expect("waiting for the child") {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{what} did not exit within {limit:?} of SIGINT");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Starts `clab serve` on a free port with an in-memory database; returns it and its address.
+fn start_server() -> (Child, String) {
+    let mut server = clab()
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database-url",
+            "sqlite::memory:",
+        ])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starting clab serve");
+    let mut lines = BufReader::new(server.stderr.take().expect("piped stderr")).lines();
+    let addr = loop {
+        let line = match lines.next() {
+            Some(Ok(line)) => line,
+            _ => {
+                let _ = server.kill();
+                panic!("clab serve ended before it was ready");
+            }
+        };
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            break rest.split(';').next().expect("an address").to_owned();
+        }
+    };
+    // Keep draining stderr so the server never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    (server, addr)
+}
+
+#[test]
+fn ctrl_c_stops_load_with_a_report_and_serve_drains() {
+    let (mut server, addr) = start_server();
+
+    let mut load = clab()
+        .args([
+            "load",
+            &format!("http://{addr}/plaintext"),
+            "-c",
+            "2",
+            "-t",
+            "1",
+        ])
+        .args(["-d", "60s", "--json", "--quiet"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starting clab load");
+    std::thread::sleep(Duration::from_millis(1500));
+    interrupt(&load);
+    let status = wait_at_most(&mut load, Duration::from_secs(10), "clab load");
+    let mut out = String::new();
+    load.stdout
+        .take()
+        .expect("piped stdout")
+        .read_to_string(&mut out)
+        .expect("reading the report");
+    assert!(status.success(), "clab load exited with {status}: {out}");
+    let report: serde_json::Value = serde_json::from_str(&out).expect("a JSON report");
+    let elapsed = report["elapsed_s"].as_f64().expect("elapsed_s");
+    assert!(elapsed > 0.0 && elapsed < 10.0, "elapsed_s {elapsed}");
+    assert!(report["responses"].as_u64().expect("responses") > 0);
+    assert!(
+        report["notes"].as_array().expect("notes").iter().any(|n| n
+            .as_str()
+            .is_some_and(|n| n.starts_with("interrupted after"))),
+        "{out}"
+    );
+
+    interrupt(&server);
+    let status = wait_at_most(&mut server, Duration::from_secs(20), "clab serve");
+    assert!(status.success(), "clab serve exited with {status}");
+}
