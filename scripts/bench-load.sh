@@ -71,7 +71,7 @@ run_tool() {
         wrk)
             time_run "$name" wrk -t "$CORES" -c "$c" -d "${DUR}s" "$URL"
             n=$(awk '/requests in/ {print $1}' "$OUT/$name.out")
-            secs=$(grep -oE 'requests in [0-9.]+s' "$OUT/$name.out" | grep -oE '[0-9.]+') ;;
+            secs=$(awk -f scripts/lib/wrk-seconds.awk "$OUT/$name.out") ;;
         oha)
             time_run "$name" oha --no-tui -c "$c" -z "${DUR}s" "$URL"
             n=$(grep -oE '\[[0-9]+\] [0-9]+ responses' "$OUT/$name.out" | awk '{s += $2} END {print s + 0}')
@@ -87,8 +87,8 @@ run_tool() {
 
 # Client and server share the cores, and this machine's speed drifts by tens of percent from
 # second to second (a VM): one long run per tool compares the machine's moods, not the tools.
-# So each tool runs ROUNDS short times, interleaved, in a rotating order; req/s is total
-# responses over total time, and the per-round ratios' median and range are printed beside it.
+# So each tool runs ROUNDS short times, interleaved, in a rotating order (scripts/lib/rounds.awk
+# sums them up).
 # `clab-normal` is clab with `--sched normal`: what the SCHED_BATCH policy contributes.
 TOOLS=(wrk oha clab clab-normal)
 echo "== $ROUNDS interleaved rounds of ${DUR}s per tool and connection count"
@@ -100,34 +100,8 @@ for C in 64 256; do
         done
     done
 done
-awk -v tools="${TOOLS[*]}" '
-    { n[$1, $2] += $4; secs[$1, $2] += $5; cpu[$1, $2] += $6; if ($7 > rss[$1, $2]) rss[$1, $2] = $7
-      rps[$1, $2, $3] = $4 / $5; rounds[$3] = 1 }
-    function median(a, k,   i, j, t) {   # sorts a[1..k] in place
-        for (i = 2; i <= k; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
-        return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
-    }
-    function ratios(c, x, y,   r, k, a) {
-        k = 0; for (r in rounds) a[++k] = rps[c, x, r] / rps[c, y, r]
-        m = median(a, k)
-        return sprintf("%.2f (rounds: median %.2f, %.2f-%.2f)", (n[c, x] / secs[c, x]) / (n[c, y] / secs[c, y]), m, a[1], a[k])
-    }
-    END {
-        nt = split(tools, t, " ")
-        split("64 256", cs, " ")
-        for (ci = 1; ci <= 2; ci++) {
-            c = cs[ci]
-            printf "\n%-12s %-5s %12s %14s %10s\n", "tool", "conns", "req/s", "CPU us/req", "RSS MiB"
-            for (i = 1; i <= nt; i++)
-                printf "%-12s %-5s %12.0f %14.2f %10.1f\n", t[i], c, n[c, t[i]] / secs[c, t[i]],
-                    cpu[c, t[i]] * 1e6 / n[c, t[i]], rss[c, t[i]] / 1024
-            printf "  at -c %s: clab/wrk req/s %s\n", c, ratios(c, "clab", "wrk")
-            printf "  at -c %s: clab/oha req/s %s\n", c, ratios(c, "clab", "oha")
-            printf "  at -c %s: clab-normal/wrk req/s %s\n", c, ratios(c, "clab-normal", "wrk")
-            printf "  at -c %s: clab/wrk CPU per request %.2f\n", c,
-                (cpu[c, "clab"] / n[c, "clab"]) / (cpu[c, "wrk"] / n[c, "wrk"])
-        }
-    }' "$OUT/runs.tsv"
+awk -v groups="64 256" -v tools="${TOOLS[*]}" -v pairs="clab/wrk clab/oha clab-normal/wrk" \
+    -v cpu_pairs="clab/wrk" -f scripts/lib/rounds.awk "$OUT/runs.tsv"
 
 echo
 echo "== memory: max RSS of clab load after N requests (-c 64)"
