@@ -158,6 +158,11 @@ pub fn run_until(config: &Config, stop: &AtomicBool) -> Result<Report, LoadError
             ))
         }
         Some(_) => {}
+        // No connect failed: the run was simply over before the handshakes were (a tiny -d).
+        None if merged.errors.connect == 0 => notes.push(format!(
+            "the run ended before all {connections} connections were open (at most \
+             {peak_open} were): give it a longer duration or a --warmup"
+        )),
         None => notes.push(format!(
             "never were all {connections} connections open at once (at most about {peak_open}); \
              see the connect errors"

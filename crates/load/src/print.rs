@@ -18,8 +18,12 @@ pub fn write_human<W: Write>(report: &Report, mut out: W) -> io::Result<()> {
     };
     writeln!(
         out,
-        "clab load {} — {mode}, {} connections, {} threads ({} scheduling), pipeline {}",
-        s.url, s.connections, s.threads, s.sched, s.pipeline
+        "clab load {} — {mode}, {}, {} ({} scheduling), pipeline {}",
+        s.url,
+        count(s.connections, "connection"),
+        count(s.threads, "thread"),
+        s.sched,
+        s.pipeline
     )?;
     writeln!(
         out,
@@ -88,4 +92,13 @@ pub fn write_human<W: Write>(report: &Report, mut out: W) -> io::Result<()> {
         writeln!(out, "  note: {note}")?;
     }
     Ok(())
+}
+
+/// `1 connection`, `64 connections`.
+fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
