@@ -58,8 +58,6 @@ pub fn run_until(config: &Config, stop: &AtomicBool) -> Result<Report, LoadError
     let sched = config
         .sched
         .resolve(matches!(schedule.mode, Mode::Open { .. }));
-    let sched_error = std::sync::Mutex::new(None);
-    let sched_error = &sched_error;
     let results: Vec<Result<WorkerResult, LoadError>> = std::thread::scope(|scope| {
         let handles: Vec<_> = shares
             .iter()
@@ -69,12 +67,12 @@ pub fn run_until(config: &Config, stop: &AtomicBool) -> Result<Report, LoadError
                     .name(format!("clab-load-{}", share.worker))
                     .spawn_scoped(scope, move || {
                         // A failure (a seccomp filter, say) leaves the default policy; the
-                        // first worker's outcome is reported.
+                        // report says so.
                         let applied = sched.apply_to_current_thread();
-                        if share.worker == 0 {
-                            *sched_error.lock().unwrap_or_else(|e| e.into_inner()) = applied.err();
-                        }
-                        Worker::new(config, share, start, progress, stop)?.run()
+                        let mut result =
+                            Worker::new(config, share, start, progress, stop)?.run()?;
+                        result.sched_error = applied.err();
+                        Ok(result)
                     })
             })
             .collect();
@@ -110,8 +108,10 @@ pub fn run_until(config: &Config, stop: &AtomicBool) -> Result<Report, LoadError
     let mut peak_open = 0;
     let mut interrupted_at: Option<Instant> = None;
     let mut dropped_in_flight = 0;
+    let mut sched_error = None;
     for result in results {
         let result = result?;
+        sched_error = sched_error.or(result.sched_error);
         if let Some(at) = result.interrupted_at {
             interrupted_at = Some(interrupted_at.map_or(at, |t| t.min(at)));
             dropped_in_flight += result.dropped_in_flight;
@@ -125,7 +125,6 @@ pub fn run_until(config: &Config, stop: &AtomicBool) -> Result<Report, LoadError
         flags.switched_to_spread |= result.flags.switched_to_spread;
     }
     notes.extend(flag_notes(flags));
-    let sched_error = sched_error.lock().unwrap_or_else(|e| e.into_inner()).take();
     let sched = match sched_error {
         Some(e) => {
             notes.push(format!(

@@ -77,6 +77,8 @@ pub struct WorkerResult {
     pub interrupted_at: Option<Instant>,
     /// Measured requests in flight when it stopped (interrupted runs only).
     pub dropped_in_flight: u64,
+    /// Setting the thread's scheduling policy failed (the driver sets the policy and this).
+    pub sched_error: Option<io::Error>,
 }
 
 /// Which connections a worker owns and how many measured requests it may issue.
@@ -288,6 +290,7 @@ impl<'a> Worker<'a> {
             peak_open: self.peak_open,
             interrupted_at,
             dropped_in_flight,
+            sched_error: None,
         })
     }
 
