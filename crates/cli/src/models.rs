@@ -1,18 +1,33 @@
-//! `clab models`.
+//! `clab models`: the one table of models (`clab_server::models`), one line each.
 
 use clab_server::Model;
 use std::process::ExitCode;
 
 /// Arguments of `clab models`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Also print each model's chapter section, default workers and caveats.
+    #[arg(long)]
+    long: bool,
+}
 
 /// One line per model: its `--model` name and what it is.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let _ = args;
     let width = Model::ALL.iter().map(|m| m.name().len()).max().unwrap_or(0);
-    for model in Model::ALL {
+    for &model in Model::ALL {
         println!("{:width$}  {}", model.name(), model.summary());
+        if args.long {
+            let spec = model.spec();
+            let pad = "";
+            println!(
+                "{pad:width$}  chapter {}; default workers {}",
+                spec.chapter,
+                model.default_workers()
+            );
+            if let Some(note) = spec.caps.note {
+                println!("{pad:width$}  note: {note}");
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

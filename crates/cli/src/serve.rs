@@ -2,8 +2,8 @@
 
 use anyhow::{Context, anyhow};
 use clab_backend::{BackendConfig, CpuPolicy, DatabaseUrl, LatencyProfile};
-use clab_server::{Model, Ready, ServeOptions, Shutdown};
-use std::net::{SocketAddr, TcpListener};
+use clab_server::{Listen, Model, Ready, ServeOptions, Shutdown};
+use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -47,6 +47,16 @@ pub struct Args {
     /// On SIGINT/SIGTERM, in-flight requests get this long to finish.
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     drain_timeout: Duration,
+    /// Listen backlog (default: the kernel's net.core.somaxconn).
+    #[arg(long)]
+    backlog: Option<u32>,
+    /// thread-per-request: stack size of each connection thread, in bytes (e.g. 65536;
+    /// default: the platform's, 2 MiB for Rust threads).
+    #[arg(long)]
+    stack_size: Option<usize>,
+    /// thread-per-request: at most this many connection threads; past it, 503 (default: no cap).
+    #[arg(long)]
+    max_threads: Option<usize>,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -71,7 +81,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         anyhow::bail!("--workers must be at least 1");
     }
 
-    let listener = TcpListener::bind(args.listen)
+    if opts.stack_size.is_some_and(|s| s < 16 * 1024) {
+        anyhow::bail!("--stack-size must be at least 16384 bytes");
+    }
+    let listen = Listen::bind(args.listen, args.backlog, model.caps().reuse_port)
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     eprintln!(
         "clab serve: preparing the database ({})…",
@@ -86,7 +99,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         "shutting down (draining in-flight requests)…",
         move || trigger.trigger(),
     )?;
-    clab_server::serve_with(model, listener, opts, shutdown, print_ready)
+    clab_server::serve_with(model, listen, opts, shutdown, print_ready)
         .with_context(|| format!("model {model}"))?;
     eprintln!("clab serve: stopped");
     Ok(ExitCode::SUCCESS)
@@ -115,6 +128,8 @@ fn options(args: &Args) -> anyhow::Result<ServeOptions> {
         header_timeout: args.header_timeout,
         idle_timeout: args.idle_timeout,
         drain_deadline: args.drain_timeout,
+        stack_size: args.stack_size,
+        max_threads: args.max_threads,
         ..ServeOptions::new(backend)
     })
 }

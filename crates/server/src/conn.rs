@@ -1,8 +1,12 @@
 //! The per-connection HTTP/1.1 protocol, written once and shared by every model. Sans-IO.
 //!
-//! A [`Conn`] owns a read buffer, a write buffer and the connection's state. It never touches
-//! a socket: a model (through one of the small drivers, [`crate::blocking_conn`] or
-//! [`crate::async_conn`]) moves bytes in and out and decides *how to wait*. The protocol is:
+//! A [`Conn`] owns a read buffer, a write buffer and the connection's state, and makes
+//! **every decision** about the connection: keep-alive, pipelining, how long a read may wait
+//! and what its expiry means, how long a flush may take, when a drain closes an idle
+//! connection and whether a close lingers. It never touches a socket. A driver (one per way of
+//! moving bytes, under [`crate::drivers`]) only performs the syscalls it is told to, so every
+//! model behaves the same at its edges and differs only in how it waits (hyper's `proto/h1`
+//! keeps these decisions in its sans-IO `Conn` the same way). The protocol:
 //!
 //! 1. [`Conn::next_step`] parses the next request from the bytes already read. Pipelined
 //!    requests are answered in order: the driver calls it again after every response, so a
@@ -11,17 +15,21 @@
 //!    the response to [`Conn::respond`], which encodes it (no body for `HEAD`) and decides
 //!    keep-alive: the request's wish, the response's `close`, and whether the server drains.
 //! 3. [`Step::Read`]: flush [`Conn::outgoing`] first (responses to pipelined requests go out
-//!    in one write), then read more bytes into [`Conn::read_space`] and report them with
-//!    [`Conn::did_read`]. [`Conn::read_deadline`] says how long to wait and what expiry means.
-//! 4. [`Step::Close`]: flush what is left and close. A [`clab_http::ParseError`] is answered
-//!    with its status and `Connection: close`, then the connection closes (RFC 9112 §9.6 lets
-//!    a server close after any response; after a framing error it must, since it cannot know
-//!    where the next request starts).
+//!    in one write; the whole flush must finish by [`Conn::write_deadline`]), then read into
+//!    [`Conn::read_space`] and report it with [`Conn::did_read`] (`0` = the peer closed). If
+//!    nothing arrives by `until`, call [`Conn::expire`]; `expiry` says what that will mean.
+//! 4. [`Step::Close`]: flush what is left and close. With `linger: Some(d)` the driver first
+//!    shuts down its write side and discards input for at most `d` (see [`Step::Close`]).
+//!
+//! A [`clab_http::ParseError`] is answered with its status and `Connection: close`, then the
+//! connection closes (RFC 9112 §9.6 lets a server close after any response; after a framing
+//! error it must, since it cannot know where the next request starts).
 //!
 //! No model may parse HTTP itself: every difference the experiments measure is then a
 //! difference of scheduling, not of protocol handling.
 
 use crate::ServeOptions;
+use crate::buffers;
 use clab_http::{
     HttpDate, Limits, Method, ParseError, Parsed, Request, Response, Version, encode_response,
     encode_response_for, parse_request,
@@ -30,12 +38,12 @@ use std::time::{Duration, Instant};
 
 /// Read at least this many bytes per read call (the buffer grows when less space is left).
 const MIN_READ_SPACE: usize = 4 * 1024;
-/// Initial read buffer: a typical request head fits several times over.
-const INITIAL_BUFFER: usize = 8 * 1024;
-/// When draining, a fresh connection (accepted just before the trigger) waits at most this
-/// long for its first request before it is closed.
+/// When draining, an idle connection (between requests, or accepted just before the trigger)
+/// waits at most this long for a request that may already be on its way before it is closed.
+/// A closed-loop client sends its next request microseconds after reading a response, so a
+/// request "in flight" at the trigger arrives well within it.
 pub const DRAIN_GRACE: Duration = Duration::from_millis(200);
-/// A lingering close discards input for at most this long (see [`Conn::should_linger`]).
+/// A lingering close discards input for at most this long (see [`Step::Close`]).
 pub const LINGER: Duration = Duration::from_secs(2);
 
 /// The timeouts and limits one connection enforces, copied out of [`ServeOptions`].
@@ -46,6 +54,8 @@ pub struct ConnConfig {
     pub header_timeout: Duration,
     /// Between requests on a keep-alive connection. Expiry: close quietly.
     pub idle_timeout: Duration,
+    /// How long one flush of responses may take (a client that stops reading). Expiry: close.
+    pub write_timeout: Duration,
 }
 
 impl From<&ServeOptions> for ConnConfig {
@@ -54,6 +64,7 @@ impl From<&ServeOptions> for ConnConfig {
             limits: opts.limits,
             header_timeout: opts.header_timeout,
             idle_timeout: opts.idle_timeout,
+            write_timeout: opts.idle_timeout,
         }
     }
 }
@@ -63,17 +74,25 @@ impl From<&ServeOptions> for ConnConfig {
 pub enum Step {
     /// A complete request: run the handler and pass its response to [`Conn::respond`].
     Handle(Request),
-    /// Flush [`Conn::outgoing`], then read more bytes (waiting at most until
-    /// [`Conn::read_deadline`]).
-    Read,
+    /// Flush [`Conn::outgoing`], then read more bytes, waiting at most until `until`; if it
+    /// passes with nothing read, call [`Conn::expire`].
+    Read { until: Instant, expiry: Expiry },
     /// Flush [`Conn::outgoing`], then close the connection.
-    Close,
+    ///
+    /// `linger: Some(d)`: shut down the write side (FIN) and discard input until the peer
+    /// closes or `d` passes, then close. Closing a socket with unread input makes the kernel
+    /// send RST, and an RST makes the peer's kernel discard data it has received but the
+    /// client has not read yet: responses already written would be destroyed (nginx's
+    /// `lingering_close` exists for this). Every close lingers except one after the peer's
+    /// own EOF, when no more input can come.
+    Close { linger: Option<Duration> },
 }
 
 /// What an expired read deadline means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Expiry {
-    /// No request started: an idle keep-alive connection. Close without a word.
+    /// No request started: an idle keep-alive connection, a silent fresh one, or one the
+    /// drain is closing. Close without a word.
     Idle,
     /// Part of a request arrived and then stalled: answer 408 and close.
     Header,
@@ -90,7 +109,7 @@ enum State {
         head_only: bool,
         keep_alive: bool,
     },
-    /// The last response said `Connection: close`: flush and close.
+    /// The last response said `Connection: close`, or the read side is done: flush and close.
     Closing,
 }
 
@@ -99,7 +118,8 @@ enum State {
 pub struct Conn {
     config: ConnConfig,
     /// Input bytes; `buf[start..filled]` is read but not yet parsed. `buf.len()` is the
-    /// initialised capacity (zeroed once when grown, never per read).
+    /// initialised capacity. Empty (no allocation) while the connection is idle: see
+    /// [`Conn::release_idle_buffers`].
     buf: Vec<u8>,
     start: usize,
     filled: usize,
@@ -107,68 +127,86 @@ pub struct Conn {
     out: Vec<u8>,
     date: HttpDate,
     state: State,
-    /// When the first byte of the unfinished request arrived (header timeout clock).
+    /// When the header clock of the unfinished request started: its first byte, or, for bytes
+    /// pipelined behind an earlier request, when that request's response was written.
     request_started: Option<Instant>,
     /// When the connection last became idle (idle timeout clock).
     idle_since: Instant,
+    /// When the current unwritten output was produced (write timeout clock).
+    out_since: Instant,
+    /// When this connection first saw the server draining.
+    drain_seen: Option<Instant>,
+    /// Others wait for this connection's thread: the current idle period is cut to this.
+    idle_grace: Option<Duration>,
     /// Requests answered so far.
     served: u64,
-    /// Closing after refusing a request: unread input may follow (see [`Conn::should_linger`]).
-    linger: bool,
+    /// The peer sent EOF: answer what is complete, then close without lingering.
+    peer_closed: bool,
 }
 
 impl Conn {
     pub fn new(config: ConnConfig) -> Self {
+        let now = Instant::now();
         Self {
             config,
             buf: Vec::new(),
             start: 0,
             filled: 0,
-            out: Vec::with_capacity(1024),
+            out: Vec::new(),
             date: HttpDate::new(),
             state: State::Reading,
             request_started: None,
-            idle_since: Instant::now(),
+            idle_since: now,
+            out_since: now,
+            drain_seen: None,
+            idle_grace: None,
             served: 0,
-            linger: false,
+            peer_closed: false,
         }
     }
 
     /// Parse what has been read and say what to do next. Call again after every
-    /// [`Conn::respond`] and every read.
-    pub fn next_step(&mut self) -> Step {
+    /// [`Conn::respond`], read and expiry. `draining`: the server is shutting down gracefully.
+    pub fn next_step(&mut self, draining: bool) -> Step {
+        if draining && self.drain_seen.is_none() {
+            self.drain_seen = Some(Instant::now());
+        }
         match self.state {
-            State::Closing => return Step::Close,
+            State::Closing => return self.close(),
             // A driver bug, not a client's: never parse ahead of an unanswered request.
             State::InFlight { .. } => {
                 debug_assert!(false, "next_step called before respond");
-                return Step::Close;
+                return self.close();
             }
             State::Reading => {}
         }
-        if self.start == self.filled {
-            return Step::Read;
-        }
-        match parse_request(&self.buf[self.start..self.filled], &self.config.limits) {
-            Ok(Parsed::Complete { request, consumed }) => {
-                self.start += consumed;
-                // Pipelined bytes already here start the next request's header clock now.
-                self.request_started = (self.start < self.filled).then(Instant::now);
-                self.state = State::InFlight {
-                    version: request.version,
-                    head_only: request.method == Method::Head,
-                    keep_alive: request.keep_alive,
-                };
-                Step::Handle(request)
+        if self.start < self.filled {
+            match parse_request(&self.buf[self.start..self.filled], &self.config.limits) {
+                Ok(Parsed::Complete { request, consumed }) => {
+                    self.start += consumed;
+                    self.state = State::InFlight {
+                        version: request.version,
+                        head_only: request.method == Method::Head,
+                        keep_alive: request.keep_alive,
+                    };
+                    return Step::Handle(request);
+                }
+                Ok(Parsed::Partial) => {}
+                Err(err) => return self.refuse(&err),
             }
-            Ok(Parsed::Partial) => Step::Read,
-            Err(err) => self.refuse(&err),
         }
+        if self.peer_closed {
+            // Nothing complete is left and nothing more can come.
+            self.close_after_flush();
+            return self.close();
+        }
+        let (until, expiry) = self.read_deadline();
+        Step::Read { until, expiry }
     }
 
-    /// Encode the response to the request last handed out. `draining` forces
-    /// `Connection: close` (the server is shutting down gracefully).
-    pub fn respond(&mut self, resp: Response, draining: bool) {
+    /// Encode the response to the request last handed out. `close` forces
+    /// `Connection: close` (the server drains, or other clients wait for this thread).
+    pub fn respond(&mut self, resp: Response, close: bool) {
         let State::InFlight {
             version,
             head_only,
@@ -178,19 +216,19 @@ impl Conn {
             debug_assert!(false, "respond without a request in flight");
             return;
         };
-        let keep_alive = keep_alive && !resp.close && !draining;
-        encode_response_for(
-            &resp,
-            version,
-            head_only,
-            keep_alive,
-            &mut self.date,
-            &mut self.out,
-        );
+        let keep_alive = keep_alive && !resp.close && !close;
+        self.emit(|out, date| {
+            encode_response_for(&resp, version, head_only, keep_alive, date, out);
+        });
         self.served += 1;
         if keep_alive {
             self.state = State::Reading;
-            self.idle_since = Instant::now();
+            let now = Instant::now();
+            self.idle_since = now;
+            self.idle_grace = None;
+            // Bytes pipelined behind this request start their header clock now that their
+            // predecessor is answered: time the server spent handling is not the client's.
+            self.request_started = (self.start < self.filled).then_some(now);
         } else {
             self.close_after_flush();
         }
@@ -201,9 +239,21 @@ impl Conn {
         &self.out
     }
 
+    /// When the flush of [`Conn::outgoing`] must be done. A driver that cannot write it all
+    /// by then gives up on the connection (the client stopped reading).
+    pub fn write_deadline(&self) -> Instant {
+        self.out_since + self.config.write_timeout
+    }
+
     /// The driver wrote `n` bytes of [`Conn::outgoing`].
     pub fn wrote(&mut self, n: usize) {
         self.out.drain(..n.min(self.out.len()));
+        if self.out.is_empty() && self.request_started.is_some() && self.start < self.filled {
+            // The predecessor's response is now fully written: that is when the pipelined
+            // request's own time starts (a slow flush is the client's doing, but it is not
+            // the *next* request's stall either).
+            self.request_started = Some(Instant::now());
+        }
     }
 
     /// Space to read into: at least [`MIN_READ_SPACE`] bytes, growing the buffer if a large
@@ -213,6 +263,9 @@ impl Conn {
             self.start = 0;
             self.filled = 0;
         }
+        if self.buf.is_empty() {
+            self.buf = buffers::take();
+        }
         if self.buf.len() - self.filled < MIN_READ_SPACE {
             if self.start > 0 {
                 self.buf.copy_within(self.start..self.filled, 0);
@@ -220,56 +273,58 @@ impl Conn {
                 self.start = 0;
             }
             if self.buf.len() - self.filled < MIN_READ_SPACE {
-                let grown = (self.buf.len() * 2).max(INITIAL_BUFFER);
+                let grown = (self.buf.len() * 2).max(buffers::SIZE);
                 self.buf.resize(grown, 0);
             }
         }
         &mut self.buf[self.filled..]
     }
 
-    /// The driver read `n > 0` bytes into [`Conn::read_space`].
+    /// The driver read `n` bytes into [`Conn::read_space`]; `0` means the peer closed.
     pub fn did_read(&mut self, n: usize) {
+        if n == 0 {
+            self.peer_closed = true;
+            return;
+        }
         self.filled = (self.filled + n).min(self.buf.len());
-        if n > 0 && self.request_started.is_none() {
+        if self.request_started.is_none() {
             self.request_started = Some(Instant::now());
         }
     }
 
-    /// How long the next read may wait, and what it means when that time passes.
-    pub fn read_deadline(&self) -> (Instant, Expiry) {
-        match self.request_started {
-            Some(started) => (started + self.config.header_timeout, Expiry::Header),
-            // A fresh connection that sends nothing is held no longer than a slow head would
-            // be (a thread model pins a worker to it meanwhile); then it is closed quietly.
-            None if self.served == 0 => {
-                (self.idle_since + self.config.header_timeout, Expiry::Idle)
-            }
-            None => (self.idle_since + self.config.idle_timeout, Expiry::Idle),
+    /// The connection is about to wait for input with nothing buffered: hand its buffers back
+    /// to the thread's pool so an idle connection holds no read or write buffer (10,000 idle
+    /// keep-alive connections would otherwise pin 90 MB of buffers doing nothing).
+    pub fn release_idle_buffers(&mut self) {
+        if self.start == self.filled && !self.buf.is_empty() {
+            buffers::give(std::mem::take(&mut self.buf));
+            self.start = 0;
+            self.filled = 0;
+        }
+        if self.out.is_empty() && self.out.capacity() > 0 {
+            buffers::give(std::mem::take(&mut self.out));
         }
     }
 
-    /// The read deadline passed: answer 408 if a request had started, then close.
+    /// The deadline of the [`Step::Read`] last returned passed with nothing read: answer 408
+    /// if a request had started, then close.
     pub fn expire(&mut self) {
         if self.state == State::Reading && self.request_started.is_some() {
             let resp = Response::text(408, "request timeout\n").closing();
-            encode_response(&resp, false, false, &mut self.date, &mut self.out);
-            self.linger = true;
+            self.emit(|out, date| encode_response(&resp, false, false, date, out));
         }
         self.close_after_flush();
     }
 
-    /// Nothing read, nothing in flight, nothing to write: safe to close when draining.
-    pub fn is_idle(&self) -> bool {
-        self.state == State::Reading && self.start == self.filled && self.out.is_empty()
+    /// Another client waits for the thread this connection holds (a one-at-a-time model):
+    /// keep the current idle period to `grace` from its start, then close quietly.
+    pub fn shorten_idle(&mut self, grace: Duration) {
+        self.idle_grace = Some(grace);
     }
 
-    /// Whether to close "lingering": after a refused request the client may still be sending
-    /// (a body over the limit, the rest of a huge head). Closing a socket with unread input
-    /// makes the kernel send RST, which can destroy the error response before the client
-    /// reads it; so the driver shuts down its write side and discards input for a moment
-    /// (as nginx's `lingering_close` does) before closing.
-    pub fn should_linger(&self) -> bool {
-        self.linger
+    /// Whether [`Conn::shorten_idle`] cut the current idle period.
+    pub fn idle_shortened(&self) -> bool {
+        self.idle_grace.is_some()
     }
 
     /// Requests answered on this connection so far.
@@ -277,13 +332,53 @@ impl Conn {
         self.served
     }
 
+    /// How long the next read may wait, and what it means when that time passes.
+    fn read_deadline(&self) -> (Instant, Expiry) {
+        let (until, expiry) = match self.request_started {
+            Some(started) => (started + self.config.header_timeout, Expiry::Header),
+            // A fresh connection that sends nothing is held no longer than a slow head would
+            // be (a thread model pins a worker to it meanwhile); then it is closed quietly.
+            None if self.served == 0 => {
+                (self.idle_since + self.config.header_timeout, Expiry::Idle)
+            }
+            None => {
+                let idle = self
+                    .config
+                    .idle_timeout
+                    .min(self.idle_grace.unwrap_or(Duration::MAX));
+                (self.idle_since + idle, Expiry::Idle)
+            }
+        };
+        match (self.drain_seen, expiry) {
+            // Draining: a request already on its way gets a moment to arrive; then close.
+            (Some(seen), Expiry::Idle) => (until.min(seen + DRAIN_GRACE), Expiry::Idle),
+            _ => (until, expiry),
+        }
+    }
+
+    /// Encode into the output buffer, starting the write clock if it was empty.
+    fn emit(&mut self, encode: impl FnOnce(&mut Vec<u8>, &mut HttpDate)) {
+        if self.out.is_empty() {
+            self.out_since = Instant::now();
+            if self.out.capacity() == 0 {
+                self.out = buffers::take_empty();
+            }
+        }
+        encode(&mut self.out, &mut self.date);
+    }
+
+    fn close(&self) -> Step {
+        Step::Close {
+            linger: (!self.peer_closed).then_some(LINGER),
+        }
+    }
+
     /// Answer a refused request with its status and `Connection: close`.
     fn refuse(&mut self, err: &ParseError) -> Step {
         let resp = Response::text(err.status(), format!("{err}\n")).closing();
-        encode_response(&resp, false, false, &mut self.date, &mut self.out);
-        self.linger = true;
+        self.emit(|out, date| encode_response(&resp, false, false, date, out));
         self.close_after_flush();
-        Step::Close
+        self.close()
     }
 
     fn close_after_flush(&mut self) {
@@ -291,5 +386,124 @@ impl Conn {
         self.start = 0;
         self.filled = 0;
         self.request_started = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(header_ms: u64) -> ConnConfig {
+        ConnConfig {
+            limits: Limits::default(),
+            header_timeout: Duration::from_millis(header_ms),
+            idle_timeout: Duration::from_secs(60),
+            write_timeout: Duration::from_secs(60),
+        }
+    }
+
+    fn feed(conn: &mut Conn, bytes: &[u8]) {
+        conn.read_space()[..bytes.len()].copy_from_slice(bytes);
+        conn.did_read(bytes.len());
+    }
+
+    const GET: &[u8] = b"GET / HTTP/1.1\r\nHost: t\r\n\r\n";
+
+    #[test]
+    fn pipelined_header_clock_starts_when_the_predecessor_is_answered() {
+        let mut conn = Conn::new(config(50));
+        let mut two = GET.to_vec();
+        two.extend_from_slice(b"GET / HTTP/1.1\r\nHost:");
+        feed(&mut conn, &two);
+        assert!(matches!(conn.next_step(false), Step::Handle(_)));
+        // A handler slower than the header timeout...
+        std::thread::sleep(Duration::from_millis(80));
+        let answered = Instant::now();
+        conn.respond(Response::text(200, "ok"), false);
+        // ...does not eat the pipelined request's header time.
+        match conn.next_step(false) {
+            Step::Read { until, expiry } => {
+                assert_eq!(expiry, Expiry::Header);
+                assert!(
+                    until >= answered + Duration::from_millis(50),
+                    "clock started early"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_close_lingers_except_after_the_peers_eof() {
+        // Connection: close.
+        let mut conn = Conn::new(config(1000));
+        feed(
+            &mut conn,
+            b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+        );
+        assert!(matches!(conn.next_step(false), Step::Handle(_)));
+        conn.respond(Response::text(200, "ok"), false);
+        assert!(matches!(
+            conn.next_step(false),
+            Step::Close { linger: Some(_) }
+        ));
+        // Idle expiry.
+        let mut conn = Conn::new(config(1000));
+        conn.expire();
+        assert!(matches!(
+            conn.next_step(false),
+            Step::Close { linger: Some(_) }
+        ));
+        // A refusal.
+        let mut conn = Conn::new(config(1000));
+        feed(&mut conn, b"\x00garbage\r\n\r\n");
+        assert!(matches!(
+            conn.next_step(false),
+            Step::Close { linger: Some(_) }
+        ));
+        // The peer's EOF after a complete request: answer it, then close without lingering.
+        let mut conn = Conn::new(config(1000));
+        feed(&mut conn, GET);
+        conn.did_read(0);
+        assert!(matches!(conn.next_step(false), Step::Handle(_)));
+        conn.respond(Response::text(200, "ok"), false);
+        assert!(matches!(
+            conn.next_step(false),
+            Step::Close { linger: None }
+        ));
+    }
+
+    #[test]
+    fn draining_gives_an_idle_connection_a_grace_then_closes_it() {
+        let mut conn = Conn::new(config(10_000));
+        feed(&mut conn, GET);
+        assert!(matches!(conn.next_step(false), Step::Handle(_)));
+        conn.respond(Response::text(200, "ok"), false);
+        let before = Instant::now();
+        match conn.next_step(true) {
+            Step::Read { until, expiry } => {
+                assert_eq!(expiry, Expiry::Idle);
+                assert!(until <= before + DRAIN_GRACE + Duration::from_millis(5));
+            }
+            other => panic!("{other:?}"),
+        }
+        // A request that arrives within the grace is answered, with Connection: close.
+        feed(&mut conn, GET);
+        assert!(matches!(conn.next_step(true), Step::Handle(_)));
+        conn.respond(Response::text(200, "ok"), true);
+        assert!(String::from_utf8_lossy(conn.outgoing()).contains("Connection: close"));
+        assert!(matches!(conn.next_step(true), Step::Close { .. }));
+    }
+
+    #[test]
+    fn idle_connection_holds_no_buffers() {
+        let mut conn = Conn::new(config(1000));
+        feed(&mut conn, GET);
+        assert!(matches!(conn.next_step(false), Step::Handle(_)));
+        conn.respond(Response::text(200, "ok"), false);
+        let n = conn.outgoing().len();
+        conn.wrote(n);
+        conn.release_idle_buffers();
+        assert_eq!((conn.buf.capacity(), conn.out.capacity()), (0, 0));
     }
 }

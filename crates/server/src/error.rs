@@ -16,6 +16,9 @@ pub enum ServerError {
     /// The backend could not be built (database unreachable, bad URL, …).
     #[error("backend: {0}")]
     Backend(#[from] BackendError),
+    /// The options ask for something this model cannot do (e.g. `sync` with 4 workers).
+    #[error("{0}")]
+    Config(String),
 }
 
 impl ServerError {

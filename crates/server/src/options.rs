@@ -22,6 +22,15 @@ pub struct ServeOptions {
     pub idle_timeout: Duration,
     /// After shutdown is triggered, how long in-flight requests may take to finish.
     pub drain_deadline: Duration,
+    /// thread-per-request (and the coroutine model): stack size of each connection's
+    /// thread or coroutine; `None` is the platform's default.
+    pub stack_size: Option<usize>,
+    /// thread-per-request: at most this many connection threads; past it new connections get
+    /// 503. `None`: no cap, so C10k shows where it really breaks and which kernel limit stops it.
+    pub max_threads: Option<usize>,
+    /// At shutdown, at most this many connections already waiting in the accept queue are
+    /// still served (one request each) instead of being reset.
+    pub backlog_sweep: usize,
     /// What the backend connects to; each model builds its own flavour from it.
     pub backend: BackendConfig,
 }
@@ -49,6 +58,9 @@ impl Default for ServeOptions {
             header_timeout: Self::DEFAULT_HEADER_TIMEOUT,
             idle_timeout: Self::DEFAULT_IDLE_TIMEOUT,
             drain_deadline: Self::DEFAULT_DRAIN_DEADLINE,
+            stack_size: None,
+            max_threads: None,
+            backlog_sweep: 4096,
             backend: BackendConfig::default(),
         }
     }

@@ -11,6 +11,11 @@
 //! It terminates because step 2 stops new work, step 3 makes every connection close after at
 //! most one more response, and step 4 bounds the wait for handlers that never finish.
 //!
+//! Blocking threads cannot poll a future. They wait in `poll(2)` on their socket *and* on
+//! [`Shutdown::wake_fd`], an eventfd that `trigger` makes readable for good: a thread at rest
+//! then sleeps in the kernel until its socket or the trigger wakes it, with no periodic tick
+//! (the tour counts context switches of a server at rest).
+//!
 //! Why not `tokio::sync::Notify`: a connection task polls its shutdown future on every read,
 //! and polling a waiting `Notified` takes the `Notify`'s one mutex, shared by every
 //! connection: a global lock per request. A [`Watch`] keeps its waker in its own slot, so a
@@ -19,7 +24,9 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::pin::Pin;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
@@ -36,6 +43,8 @@ struct Inner {
     next_id: AtomicU64,
     /// The waker slot of every live [`Watch`], woken by `trigger`.
     watchers: Mutex<HashMap<u64, Arc<Slot>>>,
+    /// Created on first use by a blocking model; readable once triggered.
+    eventfd: OnceLock<OwnedFd>,
 }
 
 /// One watcher's waker. Locked by its own task on poll and by `trigger`: uncontended.
@@ -60,6 +69,9 @@ impl Shutdown {
         if self.inner.triggered.swap(true, Ordering::SeqCst) {
             return;
         }
+        if let Some(fd) = self.inner.eventfd.get() {
+            signal_eventfd(fd.as_raw_fd());
+        }
         let slots: Vec<Arc<Slot>> = lock(&self.inner.watchers).values().cloned().collect();
         for slot in slots {
             if let Some(waker) = lock(&slot.waker).take() {
@@ -70,6 +82,29 @@ impl Shutdown {
 
     pub fn is_triggered(&self) -> bool {
         self.inner.triggered.load(Ordering::SeqCst)
+    }
+
+    /// A file descriptor that becomes readable (and stays readable) once the trigger is
+    /// pulled, for blocking threads to include in their `poll(2)` set. Never read it.
+    pub fn wake_fd(&self) -> std::io::Result<RawFd> {
+        if let Some(fd) = self.inner.eventfd.get() {
+            return Ok(fd.as_raw_fd());
+        }
+        // SAFETY: eventfd takes no pointers; a non-negative return is a new fd we own.
+        let raw = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
+        if raw < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        // SAFETY: `raw` is a fresh fd owned by nobody else.
+        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+        // Losing the race to another thread drops our fd; theirs is used.
+        let fd = self.inner.eventfd.get_or_init(|| fd).as_raw_fd();
+        // `trigger` sets the flag before it looks for the fd: either it saw the fd and
+        // signalled it, or this load sees the flag.
+        if self.is_triggered() {
+            signal_eventfd(fd);
+        }
+        Ok(fd)
     }
 
     /// A future that resolves once [`Shutdown::trigger`] has been called. Create one per
@@ -89,6 +124,14 @@ impl Shutdown {
     pub async fn wait(&self) {
         self.watch().await;
     }
+}
+
+/// Make an eventfd readable (add 1 to its counter). Idempotent in effect: it stays readable.
+fn signal_eventfd(fd: RawFd) {
+    let one: u64 = 1;
+    // SAFETY: writes 8 bytes from a live u64 to an eventfd we own; failure (counter overflow,
+    // impossible here) only means it is already readable.
+    unsafe { libc::write(fd, (&raw const one).cast(), 8) };
 }
 
 /// See [`Shutdown::watch`]. Resolves (and keeps resolving) once shutdown is triggered.

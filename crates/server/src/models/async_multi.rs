@@ -2,11 +2,11 @@
 //! one worker thread per core; the chapter's §09–10 (goroutines and the M:N scheduler) in Rust.
 //!
 //! # How it works
-//! 1. [`serve`] builds the runtime (workers = cores by default) and, inside it, an
+//! 1. `serve` builds the runtime (workers = cores by default) and, inside it, an
 //!    [`clab_backend::AsyncBackend`] wrapped in `Arc<App<_>>`.
-//! 2. `Listener`: an accept loop on the calling thread's `block_on` spawns one task per
-//!    accepted connection (`Conn`); tasks land on the workers' run queues.
-//! 3. A `Conn` task reads through [`crate::async_conn`]: when no bytes are ready the task
+//! 2. `Listener`: the shared tokio accept loop (`tokio_accept.rs`) on the calling thread's
+//!    `block_on` spawns one task per accepted connection; tasks land on the workers' queues.
+//! 3. A `Conn` task reads through [`crate::drivers::tokio`]: when no bytes are ready the task
 //!    returns `Pending` and its worker runs another task; epoll wakes it later.
 //! 4. Handle: the handler future is polled on the worker; every database query, cache lookup,
 //!    upstream call or simulated round trip is a real `.await` (a tokio timer or socket), so
@@ -25,13 +25,16 @@
 //!
 //! # Knobs
 //! [`ServeOptions`]: `workers` (default cores), `limits`, `header_timeout`, `idle_timeout`,
-//! `drain_deadline`, `backend` (its `cpu_policy` decides where CPU work runs).
+//! `drain_deadline`, `backend`. `--cpu-policy inline` runs `/cpu` and `/hash` on the worker
+//! (stalling the tasks queued behind it); `blocking-pool` sends them to tokio's blocking pool
+//! (`spawn_blocking`, threads created on demand), so the workers keep serving.
 //!
 //! # Shutdown
 //! 1. The accept loop's `select!` sees its [`crate::shutdown::Watch`] resolve, stops accepting and drops
 //!    the listener (new connections are refused).
 //! 2. Every `Conn` task also watches the trigger: a task waiting on an idle keep-alive
-//!    connection wakes and closes; a task handling a request finishes it and answers with
+//!    connection wakes, gives a request already on its way [`crate::conn::DRAIN_GRACE`] to
+//!    arrive, then closes; a task handling a request finishes it and answers with
 //!    `Connection: close`.
 //! 3. The accept loop awaits every connection task (a `JoinSet`), bounded by the drain
 //!    deadline; tasks still running then are cancelled when the runtime is dropped.
@@ -39,29 +42,27 @@
 //! It terminates: no task is spawned after step 1, every task ends after at most one more
 //! response, and step 3 is bounded by the deadline.
 
-use crate::async_conn::serve_conn;
-use crate::{Model, Ready, ServeOptions, ServerError, Shutdown, cores};
-use clab_app::App;
+use super::{Caps, Spec};
+use crate::tokio_accept::accept_loop;
+use crate::{Listen, Model, Ready, ServeOptions, ServerError, Shared, Shutdown, cores};
 use clab_backend::AsyncBackend;
-use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::task::JoinSet;
 
-pub const NAME: &str = "async-multi";
-pub const SUMMARY: &str =
-    "tokio multi-thread runtime, one task per connection, work stealing across cores (M:N)";
-
-/// One worker per core: tasks never block (in theory), so more threads would only contend.
-pub fn default_workers() -> usize {
-    cores()
-}
+pub const SPEC: Spec = Spec {
+    name: "async-multi",
+    summary: "tokio multi-thread runtime, one task per connection, work stealing across cores (M:N)",
+    chapter: "§08–10",
+    default_workers: cores,
+    serve,
+    caps: Caps::DEFAULT,
+};
 
 /// Tasks left after the drain deadline are cancelled; give blocking-pool work this long.
-const RUNTIME_SHUTDOWN: Duration = Duration::from_secs(1);
+pub(crate) const RUNTIME_SHUTDOWN: Duration = Duration::from_secs(1);
 
-pub fn serve(
-    listener: TcpListener,
+fn serve(
+    listen: Listen,
     opts: ServeOptions,
     shutdown: Shutdown,
     on_ready: &mut dyn FnMut(&Ready),
@@ -73,59 +74,15 @@ pub fn serve(
         .enable_all()
         .build()
         .map_err(ServerError::io("build tokio runtime"))?;
-    let result = runtime.block_on(run(listener, opts, shutdown, workers, on_ready));
+    let result = runtime.block_on(async {
+        let backend = AsyncBackend::connect(&opts.backend).await?;
+        let addr = listen.addr();
+        let listener = listen.into_listener()?;
+        on_ready(&Ready::new(Model::AsyncMulti, workers, addr, &backend));
+        let shared = Arc::new(Shared::new(Model::AsyncMulti, workers, backend, opts, shutdown));
+        shared.stats.add_runtime(tokio::runtime::Handle::current());
+        accept_loop(listener, shared).await
+    });
     runtime.shutdown_timeout(RUNTIME_SHUTDOWN);
     result
-}
-
-async fn run(
-    listener: TcpListener,
-    opts: ServeOptions,
-    shutdown: Shutdown,
-    workers: usize,
-    on_ready: &mut dyn FnMut(&Ready),
-) -> Result<(), ServerError> {
-    let backend = AsyncBackend::connect(&opts.backend).await?;
-    let addr = crate::listener::make_nonblocking(&listener)?;
-    let listener = tokio::net::TcpListener::from_std(listener)
-        .map_err(ServerError::io("register listener"))?;
-    let app = Arc::new(App::new(backend));
-    on_ready(&Ready::new(Model::AsyncMulti, workers, addr, app.backend()));
-    let opts = Arc::new(opts);
-
-    let mut conns = JoinSet::new();
-    let mut stop = shutdown.watch();
-    loop {
-        tokio::select! {
-            biased;
-            () = &mut stop => break,
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _peer)) => {
-                    let (app, opts, shutdown) = (Arc::clone(&app), Arc::clone(&opts), shutdown.clone());
-                    conns.spawn(async move { serve_conn(stream, &app, &opts, &shutdown).await });
-                }
-                Err(err) => {
-                    // EMFILE and friends: back off instead of spinning; the backlog waits.
-                    tracing::warn!(%err, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            },
-        }
-        // Reap finished connections so the set holds only live ones.
-        while conns.try_join_next().is_some() {}
-    }
-    drop(listener);
-
-    let drained = tokio::time::timeout(opts.drain_deadline, async {
-        while conns.join_next().await.is_some() {}
-    })
-    .await;
-    if drained.is_err() {
-        tracing::warn!(
-            left = conns.len(),
-            "drain deadline passed; cancelling connections"
-        );
-        conns.abort_all();
-    }
-    Ok(())
 }

@@ -1,55 +1,93 @@
-//! Every concurrency model, one file each, listed in [`Model`].
+//! Every concurrency model, one file each, and **the one table of models**.
 //!
-//! Adding a model is one more file here with the same shape (`NAME`, `SUMMARY`,
-//! `default_workers()`, `serve(listener, opts, shutdown, on_ready)` and the module doc headings)
-//! plus one arm in each `match` below: the CLI, the tour and the conformance suite loop over
-//! [`Model::ALL`] and pick it up without naming it.
+//! The `models!` invocation at the bottom is the table: one line per model (its enum variant
+//! and its file). From it come [`Model`] and [`Model::ALL`] (which the CLI and the tour loop
+//! over) and the `for_each_model!` macro the conformance suite instantiates its tests with, so
+//! a model added here is served, listed and tested without naming it anywhere else. Each file
+//! exports a `SPEC` ([`Spec`]): name, summary, chapter, default workers, entry point and
+//! [`Caps`], the capabilities a test reads instead of skipping a model silently.
 
-pub mod async_multi;
-pub mod thread_pool;
-
-use crate::{Ready, ServeOptions, ServerError, Shutdown, UnknownModel};
+use crate::{Listen, Ready, ServeOptions, ServerError, Shutdown, UnknownModel};
 use std::fmt;
-use std::net::TcpListener;
 use std::str::FromStr;
 
-/// A concurrency model: how accepted connections are scheduled onto threads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Model {
-    ThreadPool,
-    AsyncMulti,
+/// A model's entry point: serve on `listen` until `shutdown` has drained, calling `on_ready`
+/// once the backend is connected.
+pub type ServeFn = fn(
+    listen: Listen,
+    opts: ServeOptions,
+    shutdown: Shutdown,
+    on_ready: &mut dyn FnMut(&Ready),
+) -> Result<(), ServerError>;
+
+/// What one model is: everything the CLI, the tests and the tour need to know of it.
+#[derive(Debug)]
+pub struct Spec {
+    /// The `--model` name.
+    pub name: &'static str,
+    /// One line: what it is.
+    pub summary: &'static str,
+    /// The chapter's sections it embodies ("§05–06", or "beyond").
+    pub chapter: &'static str,
+    /// Worker threads when `--workers` is not given.
+    pub default_workers: fn() -> usize,
+    pub serve: ServeFn,
+    pub caps: Caps,
+}
+
+/// What a model can and cannot do by nature. Tests branch on these and say why.
+#[derive(Debug, Clone, Copy)]
+pub struct Caps {
+    /// Serves another connection while one sits idle in keep-alive. `sync` cannot: it holds
+    /// one connection at a time and closes an idle one early when another client waits.
+    pub concurrent_connections: bool,
+    /// Honours `--workers` (a number of threads that run requests). `sync` and `async-single`
+    /// run on exactly one thread.
+    pub configurable_workers: bool,
+    /// The whole server runs on one OS thread (plus none).
+    pub single_thread: bool,
+    /// OS threads follow the open connections (one thread each), instead of a fixed number.
+    pub thread_per_connection: bool,
+    /// Its listener must be bound with `SO_REUSEPORT` (it binds one per worker).
+    pub reuse_port: bool,
+    /// A caveat `clab models --long` prints (e.g. a blocking driver that pins a carrier).
+    pub note: Option<&'static str>,
+}
+
+impl Caps {
+    /// The capabilities of a model with no special limits.
+    pub const DEFAULT: Caps = Caps {
+        concurrent_connections: true,
+        configurable_workers: true,
+        single_thread: false,
+        thread_per_connection: false,
+        reuse_port: false,
+        note: None,
+    };
 }
 
 impl Model {
-    /// Every model, in the chapter's order.
-    pub const ALL: &'static [Model] = &[Model::ThreadPool, Model::AsyncMulti];
-
-    /// The name used by `--model`.
     pub fn name(self) -> &'static str {
-        match self {
-            Model::ThreadPool => thread_pool::NAME,
-            Model::AsyncMulti => async_multi::NAME,
-        }
+        self.spec().name
     }
 
-    /// One line: what it is.
     pub fn summary(self) -> &'static str {
-        match self {
-            Model::ThreadPool => thread_pool::SUMMARY,
-            Model::AsyncMulti => async_multi::SUMMARY,
-        }
+        self.spec().summary
     }
 
-    /// Worker threads when `--workers` is not given.
+    pub fn caps(self) -> Caps {
+        self.spec().caps
+    }
+
     pub fn default_workers(self) -> usize {
-        match self {
-            Model::ThreadPool => thread_pool::default_workers(),
-            Model::AsyncMulti => async_multi::default_workers(),
-        }
+        (self.spec().default_workers)()
     }
 
     /// Worker threads this model will run with under `opts`.
     pub fn workers(self, opts: &ServeOptions) -> usize {
+        if !self.caps().configurable_workers {
+            return self.default_workers();
+        }
         opts.workers
             .unwrap_or_else(|| self.default_workers())
             .max(1)
@@ -57,16 +95,63 @@ impl Model {
 
     pub(crate) fn serve(
         self,
-        listener: TcpListener,
+        listen: Listen,
         opts: ServeOptions,
         shutdown: Shutdown,
         on_ready: &mut dyn FnMut(&Ready),
     ) -> Result<(), ServerError> {
-        match self {
-            Model::ThreadPool => thread_pool::serve(listener, opts, shutdown, on_ready),
-            Model::AsyncMulti => async_multi::serve(listener, opts, shutdown, on_ready),
+        if !self.caps().configurable_workers && opts.workers.is_some_and(|w| w != 1) {
+            return Err(ServerError::Config(format!(
+                "{self} runs on exactly one thread; drop --workers"
+            )));
         }
+        (self.spec().serve)(listen, opts, shutdown, on_ready)
     }
+}
+
+/// The table. `$d` is a literal `$` passed in so the generated `for_each_model!` can have
+/// metavariables of its own.
+macro_rules! models {
+    ($d:tt $($variant:ident => $module:ident),* $(,)?) => {
+        $(pub mod $module;)*
+
+        /// A concurrency model: how accepted connections are scheduled onto threads.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Model { $($variant),* }
+
+        impl Model {
+            /// Every model, in the chapter's order.
+            pub const ALL: &'static [Model] = &[$(Model::$variant),*];
+
+            pub fn spec(self) -> &'static Spec {
+                match self { $(Model::$variant => &$module::SPEC),* }
+            }
+        }
+
+        /// Instantiate each test function once per model, in a module named after the model
+        /// file (as tokio's `rt_test!` does for runtimes). Generated from the table of models.
+        #[macro_export]
+        macro_rules! for_each_model {
+            ($d(fn $d name:ident($d model:ident) $d body:block)*) => {
+                $d(fn $d name($d model: $crate::Model) $d body)*
+                $(
+                    mod $module {
+                        $d(#[test] fn $d name() { super::$d name($crate::Model::$variant) })*
+                    }
+                )*
+            };
+        }
+    };
+}
+
+models! {
+    $
+    Sync => sync,
+    ThreadPerRequest => thread_per_request,
+    ThreadPool => thread_pool,
+    AsyncSingle => async_single,
+    AsyncMulti => async_multi,
+    ThreadPerCore => thread_per_core,
 }
 
 impl fmt::Display for Model {
@@ -99,10 +184,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_round_trip() {
+    fn names_round_trip_and_are_unique() {
+        let mut seen = std::collections::HashSet::new();
         for &m in Model::ALL {
             assert_eq!(m.name().parse::<Model>(), Ok(m));
             assert!(!m.summary().is_empty());
+            assert!(seen.insert(m.name()), "duplicate name {}", m.name());
+            assert!(m.default_workers() >= 1);
         }
     }
 

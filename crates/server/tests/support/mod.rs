@@ -3,9 +3,9 @@
 
 use clab_backend::{BackendConfig, DatabaseUrl};
 use clab_http::{ParsedResponse, parse_response, response_body};
-use clab_server::{Model, ServeOptions, ServerError, Shutdown};
+use clab_server::{Listen, Model, ServeOptions, ServerError, Shutdown};
 use std::io::{ErrorKind, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::sync::Once;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -44,14 +44,19 @@ impl TestServer {
         tweak(&mut opts);
         PREPARE.call_once(|| clab_backend::prepare(&backend_config()).expect("prepare database"));
         clab_backend::prepare(&opts.backend).expect("prepare database");
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let addr = listener.local_addr().expect("local addr");
+        let listen = Listen::bind(
+            "127.0.0.1:0".parse().expect("addr"),
+            None,
+            model.caps().reuse_port,
+        )
+        .expect("bind");
+        let addr = listen.addr();
         let shutdown = Shutdown::new();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let handle = {
             let shutdown = shutdown.clone();
             std::thread::spawn(move || {
-                clab_server::serve_with(model, listener, opts, shutdown, |_| {
+                clab_server::serve_with(model, listen, opts, shutdown, |_| {
                     let _ = ready_tx.send(());
                 })
             })
@@ -128,7 +133,10 @@ pub struct Client {
 
 impl Client {
     pub fn connect(addr: SocketAddr) -> Self {
-        let stream = TcpStream::connect(addr).expect("connect");
+        Self::from_stream(TcpStream::connect(addr).expect("connect"))
+    }
+
+    pub fn from_stream(stream: TcpStream) -> Self {
         stream
             .set_read_timeout(Some(READ_TIMEOUT))
             .expect("timeout");
@@ -161,6 +169,16 @@ impl Client {
     }
 
     fn read_response(&mut self, head_only: bool) -> Resp {
+        self.try_read_response(head_only)
+            .unwrap_or_else(|err| panic!("{err}"))
+    }
+
+    /// The next response, or why there was none (closed, reset, timed out).
+    pub fn try_response(&mut self) -> Result<Resp, String> {
+        self.try_read_response(false)
+    }
+
+    fn try_read_response(&mut self, head_only: bool) -> Result<Resp, String> {
         loop {
             match parse_response(&self.buf, head_only).expect("well-formed response") {
                 parsed @ ParsedResponse::Complete {
@@ -175,22 +193,24 @@ impl Client {
                         .into_owned();
                     let head = String::from_utf8_lossy(&self.buf[..body_start]).into_owned();
                     self.buf.drain(..consumed);
-                    return Resp {
+                    return Ok(Resp {
                         status,
                         head,
                         body,
                         close,
-                    };
+                    });
                 }
                 ParsedResponse::Partial => {
                     let mut chunk = [0u8; 64 * 1024];
                     match self.stream.read(&mut chunk) {
-                        Ok(0) => panic!(
-                            "connection closed before a full response: {:?}",
-                            String::from_utf8_lossy(&self.buf)
-                        ),
+                        Ok(0) => {
+                            return Err(format!(
+                                "connection closed before a full response: {:?}",
+                                String::from_utf8_lossy(&self.buf)
+                            ));
+                        }
                         Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
-                        Err(err) => panic!("reading a response: {err}"),
+                        Err(err) => return Err(format!("reading a response: {err}")),
                     }
                 }
             }

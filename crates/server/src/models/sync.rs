@@ -1,0 +1,97 @@
+//! `sync`: one thread accepts one connection and serves it, request after request, before it
+//! accepts the next; the chapter's §01–02 and its Fig 1 (a synchronous server idles while it
+//! waits on its database, and everyone else waits in line).
+//!
+//! # How it works
+//! 1. `Listener`: the calling thread sleeps in `poll(2)` on the listener (and the shutdown
+//!    eventfd) and accepts one connection.
+//! 2. It drives that connection's [`crate::conn::Conn`] itself through
+//!    [`crate::drivers::blocking`]: read, parse, handle with
+//!    [`crate::block_on::block_on`] over a [`clab_backend::BlockingBackend`] (every query and
+//!    simulated round trip blocks the only thread), write.
+//! 3. Keep-alive loops to 2. Meanwhile the next clients wait in the kernel's accept queue
+//!    (the listen backlog): their connect succeeded, nobody reads them.
+//! 4. When the connection closes, back to 1.
+//!
+//! # What it demonstrates
+//! Throughput = 1 / (time of one request): four concurrent requests that each wait 100 ms on
+//! the database take 400 ms, and the CPU is idle for almost all of it (claim C01).
+//!
+//! # Where it breaks
+//! Everywhere concurrency matters: one slow client (a slow upload, a stalled head) stops
+//! everyone until its header timeout. A keep-alive client would hold the only thread for as
+//! long as it likes, so `sync` watches its listener: when another client waits to be
+//! accepted, the response in hand goes out with `Connection: close` (the client reconnects
+//! and queues like everyone else), and a connection idle between requests gets only
+//! [`crate::drivers::blocking::QUEUE_IDLE_GRACE`] more for its next request and is then
+//! closed quietly (with a lingering close, so nothing it was sent is lost). So `sync` cannot
+//! keep two keep-alive connections open at once (`Caps::concurrent_connections` is false).
+//!
+//! # Knobs
+//! [`ServeOptions`]: `limits`, `header_timeout`, `idle_timeout`, `drain_deadline`, `backend`.
+//! `workers` is always 1 (`--workers` other than 1 is refused). `--cpu-policy` changes
+//! nothing: the only thread runs everything, CPU work included.
+//!
+//! # Shutdown
+//! 1. The trigger makes the shutdown eventfd readable; the thread, waiting in `poll` either
+//!    on the listener or on its connection, wakes.
+//! 2. The connection in hand finishes its request and answers `Connection: close`, or, if
+//!    idle, gets [`crate::conn::DRAIN_GRACE`] for a request already on its way, then closes.
+//! 3. The loop sees the trigger and takes every client already waiting in the accept queue
+//!    (their connect succeeded; their request may be sent), drops the listener (new clients
+//!    are refused) and serves those one request each, in order, until the drain deadline.
+//!
+//! It terminates: the sweep takes at most a backlog's worth, each connection ends after at
+//! most one more response or one grace period, and step 3 stops at the deadline.
+
+use super::{Caps, Spec};
+use crate::drivers::blocking::{Queue, serve_conn};
+use crate::listen::{accept, sweep_backlog};
+use crate::{Listen, Model, Ready, ServeOptions, ServerError, Shared, Shutdown};
+use clab_backend::BlockingBackend;
+use std::os::fd::AsRawFd;
+
+pub const SPEC: Spec = Spec {
+    name: "sync",
+    summary: "one thread, one connection at a time, request after request: the chapter's Fig 1",
+    chapter: "§01–02",
+    default_workers: || 1,
+    serve,
+    caps: Caps {
+        concurrent_connections: false,
+        configurable_workers: false,
+        single_thread: true,
+        ..Caps::DEFAULT
+    },
+};
+
+fn serve(
+    listen: Listen,
+    opts: ServeOptions,
+    shutdown: Shutdown,
+    on_ready: &mut dyn FnMut(&Ready),
+) -> Result<(), ServerError> {
+    let backend = BlockingBackend::connect(&opts.backend)?;
+    let addr = listen.addr();
+    let listener = listen.into_listener()?;
+    on_ready(&Ready::new(Model::Sync, 1, addr, &backend));
+    let shared = Shared::new(Model::Sync, 1, backend, opts, shutdown.clone());
+    let queue = Queue::Listener(listener.as_raw_fd());
+    while let Some(stream) = accept(&listener, &shutdown) {
+        serve_conn(stream, &shared, queue);
+    }
+    // Clients already in the accept queue connected before the trigger: serve each one
+    // request (draining), in order, instead of resetting them (`sweep_backlog`), until the
+    // drain deadline.
+    let deadline = std::time::Instant::now() + shared.opts.drain_deadline;
+    let waiting = sweep_backlog(&listener, shared.opts.backlog_sweep);
+    drop(listener);
+    for stream in waiting {
+        if std::time::Instant::now() >= deadline {
+            tracing::warn!("drain deadline passed with clients still waiting");
+            break;
+        }
+        serve_conn(stream, &shared, Queue::None);
+    }
+    Ok(())
+}
