@@ -73,7 +73,9 @@ pub enum CpuPolicy {
     /// On the thread that runs the handler (blocks an event loop: the chapter's §07 warning).
     #[default]
     Inline,
-    /// On a separate blocking pool (tokio `spawn_blocking`), freeing the async workers.
+    /// On a separate blocking pool, freeing the workers that multiplex requests: tokio's
+    /// `spawn_blocking`, or a small dedicated thread pool under may. Thread models run the
+    /// work inline anyway (their caller is a thread that may block).
     BlockingPool,
 }
 

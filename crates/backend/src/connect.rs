@@ -1,11 +1,12 @@
-//! What both backends build the same way from a [`BackendConfig`]: the database choice, the
-//! upstream target, the latency profile and the description line.
+//! What every model builds the same way from a [`BackendConfig`]: the database choice (for
+//! the clients), and the upstream target, latency profile and description line (for
+//! [`crate::Services`]).
 
 use crate::sqlite::SqliteDb;
 use crate::upstream::UpstreamTarget;
-use crate::{BackendConfig, BackendError, CpuPolicy, LatencyProfile};
+use crate::{BackendConfig, BackendError, LatencyProfile};
 
-/// The database, SQLite (same code for both backends) or a backend's PostgreSQL client `P`.
+/// The database, SQLite (same code for every model) or a model's PostgreSQL client `P`.
 /// One per backend, inside its `Arc`: variant sizes do not matter.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
@@ -27,13 +28,12 @@ impl<P> Database<P> {
     }
 }
 
-/// The plain-data parts of a backend.
+/// The plain-data parts of a backend, owned by [`crate::Services`].
 #[derive(Debug)]
 pub(crate) struct Parts {
     pub latency: LatencyProfile,
     /// `None`: the upstream call is simulated.
     pub upstream: Option<UpstreamTarget>,
-    pub cpu_policy: CpuPolicy,
     pub description: String,
 }
 
@@ -47,7 +47,6 @@ impl Parts {
                 .as_deref()
                 .map(UpstreamTarget::parse)
                 .transpose()?,
-            cpu_policy: cfg.cpu_policy,
             description: cfg.describe(),
         })
     }

@@ -2,8 +2,9 @@
 //!
 //! A profile is drawn once per remote call ([`LatencyProfile::sample`]) and waited *on top of*
 //! the real work, so an in-process SQLite query behaves like a database 1–2, 20–30 or 90–100 ms
-//! away. The wait itself belongs to the backend: `std::thread::sleep` in the blocking backend,
-//! a tokio timer in the async one. That difference is the whole experiment.
+//! away. The wait itself belongs to the model's [`crate::Wait`]: `std::thread::sleep` for
+//! threads, a tokio timer for async tasks, `may`'s sleep for coroutines. That difference is the
+//! whole experiment; [`crate::Services`] decides which calls wait.
 
 use std::fmt;
 use std::str::FromStr;
@@ -54,25 +55,6 @@ impl LatencyProfile {
         match *self {
             Self::None => true,
             Self::Range { max, .. } => max.is_zero(),
-        }
-    }
-
-    /// Wait one sampled round trip by blocking the OS thread (thread models: the thread really
-    /// sits in the kernel). No syscall at all for a zero sample.
-    pub fn sleep_blocking(&self) {
-        let d = self.sample();
-        if !d.is_zero() {
-            std::thread::sleep(d);
-        }
-    }
-
-    /// Wait one sampled round trip on a tokio timer (async models: the worker runs other
-    /// tasks meanwhile). Completes at once, without touching the timer, for a zero sample.
-    /// Must be awaited inside a tokio runtime.
-    pub async fn sleep_async(&self) {
-        let d = self.sample();
-        if !d.is_zero() {
-            tokio::time::sleep(d).await;
         }
     }
 

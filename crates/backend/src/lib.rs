@@ -4,12 +4,19 @@
 //! - [`Backend`]: the trait handlers are written against. Every method returns
 //!   `impl Future + Send` (not a bare `async fn`) so handler futures stay `Send` for tokio's
 //!   multi-thread runtime.
-//! - [`BlockingBackend`]: every call blocks the calling OS thread (blocking SQL client,
-//!   `std::thread::sleep` for a simulated round trip) and returns `std::future::ready(..)`, so a
-//!   handler completes on its first poll under a trivial `block_on`: the thread really sits in
-//!   the kernel, as in the chapter's thread models.
-//! - [`AsyncBackend`]: waits are real awaits on tokio (tokio timers, `tokio-postgres`, async
-//!   Redis, a tokio socket for the upstream).
+//! - [`Services<W, C>`](Services): the one implementation of [`Backend`]. A model hands it
+//!   two things: how to wait (`W:` [`Wait`], `src/wait/`) and which clients answer
+//!   (`C:` [`Clients`], `src/clients/`); the dispatch and the round-trip table are written
+//!   once, in `services.rs`. [`Services::new`] builds one for any model's pair.
+//! - [`BlockingBackend`] `= Services<ThreadWait, BlockingClients>`: every call blocks the
+//!   calling OS thread (blocking clients, `std::thread::sleep` for a simulated round trip)
+//!   and returns `std::future::ready(..)`, so a handler completes on its first poll under a
+//!   trivial `block_on`: the thread really sits in the kernel, as in the chapter's thread
+//!   models.
+//! - [`AsyncBackend`] `= Services<TokioWait, TokioClients>`: waits are real awaits on tokio
+//!   (tokio timers, `tokio-postgres`, async Redis, a tokio socket for the upstream).
+//! - `MayBackend = Services<MayWait, MayClients>` (feature `coroutines`, on by default):
+//!   waits park a may coroutine; PostgreSQL and Redis pin its carrier ([`MAY_PINNING_NOTE`]).
 //! - [`BackendConfig`], [`DatabaseUrl`], [`LatencyProfile`], [`CpuPolicy`]: what to connect
 //!   to, how far away it pretends to be, where CPU work runs; all parse from command-line text.
 //! - [`prepare`]: create the schema and seed data once, idempotently.
@@ -18,17 +25,18 @@
 //!
 //! # Which calls pay the simulated round trip
 //! Every *remote* call waits one round trip drawn from the [`LatencyProfile`], before its real
-//! work, and nothing else does:
+//! work, and nothing else does. This table is implemented in one place, `services.rs`
+//! ([`Services`]), for every model:
 //!
 //! | call | round trip? | why |
 //! |---|---|---|
 //! | `user`, `orders`, `account`, `recent_activity` on SQLite | yes | SQLite runs in-process; the profile stands in for the network the chapter's database sits behind |
 //! | the same on PostgreSQL | yes, on top of the real socket round trip | to place a local server "same-region" or "cross-region" |
-//! | `cache_get`/`cache_set` on Redis | yes, on top of the real one | a network cache |
+//! | `cache_get`/`cache_set` on Redis | yes, on top of the real one | a network cache ([`Clients::cache_is_remote`]) |
 //! | `cache_get`/`cache_set` in-process | **no** | process memory is not a network call |
 //! | `notify` simulated | yes (that *is* the call) | the external API |
 //! | `notify` to `--upstream-url` | yes, on top of the real HTTP exchange | |
-//! | `run_cpu` | no | CPU work, not a wait |
+//! | `run_cpu` | no | CPU work, not a wait (it goes to the [`Wait`]'s offload policy) |
 //!
 //! With `--latency none` no call sleeps at all (no timer, no syscall).
 //!
@@ -36,10 +44,12 @@
 //! `sqlite` (pool, queries, schema, seed on SQLite), `pg` + `postgres_sync` +
 //! `postgres_async` (PostgreSQL), `queries` (the SQL and row mapping, written once),
 //! `seed` (deterministic data), `pool` (the blocking checkout pool), `memory_cache`,
-//! `redis_cache`, `upstream` (simulated or real HTTP), `latency`, `config`, `blocking`, `asynch`.
+//! `redis_cache`, `upstream` (simulated or real HTTP), `latency`, `config`; `wait/` (one file
+//! per way of waiting), `clients/` (one file per set of drivers, one shared dispatch),
+//! `services` (the one `Backend`), `backends` (the named instantiations and their `connect`).
 
-mod asynch;
-mod blocking;
+mod backends;
+mod clients;
 mod config;
 mod connect;
 mod error;
@@ -53,11 +63,17 @@ mod postgres_sync;
 mod queries;
 mod redis_cache;
 mod seed;
+mod services;
 mod sqlite;
 mod upstream;
+mod wait;
 
-pub use asynch::AsyncBackend;
-pub use blocking::BlockingBackend;
+#[cfg(feature = "coroutines")]
+pub use backends::MayBackend;
+pub use backends::{AsyncBackend, BlockingBackend};
+pub use clients::{BlockingClients, Clients, TokioClients};
+#[cfg(feature = "coroutines")]
+pub use clients::{MAY_PINNING_NOTE, MayClients};
 pub use config::{
     BackendConfig, CONNECT_TIMEOUT, CpuPolicy, DatabaseUrl, IO_TIMEOUT, POOL_CHECKOUT_TIMEOUT,
     redact_url,
@@ -65,11 +81,17 @@ pub use config::{
 pub use error::BackendError;
 pub use latency::{LatencyProfile, ParseLatencyError};
 pub use model::{Account, Activity, NotifyReceipt, Order, User};
+pub use services::Services;
+pub use upstream::UpstreamTarget;
+#[cfg(feature = "coroutines")]
+pub use wait::MayWait;
+pub use wait::{ThreadWait, TokioWait, Wait};
 
 use std::future::Future;
 use std::time::Duration;
 
-/// Everything a handler may ask of the outside world. Implemented once per way of waiting.
+/// Everything a handler may ask of the outside world. Implemented once, by [`Services`], for
+/// every model.
 pub trait Backend: Send + Sync + 'static {
     /// `SELECT` one user by id.
     fn user(&self, id: i64) -> impl Future<Output = Result<Option<User>, BackendError>> + Send;

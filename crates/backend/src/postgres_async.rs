@@ -1,4 +1,4 @@
-//! PostgreSQL for [`crate::AsyncBackend`]: `tokio-postgres` clients, round-robin.
+//! PostgreSQL for [`crate::TokioClients`]: `tokio-postgres` clients, round-robin.
 //!
 //! A tokio-postgres `Client` is shared by reference and pipelines concurrent queries on one
 //! connection, so the "pool" needs no checkout: `size` slots, each a lazily opened client, and
@@ -11,12 +11,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::{Mutex, OnceCell};
 use tokio_postgres::types::ToSql;
 
+use crate::clients::SqlClient;
 use crate::pg::{self, Pick, Statements};
 use crate::queries::FromSqlRow;
 use crate::{Account, Activity, BackendError, Order, User};
 
 #[derive(Debug)]
-pub(crate) struct PgAsyncPool {
+pub struct PgAsyncPool {
     config: tokio_postgres::Config,
     slots: Vec<Mutex<Option<Arc<Slot>>>>,
     next: AtomicUsize,
@@ -39,32 +40,6 @@ impl PgAsyncPool {
         };
         pool.slot().await?;
         Ok(pool)
-    }
-
-    pub(crate) async fn user(&self, id: i64) -> Result<Option<User>, BackendError> {
-        Ok(self.rows(|s| &s.user, &[&id]).await?.pop())
-    }
-
-    pub(crate) async fn orders(
-        &self,
-        user_id: i64,
-        limit: u32,
-    ) -> Result<Vec<Order>, BackendError> {
-        self.rows(|s| &s.orders, &[&user_id, &i64::from(limit)])
-            .await
-    }
-
-    pub(crate) async fn account(&self, user_id: i64) -> Result<Option<Account>, BackendError> {
-        Ok(self.rows(|s| &s.account, &[&user_id]).await?.pop())
-    }
-
-    pub(crate) async fn activity(
-        &self,
-        user_id: i64,
-        limit: u32,
-    ) -> Result<Vec<Activity>, BackendError> {
-        self.rows(|s| &s.activity, &[&user_id, &i64::from(limit)])
-            .await
     }
 
     /// The next slot's client, (re)connecting it if it has none or its connection closed.
@@ -117,5 +92,25 @@ impl PgAsyncPool {
             .iter()
             .map(T::from_row)
             .collect::<Result<Vec<T>, _>>()?)
+    }
+}
+
+impl SqlClient for PgAsyncPool {
+    async fn user(&self, id: i64) -> Result<Option<User>, BackendError> {
+        Ok(self.rows(|s| &s.user, &[&id]).await?.pop())
+    }
+
+    async fn orders(&self, user_id: i64, limit: u32) -> Result<Vec<Order>, BackendError> {
+        self.rows(|s| &s.orders, &[&user_id, &i64::from(limit)])
+            .await
+    }
+
+    async fn account(&self, user_id: i64) -> Result<Option<Account>, BackendError> {
+        Ok(self.rows(|s| &s.account, &[&user_id]).await?.pop())
+    }
+
+    async fn activity(&self, user_id: i64, limit: u32) -> Result<Vec<Activity>, BackendError> {
+        self.rows(|s| &s.activity, &[&user_id, &i64::from(limit)])
+            .await
     }
 }

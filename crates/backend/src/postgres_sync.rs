@@ -1,4 +1,4 @@
-//! PostgreSQL for [`crate::BlockingBackend`]: the sync `postgres` client behind the blocking
+//! PostgreSQL for [`crate::BlockingClients`] and `MayClients`: the sync `postgres` client behind the blocking
 //! [`Pool`]; each connection prepares the four statements on first use.
 //!
 //! The sync client drives a private tokio runtime and panics if the calling thread is already
@@ -6,15 +6,18 @@
 //! blocking handler run on a tokio worker) gets the call moved to a short-lived scoped thread
 //! instead of a panic: slower, but correct.
 
+use std::future::{Future, ready};
+
 use postgres::types::ToSql;
 
+use crate::clients::SqlClient;
 use crate::config::POOL_CHECKOUT_TIMEOUT;
 use crate::pg::{self, Pick, Statements};
 use crate::pool::Pool;
 use crate::queries::FromSqlRow;
 use crate::{Account, Activity, BackendError, Order, User};
 
-pub(crate) struct PgPool {
+pub struct PgPool {
     pool: Pool<Conn>,
 }
 
@@ -47,22 +50,6 @@ impl PgPool {
         Ok(Self { pool })
     }
 
-    pub(crate) fn user(&self, id: i64) -> Result<Option<User>, BackendError> {
-        Ok(self.rows(|s| &s.user, &[&id])?.pop())
-    }
-
-    pub(crate) fn orders(&self, user_id: i64, limit: u32) -> Result<Vec<Order>, BackendError> {
-        self.rows(|s| &s.orders, &[&user_id, &i64::from(limit)])
-    }
-
-    pub(crate) fn account(&self, user_id: i64) -> Result<Option<Account>, BackendError> {
-        Ok(self.rows(|s| &s.account, &[&user_id])?.pop())
-    }
-
-    pub(crate) fn activity(&self, user_id: i64, limit: u32) -> Result<Vec<Activity>, BackendError> {
-        self.rows(|s| &s.activity, &[&user_id, &i64::from(limit)])
-    }
-
     fn rows<T: FromSqlRow + Send>(
         &self,
         pick: Pick,
@@ -88,6 +75,38 @@ fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     }
     std::thread::scope(|s| s.spawn(f).join())
         .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}
+
+impl SqlClient for PgPool {
+    fn user(&self, id: i64) -> impl Future<Output = Result<Option<User>, BackendError>> + Send {
+        ready(self.rows(|s| &s.user, &[&id]).map(|mut rows| rows.pop()))
+    }
+
+    fn orders(
+        &self,
+        user_id: i64,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<Order>, BackendError>> + Send {
+        ready(self.rows(|s| &s.orders, &[&user_id, &i64::from(limit)]))
+    }
+
+    fn account(
+        &self,
+        user_id: i64,
+    ) -> impl Future<Output = Result<Option<Account>, BackendError>> + Send {
+        ready(
+            self.rows(|s| &s.account, &[&user_id])
+                .map(|mut rows| rows.pop()),
+        )
+    }
+
+    fn activity(
+        &self,
+        user_id: i64,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<Activity>, BackendError>> + Send {
+        ready(self.rows(|s| &s.activity, &[&user_id, &i64::from(limit)]))
+    }
 }
 
 fn query<T: FromSqlRow>(

@@ -1,13 +1,16 @@
 //! The Redis cache: `GET` and `SET key value PX ttl`, a blocking pool of sync connections for
-//! [`crate::BlockingBackend`] and one multiplexed connection for [`crate::AsyncBackend`].
+//! [`crate::BlockingClients`] and `MayClients`, and one multiplexed connection for
+//! [`crate::TokioClients`].
 //! Any Redis failure is `Unavailable("cache", …)`.
 
+use std::future::{Future, ready};
 use std::sync::Mutex;
 use std::time::Duration;
 
 use redis::aio::MultiplexedConnection;
 
 use crate::BackendError;
+use crate::clients::CacheClient;
 use crate::config::{CONNECT_TIMEOUT, IO_TIMEOUT, POOL_CHECKOUT_TIMEOUT, redact_url};
 use crate::pool::Pool;
 
@@ -37,7 +40,7 @@ fn broken(e: &redis::RedisError) -> bool {
 }
 
 /// Blocking: sync connections behind the crate's checkout pool.
-pub(crate) struct RedisPool {
+pub struct RedisPool {
     pool: Pool<redis::Connection>,
 }
 
@@ -63,14 +66,6 @@ impl RedisPool {
         Ok(Self { pool })
     }
 
-    pub(crate) fn get(&self, key: &str) -> Result<Option<Vec<u8>>, BackendError> {
-        self.run(&get_cmd(key))
-    }
-
-    pub(crate) fn set(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), BackendError> {
-        self.run(&set_cmd(key, value, ttl))
-    }
-
     fn run<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T, BackendError> {
         let mut conn = self.pool.get()?;
         match cmd.query(&mut *conn) {
@@ -85,9 +80,24 @@ impl RedisPool {
     }
 }
 
+impl CacheClient for RedisPool {
+    fn get(&self, key: &str) -> impl Future<Output = Result<Option<Vec<u8>>, BackendError>> + Send {
+        ready(self.run(&get_cmd(key)))
+    }
+
+    fn set(
+        &self,
+        key: &str,
+        value: &[u8],
+        ttl: Duration,
+    ) -> impl Future<Output = Result<(), BackendError>> + Send {
+        ready(self.run(&set_cmd(key, value, ttl)))
+    }
+}
+
 /// Async: one multiplexed connection (Redis pipelines commands from many tasks over it),
 /// replaced by a fresh one after a connection failure.
-pub(crate) struct RedisAsync {
+pub struct RedisAsync {
     client: redis::Client,
     conn: Mutex<MultiplexedConnection>,
 }
@@ -112,19 +122,6 @@ impl RedisAsync {
         Ok(Self { client, conn })
     }
 
-    pub(crate) async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, BackendError> {
-        self.run(&get_cmd(key)).await
-    }
-
-    pub(crate) async fn set(
-        &self,
-        key: &str,
-        value: &[u8],
-        ttl: Duration,
-    ) -> Result<(), BackendError> {
-        self.run(&set_cmd(key, value, ttl)).await
-    }
-
     fn current(&self) -> MultiplexedConnection {
         // Cloning a multiplexed connection is cheap (a channel handle). A poisoned lock still
         // holds a usable handle.
@@ -147,5 +144,15 @@ impl RedisAsync {
                 Err(e.into())
             }
         }
+    }
+}
+
+impl CacheClient for RedisAsync {
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, BackendError> {
+        self.run(&get_cmd(key)).await
+    }
+
+    async fn set(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), BackendError> {
+        self.run(&set_cmd(key, value, ttl)).await
     }
 }

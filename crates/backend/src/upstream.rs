@@ -3,23 +3,30 @@
 //!
 //! A real call opens one connection per call and sends `Connection: close`: simple, and the
 //! cost of a fresh connection is part of what an un-pooled upstream call really costs. The
-//! blocking and async paths share the request bytes and the response framing below; they
-//! differ only in how they read and write the socket.
+//! blocking path (over std's or may's socket, see [`BlockingStream`]) and the tokio path share
+//! the request bytes and the response framing below; they differ only in how they read and
+//! write the socket.
 
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use clab_http::{
     ParsedResponse, encode_request, parse_response, parse_response_at_eof, response_body,
 };
 
+use crate::config::{CONNECT_TIMEOUT, IO_TIMEOUT};
 use crate::{BackendError, NotifyReceipt};
 
 /// Largest response accepted from the upstream (a receipt is a few hundred bytes).
 const MAX_RESPONSE: usize = 1 << 20;
 
 /// Where real upstream calls go, parsed from `--upstream-url http://host[:port][/path]`.
+/// Public because [`crate::Clients::notify`] receives it; built only from a config.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct UpstreamTarget {
+#[non_exhaustive]
+pub struct UpstreamTarget {
     pub host: String,
     pub port: u16,
     pub path: String,
@@ -144,27 +151,54 @@ fn receipt_id(body: &[u8], status: u16) -> String {
         .unwrap_or_else(|| format!("http-{status}"))
 }
 
-/// The blocking call: std `TcpStream` with connect, read and write timeouts.
-pub(crate) fn post_blocking(
+/// A blocking TCP stream the upstream exchange can run over: std's (blocks the OS thread) or
+/// may's (parks only the coroutine). The exchange itself is written once, in [`post_blocking`].
+pub trait BlockingStream: Read + Write + Sized {
+    fn connect_timeout(addr: &SocketAddr, timeout: Duration) -> io::Result<Self>;
+    fn set_io_timeouts(&self, timeout: Duration) -> io::Result<()>;
+}
+
+impl BlockingStream for std::net::TcpStream {
+    fn connect_timeout(addr: &SocketAddr, timeout: Duration) -> io::Result<Self> {
+        Self::connect_timeout(addr, timeout)
+    }
+
+    fn set_io_timeouts(&self, timeout: Duration) -> io::Result<()> {
+        self.set_read_timeout(Some(timeout))?;
+        self.set_write_timeout(Some(timeout))
+    }
+}
+
+#[cfg(feature = "coroutines")]
+impl BlockingStream for may::net::TcpStream {
+    fn connect_timeout(addr: &SocketAddr, timeout: Duration) -> io::Result<Self> {
+        Self::connect_timeout(addr, timeout)
+    }
+
+    fn set_io_timeouts(&self, timeout: Duration) -> io::Result<()> {
+        self.set_read_timeout(Some(timeout))?;
+        self.set_write_timeout(Some(timeout))
+    }
+}
+
+/// The blocking call over stream type `S`, with connect, read and write timeouts.
+///
+/// Name resolution is std's `getaddrinfo`, which blocks the calling thread even under may; an
+/// IP literal (what the experiments use) resolves without a lookup.
+pub(crate) fn post_blocking<S: BlockingStream>(
     target: &UpstreamTarget,
     user_id: i64,
     message: &str,
 ) -> Result<NotifyReceipt, BackendError> {
-    use std::io::{Read, Write};
-    use std::net::{TcpStream, ToSocketAddrs};
-
-    use crate::config::{CONNECT_TIMEOUT, IO_TIMEOUT};
-
     let addr = (target.host.as_str(), target.port)
         .to_socket_addrs()
         .map_err(|e| unavailable(format!("resolve {}: {e}", target.authority)))?
         .next()
         .ok_or_else(|| unavailable(format!("{} has no address", target.authority)))?;
-    let mut stream = TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT)
+    let mut stream = S::connect_timeout(&addr, CONNECT_TIMEOUT)
         .map_err(|e| unavailable(format!("connect {}: {e}", target.authority)))?;
-    let io = |e: std::io::Error| unavailable(format!("{}: {e}", target.authority));
-    stream.set_read_timeout(Some(IO_TIMEOUT)).map_err(io)?;
-    stream.set_write_timeout(Some(IO_TIMEOUT)).map_err(io)?;
+    let io = |e: io::Error| unavailable(format!("{}: {e}", target.authority));
+    stream.set_io_timeouts(IO_TIMEOUT).map_err(io)?;
     stream
         .write_all(&request(target, user_id, message))
         .map_err(io)?;
@@ -190,15 +224,13 @@ pub(crate) async fn post_async(
     use tokio::net::TcpStream;
     use tokio::time::timeout;
 
-    use crate::config::{CONNECT_TIMEOUT, IO_TIMEOUT};
-
     let connect = TcpStream::connect((target.host.as_str(), target.port));
     let mut stream = timeout(CONNECT_TIMEOUT, connect)
         .await
         .map_err(|_| unavailable(format!("connect {}: timed out", target.authority)))?
         .map_err(|e| unavailable(format!("connect {}: {e}", target.authority)))?;
     let exchange = async {
-        let io = |e: std::io::Error| unavailable(format!("{}: {e}", target.authority));
+        let io = |e: io::Error| unavailable(format!("{}: {e}", target.authority));
         stream
             .write_all(&request(target, user_id, message))
             .await

@@ -1,4 +1,4 @@
-//! Both backends against the real PostgreSQL and Redis, when `CLAB_TEST_DATABASE_URL` /
+//! Every backend against the real PostgreSQL and Redis, when `CLAB_TEST_DATABASE_URL` /
 //! `CLAB_TEST_REDIS_URL` are set (a visible notice otherwise).
 //!
 //! The PostgreSQL test works in a private schema (`clab_test_<pid>`, chosen per connection
@@ -126,6 +126,8 @@ fn postgres_prepare_and_both_backends() {
     let user = ready(blocking.user(9)).unwrap();
     let orders = ready(blocking.orders(5, 20)).unwrap();
     let activity = ready(blocking.recent_activity(5, 20)).unwrap();
+    #[cfg(feature = "coroutines")]
+    exercise_in_a_coroutine(&cfg);
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let b = AsyncBackend::connect(&cfg).await.unwrap();
@@ -196,6 +198,8 @@ fn redis_cache_both_backends() {
         None,
         "expired entry still there"
     );
+    #[cfg(feature = "coroutines")]
+    exercise_in_a_coroutine(&cfg);
 
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
@@ -211,4 +215,12 @@ fn redis_cache_both_backends() {
             Some(&b"x"[..])
         );
     });
+}
+
+/// `MayBackend` inside a coroutine: the blocking drivers run (pinning the carrier) on a
+/// coroutine's stack.
+#[cfg(feature = "coroutines")]
+fn exercise_in_a_coroutine(cfg: &BackendConfig) {
+    let b = clab_backend::MayBackend::connect(cfg).unwrap();
+    common::go(move || ready(exercise(&b))).join().unwrap();
 }

@@ -1,4 +1,4 @@
-//! Both backends on SQLite: every method, latency, preparation and failure modes.
+//! The blocking and tokio backends on SQLite: every method, latency, preparation and failure modes.
 
 mod common;
 
@@ -15,6 +15,8 @@ fn assert_send_sync_clone<T: Send + Sync + Clone + 'static>() {}
 fn backends_are_shareable() {
     assert_send_sync_clone::<BlockingBackend>();
     assert_send_sync_clone::<AsyncBackend>();
+    #[cfg(feature = "coroutines")]
+    assert_send_sync_clone::<clab_backend::MayBackend>();
 }
 
 #[test]

@@ -1,0 +1,154 @@
+//! [`Services`]: the [`Backend`] every model uses, written once over how it waits (`W`) and
+//! which clients answer (`C`).
+//!
+//! This is the only place that knows which calls are remote, i.e. which pay a simulated round
+//! trip (the table in the crate docs): every database call, the cache calls when
+//! [`Clients::cache_is_remote`], and `notify` always (simulated or real). All of them go
+//! through [`Services::remote`]; CPU work goes through [`Backend::run_cpu`] to the wait's
+//! offload policy. Those two spots are where every wait of every model happens.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::connect::Parts;
+use crate::{
+    Account, Activity, Backend, BackendConfig, BackendError, Clients, NotifyReceipt, Order, User,
+    Wait, upstream,
+};
+
+/// A model's backend: its [`Wait`] and its [`Clients`], plus the latency profile, upstream
+/// target and description from the config. Cheap to clone (one `Arc`); `Send + Sync`.
+///
+/// The workspace's models use the named instantiations ([`crate::BlockingBackend`],
+/// [`crate::AsyncBackend`], `MayBackend`); a new model supplies its own `W` and `C` to
+/// [`Services::new`] and inherits the dispatch and the round-trip table.
+pub struct Services<W, C> {
+    inner: Arc<Inner<W, C>>,
+}
+
+struct Inner<W, C> {
+    wait: W,
+    clients: C,
+    parts: Parts,
+}
+
+// By hand: derived impls would demand `W: Clone, C: Clone`, but only the `Arc` is cloned.
+impl<W, C> Clone for Services<W, C> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+impl<W: fmt::Debug, C: fmt::Debug> fmt::Debug for Services<W, C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Services")
+            .field("wait", &self.inner.wait)
+            .field("clients", &self.inner.clients)
+            .field("parts", &self.inner.parts)
+            .finish()
+    }
+}
+
+impl<W: Wait, C: Clients> Services<W, C> {
+    /// Put a model's wait and clients together. `cfg` supplies the latency profile, the
+    /// upstream target and the description (it should be the one `clients` was connected
+    /// with); it is validated here.
+    pub fn new(wait: W, clients: C, cfg: &BackendConfig) -> Result<Self, BackendError> {
+        Ok(Self {
+            inner: Arc::new(Inner {
+                wait,
+                clients,
+                parts: Parts::new(cfg)?,
+            }),
+        })
+    }
+
+    /// One remote call: one sampled round trip, then the real call.
+    ///
+    /// It takes the call as a closure, not a future, because a blocking client does its work
+    /// when *called*: building the call first would run the query before the wait.
+    async fn remote<'a, F: Future>(&'a self, call: impl FnOnce(&'a C) -> F) -> F::Output {
+        let d = self.inner.parts.latency.sample();
+        // trace hook: every simulated round trip of every model is waited here (and every
+        // offload in `run_cpu` below).
+        if !d.is_zero() {
+            self.inner.wait.sleep(d).await;
+        }
+        call(&self.inner.clients).await
+    }
+}
+
+impl<W: Wait, C: Clients> Backend for Services<W, C> {
+    async fn user(&self, id: i64) -> Result<Option<User>, BackendError> {
+        self.remote(|c| c.user(id)).await
+    }
+
+    async fn orders(&self, user_id: i64, limit: u32) -> Result<Vec<Order>, BackendError> {
+        self.remote(|c| c.orders(user_id, limit)).await
+    }
+
+    async fn account(&self, user_id: i64) -> Result<Option<Account>, BackendError> {
+        self.remote(|c| c.account(user_id)).await
+    }
+
+    async fn recent_activity(
+        &self,
+        user_id: i64,
+        limit: u32,
+    ) -> Result<Vec<Activity>, BackendError> {
+        self.remote(|c| c.activity(user_id, limit)).await
+    }
+
+    async fn cache_get(&self, key: &str) -> Result<Option<Vec<u8>>, BackendError> {
+        let clients = &self.inner.clients;
+        if clients.cache_is_remote() {
+            self.remote(|c| c.cache_get(key)).await
+        } else {
+            // Process memory: no network call, so no round trip.
+            clients.cache_get(key).await
+        }
+    }
+
+    async fn cache_set(
+        &self,
+        key: &str,
+        value: Vec<u8>,
+        ttl: Duration,
+    ) -> Result<(), BackendError> {
+        let clients = &self.inner.clients;
+        if clients.cache_is_remote() {
+            self.remote(|c| c.cache_set(key, value, ttl)).await
+        } else {
+            clients.cache_set(key, value, ttl).await
+        }
+    }
+
+    /// Without an upstream URL the round trip *is* the call (the receipt says "simulated");
+    /// with one, the round trip comes on top of the real exchange.
+    async fn notify(&self, user_id: i64, message: &str) -> Result<NotifyReceipt, BackendError> {
+        match &self.inner.parts.upstream {
+            None => {
+                self.remote(|_| async { Ok(upstream::simulated_receipt()) })
+                    .await
+            }
+            Some(target) => self.remote(|c| c.notify(target, user_id, message)).await,
+        }
+    }
+
+    fn run_cpu<R, F>(&self, work: F) -> impl Future<Output = R> + Send
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        // trace hook: every offload of CPU work.
+        self.inner.wait.run_cpu(work)
+    }
+
+    fn describe(&self) -> String {
+        self.inner.parts.description.clone()
+    }
+}

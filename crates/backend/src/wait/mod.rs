@@ -1,0 +1,45 @@
+//! How a model waits: the one thing besides its clients that a model hands the service.
+//!
+//! [`crate::Services`] calls [`Wait::sleep`] for every simulated round trip and
+//! [`Wait::run_cpu`] for CPU-heavy work; nothing else in the crate sleeps or offloads. One
+//! file per way of waiting:
+//!
+//! | file | type | sleep | run_cpu |
+//! |---|---|---|---|
+//! | `thread.rs` | [`ThreadWait`] | `std::thread::sleep` in the call | inline |
+//! | `tokio_timer.rs` | [`TokioWait`] | tokio timer | inline, or `spawn_blocking` |
+//! | `coroutine.rs` | `MayWait` (feature `coroutines`) | `may::coroutine::sleep` in the call | inline, or `cpu_pool.rs` |
+
+use std::fmt::Debug;
+use std::future::Future;
+use std::time::Duration;
+
+#[cfg(feature = "coroutines")]
+mod coroutine;
+#[cfg(feature = "coroutines")]
+mod cpu_pool;
+mod thread;
+mod tokio_timer;
+
+#[cfg(feature = "coroutines")]
+pub use coroutine::MayWait;
+pub use thread::ThreadWait;
+pub use tokio_timer::TokioWait;
+
+/// How a model waits out a simulated round trip and where its CPU work runs.
+///
+/// Both methods return `impl Future + Send` (not a bare `async fn`) so the handler futures
+/// built on them stay `Send` for tokio's multi-thread runtime. A blocking implementation does
+/// its waiting in the method body and returns `std::future::ready(..)`, so a handler still
+/// completes on its first poll under a trivial `block_on`.
+pub trait Wait: Send + Sync + 'static + Debug {
+    /// Wait `d`. Called only for a nonzero `d`: a zero sample never reaches the timer.
+    fn sleep(&self, d: Duration) -> impl Future<Output = ()> + Send;
+
+    /// Run CPU-heavy `work` where this model's offload policy says; a panic in `work`
+    /// continues in the caller, as it would inline.
+    fn run_cpu<R, F>(&self, work: F) -> impl Future<Output = R> + Send
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static;
+}
