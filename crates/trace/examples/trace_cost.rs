@@ -36,7 +36,10 @@ fn ns_per(iterations: u32, mut f: impl FnMut(u32)) -> f64 {
 }
 
 fn request(i: u32) -> u32 {
-    block_on(clab_trace::traced("/plaintext", async move { black_box(i) }))
+    block_on(clab_trace::traced(
+        "/plaintext",
+        async move { black_box(i) },
+    ))
 }
 
 fn main() {
@@ -50,6 +53,10 @@ fn main() {
     });
     let off = ns_per(iterations, |i| {
         black_box(request(i));
+    });
+    // Every span costs two clock reads (start, end); on a VM they can dominate.
+    let clock = ns_per(iterations, |_| {
+        black_box(Instant::now());
     });
     let wait_off = ns_per(iterations, |_| drop(clab_trace::wait(WaitKind::Db)));
 
@@ -73,6 +80,7 @@ fn main() {
         "traced request, tracing on:       {on:7.1} ns/request (2 spans: {:.1} ns/span)",
         (on - off) / 2.0
     );
+    println!("one Instant::now():               {clock:7.1} ns (a span reads it twice)");
     println!("wait guard, tracing off:          {wait_off:7.1} ns");
     println!("wait guard, tracing on:           {wait_on:7.1} ns/span");
     let snap = clab_trace::snapshot(0);
