@@ -15,6 +15,10 @@
 //!   every poll of a future, correct even when a task migrates between threads;
 //!   [`timing::wall_timed`] times one remote call. The dashboard's `timing` object
 //!   ([`Timing`]) is built from them: the chapter's Fig 2 breakdown, measured.
+//! - Tracing: when [`clab_trace`] is enabled, [`App::handle`] wraps every request in a
+//!   [`clab_trace::Traced`] labelled with its path, so each request records its span and one
+//!   `Run` span per poll with the thread that polled it (the chapter's Fig 3). Off, that
+//!   costs one atomic load.
 //!
 //! Routes (see the crate README for the full table): `/plaintext`, `/json`, `/health`,
 //! `/users/{id}`, `/users/{id}/dashboard`, `POST /hash`, `/cpu?ms=N`, and the conformance
@@ -61,12 +65,18 @@ impl<B: Backend> App<B> {
     /// [`clab_http::encode_response`], which keeps the headers and drops the body.
     // Not an `async fn` on purpose: the explicit `+ Send` is the contract the models rely on
     // (tokio's multi-thread runtime spawns this future), checked here for every `B`.
+    //
+    // With `clab_trace` on, the future is a traced request labelled with the path (no query:
+    // the label is what the timeline shows per request, and queries would only make it
+    // longer). With it off, `begin` is one relaxed load and `Traced` polls straight through.
     #[allow(clippy::manual_async_fn)]
     pub fn handle(&self, req: Request) -> impl Future<Output = Response> + Send + '_ {
-        async move {
+        let trace = clab_trace::begin(|| req.path());
+        let handler = async move {
             router::dispatch(self, &req)
                 .await
                 .unwrap_or_else(AppError::into_response)
-        }
+        };
+        clab_trace::Traced::new(trace, handler)
     }
 }

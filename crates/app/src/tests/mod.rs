@@ -4,6 +4,7 @@ mod fake;
 mod redis;
 mod routes;
 mod sqlite;
+mod trace;
 
 use clab_http::{Method, Request, Response, Version};
 use std::future::Future;
