@@ -23,10 +23,10 @@ MODEL=${MODEL:-async-multi}
 HYPER_ADDR=127.0.0.1:18081
 CLAB_ADDR=127.0.0.1:18082
 
-if ! command -v wrk >/dev/null; then
-  echo "bench-serve: installing wrk (apt-get)" >&2
-  apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }
-fi
+BENCH_TAG=bench-serve
+# shellcheck source=scripts/lib/common.sh
+. scripts/lib/common.sh
+ensure_wrk
 
 echo "bench-serve: building (release)" >&2
 cargo build --release --quiet -p clab --bin clab
@@ -41,31 +41,6 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-
-# Wait until a log file contains a line (the server's startup line).
-wait_for_line() {
-  local file=$1 pattern=$2
-  for _ in $(seq 1 600); do
-    grep -q "$pattern" "$file" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  echo "bench-serve: server did not start; its log:" >&2
-  cat "$file" >&2
-  exit 1
-}
-
-# Run wrk, echo the exact command, print its output, leave req/s in $RPS, responses in $N and
-# the measured seconds in $SECS.
-run_wrk() {
-  local cmd=(wrk "-t$THREADS" "-c$CONNECTIONS" "-d$DURATION" --latency "$@")
-  echo "\$ ${cmd[*]}"
-  local out
-  out=$("${cmd[@]}")
-  echo "$out" | sed 's/^/    /'
-  RPS=$(echo "$out" | awk '/^Requests\/sec:/ { print $2 }')
-  N=$(echo "$out" | awk '/requests in/ { print $1 }')
-  SECS=$(echo "$out" | awk -f scripts/lib/wrk-seconds.awk)
-}
 
 "$BIN_DIR/examples/hyper_hello" "$HYPER_ADDR" 2>"$WORK/hyper.log" &
 PIDS+=($!)
