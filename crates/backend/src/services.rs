@@ -12,6 +12,8 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use clab_trace::WaitKind;
+
 use crate::connect::Parts;
 use crate::{
     Account, Activity, Backend, BackendConfig, BackendError, Clients, NotifyReceipt, Order, User,
@@ -71,10 +73,16 @@ impl<W: Wait, C: Clients> Services<W, C> {
     ///
     /// It takes the call as a closure, not a future, because a blocking client does its work
     /// when *called*: building the call first would run the query before the wait.
-    async fn remote<'a, F: Future>(&'a self, call: impl FnOnce(&'a C) -> F) -> F::Output {
+    ///
+    /// With `--trace`, the whole call (round trip and real work) is one wait span of the
+    /// request being served (`clab_trace`): every remote wait of every model is recorded here.
+    async fn remote<'a, F: Future>(
+        &'a self,
+        what: WaitKind,
+        call: impl FnOnce(&'a C) -> F,
+    ) -> F::Output {
+        let _span = clab_trace::wait(what);
         let d = self.inner.parts.latency.sample();
-        // trace hook: every simulated round trip of every model is waited here (and every
-        // offload in `run_cpu` below).
         if !d.is_zero() {
             self.inner.wait.sleep(d).await;
         }
@@ -84,15 +92,16 @@ impl<W: Wait, C: Clients> Services<W, C> {
 
 impl<W: Wait, C: Clients> Backend for Services<W, C> {
     async fn user(&self, id: i64) -> Result<Option<User>, BackendError> {
-        self.remote(|c| c.user(id)).await
+        self.remote(WaitKind::Db, |c| c.user(id)).await
     }
 
     async fn orders(&self, user_id: i64, limit: u32) -> Result<Vec<Order>, BackendError> {
-        self.remote(|c| c.orders(user_id, limit)).await
+        self.remote(WaitKind::Db, |c| c.orders(user_id, limit))
+            .await
     }
 
     async fn account(&self, user_id: i64) -> Result<Option<Account>, BackendError> {
-        self.remote(|c| c.account(user_id)).await
+        self.remote(WaitKind::Db, |c| c.account(user_id)).await
     }
 
     async fn recent_activity(
@@ -100,13 +109,14 @@ impl<W: Wait, C: Clients> Backend for Services<W, C> {
         user_id: i64,
         limit: u32,
     ) -> Result<Vec<Activity>, BackendError> {
-        self.remote(|c| c.activity(user_id, limit)).await
+        self.remote(WaitKind::Db, |c| c.activity(user_id, limit))
+            .await
     }
 
     async fn cache_get(&self, key: &str) -> Result<Option<Vec<u8>>, BackendError> {
         let clients = &self.inner.clients;
         if clients.cache_is_remote() {
-            self.remote(|c| c.cache_get(key)).await
+            self.remote(WaitKind::Cache, |c| c.cache_get(key)).await
         } else {
             // Process memory: no network call, so no round trip.
             clients.cache_get(key).await
@@ -121,7 +131,8 @@ impl<W: Wait, C: Clients> Backend for Services<W, C> {
     ) -> Result<(), BackendError> {
         let clients = &self.inner.clients;
         if clients.cache_is_remote() {
-            self.remote(|c| c.cache_set(key, value, ttl)).await
+            self.remote(WaitKind::Cache, |c| c.cache_set(key, value, ttl))
+                .await
         } else {
             clients.cache_set(key, value, ttl).await
         }
@@ -132,10 +143,15 @@ impl<W: Wait, C: Clients> Backend for Services<W, C> {
     async fn notify(&self, user_id: i64, message: &str) -> Result<NotifyReceipt, BackendError> {
         match &self.inner.parts.upstream {
             None => {
-                self.remote(|_| async { Ok(upstream::simulated_receipt()) })
+                self.remote(WaitKind::Upstream, |_| async {
+                    Ok(upstream::simulated_receipt())
+                })
+                .await
+            }
+            Some(target) => {
+                self.remote(WaitKind::Upstream, |c| c.notify(target, user_id, message))
                     .await
             }
-            Some(target) => self.remote(|c| c.notify(target, user_id, message)).await,
         }
     }
 
@@ -144,8 +160,12 @@ impl<W: Wait, C: Clients> Backend for Services<W, C> {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        // trace hook: every offload of CPU work.
-        self.inner.wait.run_cpu(work)
+        // With `--trace`, the CPU section is a span of the request, on the thread that runs it
+        // (a pool thread when offloaded): the id is taken here, on the request's side.
+        let request = clab_trace::current();
+        self.inner
+            .wait
+            .run_cpu(move || clab_trace::offload(request, work))
     }
 
     fn describe(&self) -> String {

@@ -57,6 +57,9 @@ pub struct Args {
     /// thread-per-request: at most this many connection threads; past it, 503 (default: no cap).
     #[arg(long)]
     max_threads: Option<usize>,
+    /// Record per-request spans (which thread ran what, each wait) for GET /debug/trace.
+    #[arg(long)]
+    trace: bool,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -92,6 +95,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     );
     clab_backend::prepare(&opts.backend).context("preparing the database")?;
 
+    if args.trace {
+        clab_trace::enable(clab_trace::RingConfig::DEFAULT);
+        eprintln!("clab serve: tracing on: GET /debug/trace?since=MICROS");
+    }
     let shutdown = Shutdown::new();
     let trigger = shutdown.clone();
     crate::interrupt::on_first_signal(

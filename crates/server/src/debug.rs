@@ -1,6 +1,7 @@
 //! The lab's own routes, answered by the server before the app sees a request:
 //! `GET /debug/stats` (what the tour and the live view sample from a running server) and
-//! `GET /debug/trace?since=T` (per-request spans, when `--trace` is on).
+//! `GET /debug/trace?since=T` (per-request spans from `clab_trace`, when `--trace` is on:
+//! `{"enabled": false, …}` otherwise).
 //!
 //! They are served wherever the server listens, which is loopback unless the user binds
 //! another address (the README says so): they reveal nothing secret, but they are for the
@@ -139,7 +140,7 @@ pub struct StatsSnapshot {
     pub requests_in_flight: u64,
     pub requests_served: u64,
     pub rss_bytes: Option<u64>,
-    /// Since the process started (`/proc/self/status`), all threads.
+    /// Summed over the threads alive now (`/proc/self/task/*/status`).
     pub voluntary_ctxt_switches: Option<u64>,
     pub nonvoluntary_ctxt_switches: Option<u64>,
     /// Empty for models without a tokio runtime.
@@ -193,13 +194,40 @@ impl ProcessStatus {
                 .and_then(|v| v.split_whitespace().next())
                 .and_then(|v| v.parse::<u64>().ok())
         };
+        // The process's own status counts only its first thread's switches: sum every task.
+        let (voluntary, nonvoluntary) = task_switches();
         Self {
             threads: field("Threads:"),
             rss_bytes: field("VmRSS:").map(|kib| kib * 1024),
-            voluntary: field("voluntary_ctxt_switches:"),
-            nonvoluntary: field("nonvoluntary_ctxt_switches:"),
+            voluntary,
+            nonvoluntary,
         }
     }
+}
+
+/// Context switches summed over every thread of this process (`/proc/self/task/*/status`).
+/// Threads that already exited are not counted (the kernel folds them into no total that
+/// `/proc` shows per process). One file per thread: costly with 10,000 threads, fine for a
+/// sampler a few times a second.
+fn task_switches() -> (Option<u64>, Option<u64>) {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return (None, None);
+    };
+    let (mut vol, mut nonvol) = (0u64, 0u64);
+    for task in tasks.flatten() {
+        let Ok(text) = std::fs::read_to_string(task.path().join("status")) else {
+            continue; // the thread exited meanwhile
+        };
+        for line in text.lines() {
+            let num = |rest: &str| rest.trim().parse::<u64>().unwrap_or(0);
+            if let Some(rest) = line.strip_prefix("voluntary_ctxt_switches:") {
+                vol += num(rest);
+            } else if let Some(rest) = line.strip_prefix("nonvoluntary_ctxt_switches:") {
+                nonvol += num(rest);
+            }
+        }
+    }
+    (Some(vol), Some(nonvol))
 }
 
 /// Answer a `/debug/…` request, or `None` for any other path.
@@ -212,9 +240,25 @@ pub(crate) fn route(stats: &Stats, req: &Request) -> Option<Response> {
     let resp = match path {
         "/debug/stats" if get => json(&stats.snapshot()),
         "/debug/stats" => method_not_allowed(),
+        "/debug/trace" if get => match since(req.query()) {
+            Ok(since_us) => Response::json(200, clab_trace::snapshot_json(since_us)),
+            Err(why) => Response::json(400, format!(r#"{{"error":"{why}"}}"#)),
+        },
+        "/debug/trace" => method_not_allowed(),
         _ => Response::json(404, r#"{"error":"no such debug route"}"#),
     };
     Some(resp)
+}
+
+/// `since=T` (microseconds since the trace epoch; spans ending after it are returned), or 0.
+fn since(query: Option<&str>) -> Result<u64, &'static str> {
+    let Some(query) = query else { return Ok(0) };
+    match query.split('&').find_map(|kv| kv.strip_prefix("since=")) {
+        None => Ok(0),
+        Some(v) => v
+            .parse()
+            .map_err(|_| "since must be a whole number of microseconds"),
+    }
 }
 
 fn json(value: &impl Serialize) -> Response {

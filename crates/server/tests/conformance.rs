@@ -307,6 +307,42 @@ for_each_model! {
         }
     }
 
+    fn cpu_work_and_the_loop(model) {
+        // `/cpu?ms=200` and a light `/plaintext` sent beside it, on one worker.
+        let delay = |policy: clab_backend::CpuPolicy| {
+            let server = TestServer::start(model, |o| {
+                o.backend.cpu_policy = policy;
+                if model.caps().configurable_workers && model.caps().cooperative {
+                    o.workers = Some(1);
+                }
+            });
+            let addr = server.addr;
+            let heavy = thread::spawn(move || Client::connect(addr).roundtrip(&get("/cpu?ms=200")).status);
+            thread::sleep(Duration::from_millis(30));
+            let started = Instant::now();
+            assert_eq!(server.client().roundtrip(&get("/plaintext")).status, 200);
+            let light = started.elapsed();
+            assert_eq!(heavy.join().unwrap(), 200);
+            light
+        };
+        let inline = delay(clab_backend::CpuPolicy::Inline);
+        let pooled = delay(clab_backend::CpuPolicy::BlockingPool);
+        eprintln!("{model}: light request beside /cpu?ms=200: inline {inline:?}, blocking-pool {pooled:?}");
+        let (blocked, free) = (Duration::from_millis(140), Duration::from_millis(60));
+        let caps = model.caps();
+        if caps.cooperative {
+            // The chapter's §07: CPU work on the loop freezes it; offloading it does not.
+            assert!(inline >= blocked, "{model}: inline CPU work should stall the worker: {inline:?}");
+            assert!(pooled < free, "{model}: blocking-pool should keep the worker free: {pooled:?}");
+        } else if caps.concurrent_connections {
+            // Another thread serves the light request; the policy is a no-op here.
+            assert!(inline < free && pooled < free, "{model}: {inline:?} / {pooled:?}");
+        } else {
+            // One connection at a time: the light client waits its turn either way.
+            assert!(inline >= blocked && pooled >= blocked, "{model}: {inline:?} / {pooled:?}");
+        }
+    }
+
     fn drain_loses_no_request(model) {
         // Closed-loop clients on keep-alive connections while the server drains: every
         // request sent is answered; a client only stops when a new connect is refused.

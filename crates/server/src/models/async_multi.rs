@@ -55,7 +55,10 @@ pub const SPEC: Spec = Spec {
     chapter: "§08–10",
     default_workers: cores,
     serve,
-    caps: Caps::DEFAULT,
+    caps: Caps {
+        cooperative: true,
+        ..Caps::DEFAULT
+    },
 };
 
 /// Tasks left after the drain deadline are cancelled; give blocking-pool work this long.

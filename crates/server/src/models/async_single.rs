@@ -57,6 +57,7 @@ pub const SPEC: Spec = Spec {
     caps: Caps {
         configurable_workers: false,
         single_thread: true,
+        cooperative: true,
         ..Caps::DEFAULT
     },
 };

@@ -50,6 +50,11 @@ pub struct Caps {
     pub thread_per_connection: bool,
     /// Its listener must be bound with `SO_REUSEPORT` (it binds one per worker).
     pub reuse_port: bool,
+    /// Many connections share each worker thread cooperatively (tasks, coroutines, an event
+    /// loop): CPU work run inline stalls the others on that thread, and
+    /// `--cpu-policy blocking-pool` is what prevents it. For thread models, whose workers may
+    /// block, the policy changes nothing.
+    pub cooperative: bool,
     /// A caveat `clab models --long` prints (e.g. a blocking driver that pins a carrier).
     pub note: Option<&'static str>,
 }
@@ -62,6 +67,7 @@ impl Caps {
         single_thread: false,
         thread_per_connection: false,
         reuse_port: false,
+        cooperative: false,
         note: None,
     };
 }

@@ -59,6 +59,7 @@ pub const SPEC: Spec = Spec {
     serve,
     caps: Caps {
         reuse_port: true,
+        cooperative: true,
         ..Caps::DEFAULT
     },
 };

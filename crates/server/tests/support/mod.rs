@@ -1,6 +1,10 @@
 //! Test support: boot a model in-process, and a raw-bytes HTTP client that frames responses
 //! with the codec's own client framing (`clab_http::parse_response`).
 
+
+// Shared by several test binaries, each of which uses a part of it.
+#![allow(dead_code)]
+
 use clab_backend::{BackendConfig, DatabaseUrl};
 use clab_http::{ParsedResponse, parse_response, response_body};
 use clab_server::{Listen, Model, ServeOptions, ServerError, Shutdown};
