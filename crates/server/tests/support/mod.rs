@@ -1,7 +1,6 @@
 //! Test support: boot a model in-process, and a raw-bytes HTTP client that frames responses
 //! with the codec's own client framing (`clab_http::parse_response`).
 
-
 // Shared by several test binaries, each of which uses a part of it.
 #![allow(dead_code)]
 
