@@ -18,11 +18,11 @@ use crate::Shared;
 use crate::conn::{Conn, ConnConfig, Step};
 use clab_backend::Backend;
 use std::io;
-use std::pin::pin;
+use std::pin::{Pin, pin};
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
-use tokio::time::{Instant, sleep_until};
+use tokio::time::{Instant, Sleep, sleep_until};
 
 /// Serve one connection until it closes. Errors only end this connection.
 pub async fn serve_conn<B: Backend>(stream: TcpStream, shared: &Shared<B>) {
@@ -47,14 +47,14 @@ async fn drive<B: Backend>(mut stream: TcpStream, shared: &Shared<B>) -> io::Res
                 conn.respond(response, shared.shutdown.is_triggered());
             }
             Step::Close { linger } => {
-                flush(&mut stream, &mut conn).await?;
+                flush(&mut stream, &mut conn, timer.as_mut()).await?;
                 if let Some(linger_for) = linger {
-                    self::linger(&mut stream, linger_for).await;
+                    self::linger(&mut stream, linger_for, timer.as_mut()).await;
                 }
                 return Ok(());
             }
             Step::Read { until, expiry: _ } => {
-                flush(&mut stream, &mut conn).await?;
+                flush(&mut stream, &mut conn, timer.as_mut()).await?;
                 match stream.try_read(conn.read_space()) {
                     Ok(n) => {
                         conn.did_read(n);
@@ -88,20 +88,27 @@ async fn drive<B: Backend>(mut stream: TcpStream, shared: &Shared<B>) -> io::Res
 }
 
 /// Write everything in `conn.outgoing()`, by [`Conn::write_deadline`] at the latest. Usually
-/// one non-blocking write finishes it; only a client that stops reading reaches the wait.
-async fn flush(stream: &mut TcpStream, conn: &mut Conn) -> io::Result<()> {
+/// one non-blocking write finishes it; only a client that stops reading reaches the wait. The
+/// wait borrows the connection's one timer (a `Sleep` of its own would grow every connection's
+/// future by its size).
+async fn flush(
+    stream: &mut TcpStream,
+    conn: &mut Conn,
+    mut timer: Pin<&mut Sleep>,
+) -> io::Result<()> {
     while !conn.outgoing().is_empty() {
         match stream.try_write(conn.outgoing()) {
             Ok(n) => conn.wrote(n),
             Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
                 let until = Instant::from_std(conn.write_deadline());
-                match tokio::time::timeout_at(until, stream.writable()).await {
-                    Ok(ready) => ready?,
-                    Err(_elapsed) => {
-                        return Err(io::Error::new(
-                            io::ErrorKind::TimedOut,
-                            "client stopped reading",
-                        ));
+                if timer.deadline() != until {
+                    timer.as_mut().reset(until);
+                }
+                tokio::select! {
+                    biased;
+                    ready = stream.writable() => ready?,
+                    () = timer.as_mut() => {
+                        return Err(io::Error::new(io::ErrorKind::TimedOut, "client stopped reading"));
                     }
                 }
             }
@@ -113,23 +120,70 @@ async fn flush(stream: &mut TcpStream, conn: &mut Conn) -> io::Result<()> {
 
 /// Lingering close (see [`Step::Close`]): send FIN, then discard input until the client
 /// closes or `linger_for` passes.
-async fn linger(stream: &mut TcpStream, linger_for: Duration) {
+async fn linger(stream: &mut TcpStream, linger_for: Duration, mut timer: Pin<&mut Sleep>) {
     if stream.shutdown().await.is_err() {
         return;
     }
-    let mut sink = [0u8; 4096];
-    let discard = async {
-        loop {
-            if stream.readable().await.is_err() {
-                return;
-            }
-            match stream.try_read(&mut sink) {
-                Ok(0) => return,
-                Ok(_) => {}
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
-                Err(_) => return,
-            }
+    timer.as_mut().reset(Instant::now() + linger_for);
+    // On the heap, and only while lingering: an array here would make every connection's
+    // future reserve 4 KiB for the rare moment it lingers.
+    let mut sink = vec![0u8; 4096];
+    loop {
+        tokio::select! {
+            biased;
+            ready = stream.readable() => if ready.is_err() { return },
+            () = timer.as_mut() => return,
         }
-    };
-    let _ = tokio::time::timeout(linger_for, discard).await;
+        match stream.try_read(&mut sink) {
+            Ok(0) => return,
+            Ok(_) => {}
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
+            Err(_) => return,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Model, ServeOptions, Shutdown};
+    use clab_backend::{AsyncBackend, BackendConfig, DatabaseUrl};
+
+    /// An idle connection costs its task's future: keep it small (the handler is boxed only
+    /// while it runs, the linger buffer is on the heap only while lingering).
+    #[test]
+    fn a_connection_future_is_small() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let cfg = BackendConfig {
+                database: DatabaseUrl::SqliteMemory,
+                seed_users: 10,
+                seed_orders_per_user: 1,
+                pool_size: 1,
+                ..BackendConfig::default()
+            };
+            let backend = AsyncBackend::connect(&cfg).await.unwrap();
+            let shared = Shared::new(
+                Model::AsyncSingle,
+                1,
+                backend,
+                ServeOptions::new(cfg),
+                Shutdown::new(),
+            );
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let stream = tokio::net::TcpStream::connect(listener.local_addr().unwrap())
+                .await
+                .unwrap();
+            let fut = serve_conn(stream, &shared);
+            let size = std::mem::size_of_val(&fut);
+            eprintln!(
+                "connection future: {size} bytes, Conn {} bytes",
+                std::mem::size_of::<Conn>()
+            );
+            assert!(size <= 1024, "connection future is {size} bytes");
+        });
+    }
 }
