@@ -99,7 +99,10 @@ fn a_thousand_connections_add_no_thread() {
     );
     // may's threads: `WORKERS` carriers and its timer thread, named after the thread that
     // started the scheduler; the server adds only its serve thread besides them.
-    let may_threads = with_thousand.iter().filter(|n| *n == MAY_THREAD_NAME).count();
+    let may_threads = with_thousand
+        .iter()
+        .filter(|n| *n == MAY_THREAD_NAME)
+        .count();
     assert_eq!(may_threads, WORKERS + 1, "{with_thousand:?}");
     assert!(
         with_thousand.len() <= before.len() + WORKERS + 2,
@@ -146,18 +149,30 @@ fn four_waits_overlap_on_one_carrier() {
     );
 }
 
+/// Send `heavy` on one connection; `after` it, how long a `/plaintext` on `light` waits for
+/// its answer. Then reads the heavy response (it must be 200).
+fn plaintext_delay_beside(
+    heavy: &mut Client,
+    path: &str,
+    after: Duration,
+    light: &mut Client,
+) -> Duration {
+    heavy.send(&get(path));
+    thread::sleep(after);
+    let started = Instant::now();
+    assert_eq!(light.roundtrip(&get("/plaintext")).status, 200);
+    let delay = started.elapsed();
+    assert_eq!(heavy.response().status, 200, "{path}");
+    delay
+}
+
 /// How long a `/plaintext` waits when sent 20 ms after a `/cpu?ms=200` on another connection.
 fn plaintext_delay_beside_cpu(policy: CpuPolicy) -> Duration {
     let server = start(|o| o.backend.cpu_policy = policy);
     let (mut heavy, mut light) = (server.client(), server.client());
     assert_eq!(light.roundtrip(&get("/plaintext")).status, 200);
-    heavy.send(&get("/cpu?ms=200"));
-    thread::sleep(Duration::from_millis(20));
-    let started = Instant::now();
-    assert_eq!(light.roundtrip(&get("/plaintext")).status, 200);
-    let delay = started.elapsed();
-    assert_eq!(heavy.response().status, 200);
-    delay
+    let after = Duration::from_millis(20);
+    plaintext_delay_beside(&mut heavy, "/cpu?ms=200", after, &mut light)
 }
 
 #[test]
@@ -241,12 +256,8 @@ fn a_blocking_postgres_query_pins_the_carrier() {
         tx.commit().expect("commit");
     });
     let locked = locked_rx.recv().expect("locked");
-    slow.send(&get("/users/1"));
-    thread::sleep(Duration::from_millis(50));
-    let started = Instant::now();
-    assert_eq!(light.roundtrip(&get("/plaintext")).status, 200);
-    let delay = started.elapsed();
-    assert_eq!(slow.response().status, 200);
+    let after = Duration::from_millis(50);
+    let delay = plaintext_delay_beside(&mut slow, "/users/1", after, &mut light);
     let slow_took = locked.elapsed();
     locker.join().unwrap();
     eprintln!(

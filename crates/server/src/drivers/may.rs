@@ -19,8 +19,8 @@
 //! `wait_io`, which has no timeout, and cannot interrupt a parked `read` (the read re-arms
 //! itself). So an idle connection waits at most [`DRAIN_CHECK`] at a time and then looks at
 //! the shutdown flag: a drain reaches it within a second (plus [`crate::conn::DRAIN_GRACE`]),
-//! and a server at rest with N idle connections makes N timer wake-ups per second, where the
-//! thread and tokio models make none. That is a departure from the other drivers, stated here
+//! and a server at rest with N idle connections makes N timer wake-ups per second (each two
+//! `read`s that find nothing), where the thread and tokio models make none. That is a departure from the other drivers, stated here
 //! rather than hidden.
 //!
 //! # Running the handler
@@ -110,6 +110,7 @@ fn drive<B: Backend>(mut stream: TcpStream, shared: &Shared<B>) -> io::Result<()
                 // the Conn always offers at least that much).
                 let mut first = [0u8; 4096];
                 match stream.read(&mut first) {
+                    Ok(0) => conn.did_read(0),
                     Ok(n) => {
                         let space = conn.read_space();
                         let n = n.min(space.len());
@@ -139,19 +140,22 @@ struct Timeouts {
 
 impl Timeouts {
     fn read(&mut self, stream: &TcpStream, wait: Duration) -> io::Result<()> {
-        let wait = Some(wait.max(MIN_TIMEOUT));
-        if self.read != wait {
-            stream.set_read_timeout(wait)?;
-            self.read = wait;
-        }
-        Ok(())
+        Self::set(&mut self.read, wait, |t| stream.set_read_timeout(t))
     }
 
     fn write(&mut self, stream: &TcpStream, wait: Duration) -> io::Result<()> {
+        Self::set(&mut self.write, wait, |t| stream.set_write_timeout(t))
+    }
+
+    fn set(
+        last: &mut Option<Duration>,
+        wait: Duration,
+        apply: impl FnOnce(Option<Duration>) -> io::Result<()>,
+    ) -> io::Result<()> {
         let wait = Some(wait.max(MIN_TIMEOUT));
-        if self.write != wait {
-            stream.set_write_timeout(wait)?;
-            self.write = wait;
+        if *last != wait {
+            apply(wait)?;
+            *last = wait;
         }
         Ok(())
     }

@@ -19,9 +19,9 @@
 //!    wait happens, parked, inside the poll.
 //!
 //! OS threads: `--workers` carriers, plus may's one timer thread (it expires
-//! `coroutine::sleep`s), all named [`MAY_THREAD_NAME`], plus the thread that called `serve` (it waits for the trigger), plus
-//! the CPU pool's threads (`clab-cpu-N`, one per core) once `--cpu-policy blocking-pool`
-//! first offloads work. They do not grow with connections.
+//! `coroutine::sleep`s), all named [`MAY_THREAD_NAME`]; plus the thread that called `serve`
+//! (it waits for the trigger); plus the CPU pool's threads (`clab-cpu-N`, one per core) once
+//! `--cpu-policy blocking-pool` first offloads work. They do not grow with connections.
 //!
 //! # What it demonstrates
 //! Blocking-style code with the thread count of an event loop: 1,000 open connections add no
@@ -99,7 +99,7 @@ use std::time::{Duration, Instant};
 
 pub const SPEC: Spec = Spec {
     name: "coroutines",
-    summary: "stackful may coroutines, one per connection, on --workers carrier threads (goroutines)",
+    summary: "stackful may coroutines, one per connection, on --workers carriers (goroutines)",
     chapter: "§09–10",
     default_workers: crate::cores,
     serve,
@@ -199,9 +199,10 @@ fn serve(
 
     let acceptor = {
         let (listener, shared, live) = (Arc::clone(&listener), Arc::clone(&shared), live.clone());
+        let accept = move || accept_loop(&listener, &shared, &live, stack);
         // SAFETY: see `spawn_conn`; the accept loop holds no thread-local or thread-bound
         // guard across `accept` (its only wait) and needs little stack.
-        unsafe { may::coroutine::Builder::new().spawn(move || accept_loop(&listener, &shared, &live, stack)) }
+        unsafe { may::coroutine::Builder::new().spawn(accept) }
             .map_err(ServerError::io("spawn the accept coroutine"))?
     };
 
@@ -217,9 +218,12 @@ fn serve(
         Err(err) => tracing::warn!(%err, "cannot wake the accept coroutine"),
     }
     for stream in sweep_backlog(listener.inner(), sweep) {
-        let stream = stream.into_raw_fd();
-        // SAFETY: `stream` is an accepted socket we own and give up here; the coroutine owns it.
-        spawn_conn(move || unsafe { may::net::TcpStream::from_raw_fd(stream) }, &shared, &live, stack);
+        let stream = move || {
+            let fd = stream.into_raw_fd();
+            // SAFETY: `fd` is an accepted socket we owned and gave up on the line above.
+            unsafe { may::net::TcpStream::from_raw_fd(fd) }
+        };
+        spawn_conn(stream, &shared, &live, stack);
     }
     drop(listener);
     drop(live);
