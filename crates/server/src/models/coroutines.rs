@@ -74,7 +74,7 @@
 //!    the listener itself, which wakes the accept coroutine out of `accept` (may cannot
 //!    interrupt a parked accept otherwise); that coroutine serves what it accepted (that
 //!    wake-up connection closes at once) and stops accepting.
-//! 2. [`sweep_backlog`] takes the clients already in the accept queue and spawns coroutines for
+//! 2. `sweep_backlog` takes the clients already in the accept queue and spawns coroutines for
 //!    them; the listener is dropped (new connections are refused).
 //! 3. Every connection coroutine finishes the request in hand and answers
 //!    `Connection: close`; an idle one sees the flag within [`crate::drivers::may::DRAIN_CHECK`],
