@@ -20,15 +20,18 @@
 //! itself). So an idle connection waits at most [`DRAIN_CHECK`] at a time and then looks at
 //! the shutdown flag: a drain reaches it within a second (plus [`crate::conn::DRAIN_GRACE`]),
 //! and a server at rest with N idle connections makes N timer wake-ups per second (each two
-//! `read`s that find nothing), where the thread and tokio models make none. That is a departure from the other drivers, stated here
-//! rather than hidden.
+//! `read`s that find nothing), where the thread and tokio models make none. That is a
+//! departure from the other drivers, stated here rather than hidden. (`WaitIoWaker::wakeup`
+//! from another thread also takes the socket's timer slot, a `RefCell` its event loop uses
+//! unsynchronised, so it would not be sound to call at shutdown anyway.)
 //!
 //! # Running the handler
 //! The driver's own `block_on` polls the handler with a waker bound to *this coroutine*: the
 //! `MayBackend`'s futures are complete on their first poll (every wait parks the coroutine
 //! inside the poll), and should one return `Pending` anyway the coroutine parks on a may
-//! [`Blocker`] until woken, never its carrier. [`crate::block_on::block_on`] must not be used here: its waker is a
-//! thread-local bound to the OS thread that first built it, and it parks that thread. A
+//! [`Blocker`] until woken, never its carrier. [`crate::block_on::block_on`] must not be
+//! used here: its waker is a thread-local bound to the OS thread that first built it, and it
+//! parks that thread. A
 //! thread-local waker held across a yield belongs to whichever carrier the coroutine ran on
 //! when it was read, not the one it resumes on.
 //!
