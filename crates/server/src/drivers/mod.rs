@@ -4,8 +4,12 @@
 //!
 //! - [`blocking`]: one OS thread owns the connection and sleeps in `poll(2)` (thread models).
 //! - [`tokio`]: a tokio task per connection (the tokio models).
+//! - [`may`]: a may coroutine per connection, blocking-style calls that park the coroutine
+//!   (the `coroutines` model).
 
 pub mod blocking;
+#[cfg(feature = "coroutines")]
+pub mod may;
 mod poll;
 pub mod tokio;
 

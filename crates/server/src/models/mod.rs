@@ -116,21 +116,24 @@ impl Model {
 }
 
 /// The table. `$d` is a literal `$` passed in so the generated `for_each_model!` can have
-/// metavariables of its own.
+/// metavariables of its own. A line may carry attributes (`#[cfg(feature = "…")]`): they are
+/// put on the model's module, its variant, its entries in [`Model::ALL`] and `spec`, and its
+/// test module in `for_each_model!`. The last is expanded in the crate that invokes it, so a
+/// `cfg` there is judged by that crate's features (this package's own tests share them).
 macro_rules! models {
-    ($d:tt $($variant:ident => $module:ident),* $(,)?) => {
-        $(pub mod $module;)*
+    ($d:tt $($(#[$attr:meta])* $variant:ident => $module:ident),* $(,)?) => {
+        $($(#[$attr])* pub mod $module;)*
 
         /// A concurrency model: how accepted connections are scheduled onto threads.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum Model { $($variant),* }
+        pub enum Model { $($(#[$attr])* $variant),* }
 
         impl Model {
             /// Every model, in the chapter's order.
-            pub const ALL: &'static [Model] = &[$(Model::$variant),*];
+            pub const ALL: &'static [Model] = &[$($(#[$attr])* Model::$variant),*];
 
             pub fn spec(self) -> &'static Spec {
-                match self { $(Model::$variant => &$module::SPEC),* }
+                match self { $($(#[$attr])* Model::$variant => &$module::SPEC),* }
             }
         }
 
@@ -141,6 +144,7 @@ macro_rules! models {
             ($d(fn $d name:ident($d model:ident) $d body:block)*) => {
                 $d(fn $d name($d model: $crate::Model) $d body)*
                 $(
+                    $(#[$attr])*
                     mod $module {
                         $d(#[test] fn $d name() { super::$d name($crate::Model::$variant) })*
                     }
@@ -158,6 +162,7 @@ models! {
     AsyncSingle => async_single,
     AsyncMulti => async_multi,
     ThreadPerCore => thread_per_core,
+    #[cfg(feature = "coroutines")] Coroutines => coroutines,
 }
 
 impl fmt::Display for Model {
