@@ -139,6 +139,12 @@ pub trait Backend: Send + Sync + 'static {
     /// One line for the startup banner and reports: database, cache, upstream, latency
     /// (simulations named as such). Never contains credentials.
     fn describe(&self) -> String;
+    /// Whether a request's CPU time can be measured by summing the thread CPU clock over its
+    /// polls (see [`Wait::cpu_clock_per_poll`]); when not, reports say "unknown" rather than
+    /// print a wrong figure.
+    fn cpu_time_measurable(&self) -> bool {
+        true
+    }
 }
 
 /// Create the schema if missing and seed it (10,000 users, ~10 orders each, accounts) if it is

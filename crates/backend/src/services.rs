@@ -163,12 +163,27 @@ impl<W: Wait, C: Clients> Backend for Services<W, C> {
         // With `--trace`, the CPU section is a span of the request, on the thread that runs it
         // (a pool thread when offloaded): the id is taken here, on the request's side.
         let request = clab_trace::current();
-        self.inner
+        let done = self
+            .inner
             .wait
-            .run_cpu(move || clab_trace::offload(request, work))
+            .run_cpu(move || clab_trace::offload(request, work));
+        async move {
+            let out = done.await;
+            // A stackful coroutine may have parked inside `run_cpu` and resumed on another
+            // carrier, whose current request is someone else's: make it ours again (the
+            // waits in `remote` do the same through their span guard).
+            if request.is_some() {
+                clab_trace::set_current(request);
+            }
+            out
+        }
     }
 
     fn describe(&self) -> String {
         self.inner.parts.description.clone()
+    }
+
+    fn cpu_time_measurable(&self) -> bool {
+        self.inner.wait.cpu_clock_per_poll()
     }
 }

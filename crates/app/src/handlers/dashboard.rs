@@ -46,11 +46,13 @@ pub fn summary_cache_key(user_id: i64) -> String {
 /// until its result was ready), so `io_wait_us ≤ wall_us`. `cache_us` includes the fill
 /// (`cache_set`) on a miss. `cpu_us` is thread CPU time of every poll of the handler, up to
 /// the moment this object is built (after the payload was serialised); with a blocking
-/// backend it includes the CPU the database driver spent on this thread.
+/// backend it includes the CPU the database driver spent on this thread. It is `null` where
+/// it cannot be measured that way (stackful coroutines: a poll spans other coroutines' work,
+/// see `Backend::cpu_time_measurable`): unknown, rather than wrong.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Timing {
     pub wall_us: u64,
-    pub cpu_us: u64,
+    pub cpu_us: Option<u64>,
     pub io_wait_us: u64,
     pub db_user_us: u64,
     pub db_orders_us: u64,
@@ -226,7 +228,9 @@ async fn dashboard_measured<B: Backend>(
         + timing.db_activity_us
         + timing.cache_us
         + timing.upstream_us;
-    timing.cpu_us = micros(meter.elapsed());
+    timing.cpu_us = backend
+        .cpu_time_measurable()
+        .then(|| micros(meter.elapsed()));
     timing.wall_us = micros(started.elapsed());
     append_field(&mut body, "timing", &timing)?;
     Ok(Response::json(200, body))

@@ -38,6 +38,11 @@ pub struct MayWait {
 }
 
 impl Wait for MayWait {
+    /// See [`Wait::cpu_clock_per_poll`]: a poll here spans yields and carrier changes.
+    fn cpu_clock_per_poll(&self) -> bool {
+        false
+    }
+
     fn sleep(&self, d: Duration) -> impl Future<Output = ()> + Send {
         may::coroutine::sleep(d);
         // may's timer thread resumes a coroutine whose sleep expired *on itself* (it calls

@@ -42,4 +42,13 @@ pub trait Wait: Send + Sync + 'static + Debug {
     where
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static;
+
+    /// Whether the thread CPU clock read around each poll of a request measures that request.
+    /// True when waits either block the thread (threads: the clock stops while blocked) or
+    /// return `Pending` (tasks: each poll is the request's alone). False for stackful
+    /// coroutines: a wait parks the coroutine *inside* a poll while the carrier runs others,
+    /// and it may resume on another carrier, so a per-poll reading mixes requests and threads.
+    fn cpu_clock_per_poll(&self) -> bool {
+        true
+    }
 }

@@ -104,6 +104,7 @@ pub const SPEC: Spec = Spec {
     default_workers: crate::cores,
     serve,
     caps: Caps {
+        cooperative: true,
         note: Some(MAY_PINNING_NOTE),
         ..Caps::DEFAULT
     },
