@@ -7,7 +7,6 @@
 //! must not see another test's client threads.
 #![cfg(feature = "coroutines")]
 
-#[allow(dead_code)]
 mod support;
 
 use clab_backend::{CpuPolicy, DatabaseUrl};
