@@ -62,6 +62,19 @@ impl Listen {
         bind_socket(self.addr, self.backlog, true)
     }
 
+    /// Report `Ready` (the backend is connected, the model about to accept) and hand over the
+    /// listener: the last step of every model's start-up.
+    pub(crate) fn announce(
+        self,
+        model: crate::Model,
+        workers: usize,
+        backend: &impl clab_backend::Backend,
+        on_ready: &mut dyn FnMut(&crate::Ready),
+    ) -> Result<TcpListener, ServerError> {
+        on_ready(&crate::Ready::new(model, workers, self.addr, backend));
+        self.into_listener()
+    }
+
     /// The bound listener, non-blocking (tokio needs it; the blocking acceptor must never
     /// hang in `accept(2)` after `poll` said ready).
     pub fn into_listener(self) -> Result<TcpListener, ServerError> {

@@ -5,11 +5,38 @@
 
 use crate::drivers::tokio::serve_conn;
 use crate::listen::{ACCEPT_BACKOFF, sweep_backlog};
-use crate::{ServerError, Shared};
-use clab_backend::Backend;
+use crate::{Listen, Model, Ready, ServeOptions, ServerError, Shared, Shutdown};
+use clab_backend::{AsyncBackend, Backend};
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::task::JoinSet;
+
+/// Tasks left after the drain deadline are cancelled; give blocking-pool work this long.
+pub(crate) const RUNTIME_SHUTDOWN: Duration = Duration::from_secs(1);
+
+/// A whole tokio model on one runtime (`async-single`, `async-multi`: they differ only in the
+/// runtime they build): connect an [`AsyncBackend`] inside it, report ready, accept until
+/// shutdown, drain, and shut the runtime down.
+pub(crate) fn serve_on_runtime(
+    runtime: tokio::runtime::Runtime,
+    model: Model,
+    workers: usize,
+    listen: Listen,
+    opts: ServeOptions,
+    shutdown: Shutdown,
+    on_ready: &mut dyn FnMut(&Ready),
+) -> Result<(), ServerError> {
+    let result = runtime.block_on(async {
+        let backend = AsyncBackend::connect(&opts.backend).await?;
+        let listener = listen.announce(model, workers, &backend, on_ready)?;
+        let shared = Arc::new(Shared::new(model, workers, backend, opts, shutdown));
+        shared.stats.add_runtime(tokio::runtime::Handle::current());
+        accept_loop(listener, shared).await
+    });
+    runtime.shutdown_timeout(RUNTIME_SHUTDOWN);
+    result
+}
 
 /// Accept on `listener` until shutdown, then drain. Must run inside a tokio runtime; the
 /// connection tasks are spawned on it (`spawn_local` is not needed: every handler future is

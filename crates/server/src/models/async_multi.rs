@@ -43,11 +43,8 @@
 //! response, and step 3 is bounded by the deadline.
 
 use super::{Caps, Spec};
-use crate::tokio_accept::accept_loop;
-use crate::{Listen, Model, Ready, ServeOptions, ServerError, Shared, Shutdown, cores};
-use clab_backend::AsyncBackend;
-use std::sync::Arc;
-use std::time::Duration;
+use crate::tokio_accept::serve_on_runtime;
+use crate::{Listen, Model, Ready, ServeOptions, ServerError, Shutdown, cores};
 
 pub const SPEC: Spec = Spec {
     name: "async-multi",
@@ -61,8 +58,6 @@ pub const SPEC: Spec = Spec {
     },
 };
 
-/// Tasks left after the drain deadline are cancelled; give blocking-pool work this long.
-pub(crate) const RUNTIME_SHUTDOWN: Duration = Duration::from_secs(1);
 
 fn serve(
     listen: Listen,
@@ -77,15 +72,5 @@ fn serve(
         .enable_all()
         .build()
         .map_err(ServerError::io("build tokio runtime"))?;
-    let result = runtime.block_on(async {
-        let backend = AsyncBackend::connect(&opts.backend).await?;
-        let addr = listen.addr();
-        let listener = listen.into_listener()?;
-        on_ready(&Ready::new(Model::AsyncMulti, workers, addr, &backend));
-        let shared = Arc::new(Shared::new(Model::AsyncMulti, workers, backend, opts, shutdown));
-        shared.stats.add_runtime(tokio::runtime::Handle::current());
-        accept_loop(listener, shared).await
-    });
-    runtime.shutdown_timeout(RUNTIME_SHUTDOWN);
-    result
+    serve_on_runtime(runtime, Model::AsyncMulti, workers, listen, opts, shutdown, on_ready)
 }

@@ -41,12 +41,9 @@
 //! It terminates: no task is spawned after step 1, each ends after at most one more response
 //! or grace period, and step 3 is bounded.
 
-use super::async_multi::RUNTIME_SHUTDOWN;
 use super::{Caps, Spec};
-use crate::tokio_accept::accept_loop;
-use crate::{Listen, Model, Ready, ServeOptions, ServerError, Shared, Shutdown};
-use clab_backend::AsyncBackend;
-use std::sync::Arc;
+use crate::tokio_accept::serve_on_runtime;
+use crate::{Listen, Model, Ready, ServeOptions, ServerError, Shutdown};
 
 pub const SPEC: Spec = Spec {
     name: "async-single",
@@ -73,15 +70,5 @@ fn serve(
         .enable_all()
         .build()
         .map_err(ServerError::io("build tokio runtime"))?;
-    let result = runtime.block_on(async {
-        let backend = AsyncBackend::connect(&opts.backend).await?;
-        let addr = listen.addr();
-        let listener = listen.into_listener()?;
-        on_ready(&Ready::new(Model::AsyncSingle, 1, addr, &backend));
-        let shared = Arc::new(Shared::new(Model::AsyncSingle, 1, backend, opts, shutdown));
-        shared.stats.add_runtime(tokio::runtime::Handle::current());
-        accept_loop(listener, shared).await
-    });
-    runtime.shutdown_timeout(RUNTIME_SHUTDOWN);
-    result
+    serve_on_runtime(runtime, Model::AsyncSingle, 1, listen, opts, shutdown, on_ready)
 }

@@ -72,9 +72,7 @@ fn serve(
     on_ready: &mut dyn FnMut(&Ready),
 ) -> Result<(), ServerError> {
     let backend = BlockingBackend::connect(&opts.backend)?;
-    let addr = listen.addr();
-    let listener = listen.into_listener()?;
-    on_ready(&Ready::new(Model::Sync, 1, addr, &backend));
+    let listener = listen.announce(Model::Sync, 1, &backend, on_ready)?;
     let shared = Shared::new(Model::Sync, 1, backend, opts, shutdown.clone());
     let queue = Queue::Listener(listener.as_raw_fd());
     while let Some(stream) = accept(&listener, &shutdown) {

@@ -41,7 +41,7 @@
 //!
 //! It terminates: each shard terminates by `async-single`'s argument, independently.
 
-use super::async_multi::RUNTIME_SHUTDOWN;
+use crate::tokio_accept::RUNTIME_SHUTDOWN;
 use super::{Caps, Spec};
 use crate::debug::Stats;
 use crate::tokio_accept::accept_loop;

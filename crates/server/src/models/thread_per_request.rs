@@ -101,9 +101,7 @@ fn serve(
     on_ready: &mut dyn FnMut(&Ready),
 ) -> Result<(), ServerError> {
     let backend = BlockingBackend::connect(&opts.backend)?;
-    let addr = listen.addr();
-    let listener = listen.into_listener()?;
-    on_ready(&Ready::new(Model::ThreadPerRequest, 1, addr, &backend));
+    let listener = listen.announce(Model::ThreadPerRequest, 1, &backend, on_ready)?;
     let (stack_size, max_threads, drain_deadline) =
         (opts.stack_size, opts.max_threads, opts.drain_deadline);
     let shared = Arc::new(Shared::new(

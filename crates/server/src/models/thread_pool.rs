@@ -76,9 +76,7 @@ fn serve(
 ) -> Result<(), ServerError> {
     let workers = Model::ThreadPool.workers(&opts);
     let backend = BlockingBackend::connect(&opts.backend)?;
-    let addr = listen.addr();
-    let listener = listen.into_listener()?;
-    on_ready(&Ready::new(Model::ThreadPool, workers, addr, &backend));
+    let listener = listen.announce(Model::ThreadPool, workers, &backend, on_ready)?;
 
     let (queue_tx, queue_rx) = crossbeam_channel::bounded::<TcpStream>(opts.queue_capacity.max(1));
     let (done_tx, done_rx) = crossbeam_channel::bounded::<()>(workers);
