@@ -105,7 +105,20 @@ echo "   ROUNDS=$ROUNDS DURATION=$DURATION CONNECTIONS=$CONNECTIONS THREADS=$THR
 # Servers by name: their address, their pid.
 declare -A ADDR=() SPID=()
 NEXT_PORT=$BASE_PORT
-CLAB_OPTS=(--workers "$WORKERS" --latency none --database-url "sqlite://$WORK/clab.db")
+CLAB_OPTS=(--latency none --database-url "sqlite://$WORK/clab.db")
+# Models whose worker count is fixed by nature (`clab models --long` says "workers: fixed")
+# are started without --workers, which they refuse.
+declare -A FIXED_WORKERS=()
+while read -r name; do FIXED_WORKERS[$name]=1; done < <(
+  "$CLAB" models --long | awk '/^[^ ]/ { m = $1 } /workers: fixed/ { print m }')
+# model_opts MODEL: set MOPTS to the options `clab serve --model MODEL` is started with.
+model_opts() {
+  if [ -n "${FIXED_WORKERS[$1]:-}" ]; then
+    MOPTS=("${CLAB_OPTS[@]}")
+  else
+    MOPTS=(--workers "$WORKERS" "${CLAB_OPTS[@]}")
+  fi
+}
 
 # start_server NAME KIND ARGS...: KIND clab (`clab serve --listen ADDR ARGS`), hyper or may
 # (`EXAMPLE ADDR ARGS`). Waits for its "listening" line and checks that /plaintext answers.
@@ -198,7 +211,8 @@ echo
 echo "== 1. /plaintext: starting the servers"
 NAMES=()
 for m in "${MODELS[@]}"; do
-  start_server "$m" clab --model "$m" "${CLAB_OPTS[@]}" && NAMES+=("$m")
+  model_opts "$m"
+  start_server "$m" clab --model "$m" "${MOPTS[@]}" && NAMES+=("$m")
 done
 if has_model async-multi; then
   start_server async-multi-w1 clab --model async-multi --workers 1 --latency none \
@@ -237,7 +251,8 @@ if [ "$TRACE" = 1 ]; then
   TNAMES=()
   for m in "${MODELS[@]}"; do
     [ -n "${ADDR[$m]:-}" ] || continue
-    start_server "$m+trace" clab --model "$m" "${CLAB_OPTS[@]}" --trace && TNAMES+=("$m" "$m+trace")
+    model_opts "$m"
+    start_server "$m+trace" clab --model "$m" "${MOPTS[@]}" --trace && TNAMES+=("$m" "$m+trace")
   done
   TRUNS=$WORK/trace.tsv
   : >"$TRUNS"
@@ -266,7 +281,8 @@ echo
 echo "== 2. idle keep-alive memory: $IDLE connections per model, each after one GET /plaintext"
 for m in "${MODELS[@]}"; do
   echo
-  start_server "$m-idle" clab --model "$m" "${CLAB_OPTS[@]}" || continue
+  model_opts "$m"
+  start_server "$m-idle" clab --model "$m" "${MOPTS[@]}" || continue
   pid=${SPID[$m-idle]}
   port=${ADDR[$m-idle]##*:}
   rss_before=$(proc_status "$pid" VmRSS)

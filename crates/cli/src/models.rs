@@ -19,11 +19,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         if args.long {
             let spec = model.spec();
             let pad = "";
-            println!(
-                "{pad:width$}  chapter {}; default workers {}",
-                spec.chapter,
-                model.default_workers()
-            );
+            let workers = if spec.caps.configurable_workers {
+                format!("workers: default {} (--workers)", model.default_workers())
+            } else {
+                "workers: fixed".to_owned()
+            };
+            println!("{pad:width$}  chapter {}; {workers}", spec.chapter);
             if let Some(note) = spec.caps.note {
                 println!("{pad:width$}  note: {note}");
             }

@@ -91,10 +91,11 @@ fn a_thousand_connections_add_no_thread() {
     eprintln!("threads before the server: {before:?}");
     eprintln!("threads with 1001 connections: {with_thousand:?}");
     assert!(stats["connections_open"].as_u64() >= Some(1001), "{stats}");
-    assert_eq!(
-        with_thousand.len(),
-        with_one.len(),
-        "1,000 more connections changed the thread count"
+    // No more threads (one may fewer: a short-lived start-up thread can still be exiting when
+    // the first count is taken).
+    assert!(
+        with_thousand.len() <= with_one.len(),
+        "1,000 more connections added threads: {with_one:?} -> {with_thousand:?}"
     );
     // may's threads: `WORKERS` carriers and its timer thread, named after the thread that
     // started the scheduler; the server adds only its serve thread besides them.

@@ -108,7 +108,12 @@ impl Model {
     ) -> Result<(), ServerError> {
         if !self.caps().configurable_workers && opts.workers.is_some_and(|w| w != 1) {
             return Err(ServerError::Config(format!(
-                "{self} runs on exactly one thread; drop --workers"
+                "{self} does not take --workers ({}); drop it",
+                if self.caps().thread_per_connection {
+                    "its threads follow the connections"
+                } else {
+                    "it runs on exactly one thread"
+                }
             )));
         }
         (self.spec().serve)(listen, opts, shutdown, on_ready)
