@@ -245,6 +245,14 @@ impl Conn {
         self.out_since + self.config.write_timeout
     }
 
+    /// The write deadline passed with output still unwritten (the client stopped reading):
+    /// give up on that output and close, lingering, so the responses the client *has* been
+    /// sent are not destroyed by an RST for the requests it sent but we never read.
+    pub fn write_expired(&mut self) {
+        self.out.clear();
+        self.close_after_flush();
+    }
+
     /// The driver wrote `n` bytes of [`Conn::outgoing`].
     pub fn wrote(&mut self, n: usize) {
         self.out.drain(..n.min(self.out.len()));

@@ -281,6 +281,41 @@ for_each_model! {
         assert!(c.is_closed());
     }
 
+    fn a_client_that_stops_reading_keeps_what_it_was_sent(model) {
+        // The client pipelines far more than the socket buffers hold and reads nothing, so the
+        // server's flush stalls until its write deadline (the idle timeout) and it gives up.
+        // Its close must linger: an RST (unread requests at close) would make the client's
+        // kernel discard the responses it already received but has not read.
+        let server = TestServer::start(model, |o| o.idle_timeout = Duration::from_millis(300));
+        let mut c = server.client();
+        c.stream.set_write_timeout(Some(Duration::from_millis(500))).unwrap();
+        let req = get("/json");
+        let mut sent = 0;
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(1) {
+            match std::io::Write::write(&mut c.stream, &req) {
+                Ok(_) => sent += 1,
+                Err(_) => break, // would block (the server stopped reading) or closed
+            }
+        }
+        thread::sleep(Duration::from_millis(1500));
+        let mut answered = 0u64;
+        loop {
+            match c.try_response() {
+                Ok(r) => {
+                    assert_eq!(r.status, 200);
+                    answered += 1;
+                }
+                Err(e) => {
+                    assert!(e.contains("closed before a full response"), "{model}: after {answered} of {sent}: {e}");
+                    break;
+                }
+            }
+        }
+        eprintln!("{model}: sent {sent} pipelined requests, read {answered} responses, then EOF");
+        assert!(answered > 0 && answered < sent, "{model}: {answered} of {sent}");
+    }
+
     fn pipelined_request_behind_a_slow_handler_is_not_timed_out(model) {
         // The handler takes 400 ms (two 200 ms round trips); the header timeout is 150 ms.
         // The pipelined request's bytes are all in: its clock starts when the first is answered.

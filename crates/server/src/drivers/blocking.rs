@@ -70,7 +70,9 @@ fn drive<B: Backend>(mut stream: &TcpStream, shared: &Shared<B>, queue: Queue) -
                 return Ok(());
             }
             Step::Read { until, expiry } => {
-                flush(stream, &mut conn)?;
+                if !flush(stream, &mut conn)? {
+                    continue;
+                }
                 match stream.read(conn.read_space()) {
                     Ok(n) => {
                         conn.did_read(n);
@@ -115,8 +117,9 @@ fn others_waiting(queue: Queue) -> bool {
     }
 }
 
-/// Write everything in `conn.outgoing()`, by [`Conn::write_deadline`] at the latest.
-fn flush(mut stream: &TcpStream, conn: &mut Conn) -> io::Result<()> {
+/// Write everything in `conn.outgoing()`, by [`Conn::write_deadline`] at the latest. `false`:
+/// the deadline passed and the `Conn` was told ([`Conn::write_expired`]).
+fn flush(mut stream: &TcpStream, conn: &mut Conn) -> io::Result<bool> {
     while !conn.outgoing().is_empty() {
         match stream.write(conn.outgoing()) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
@@ -126,16 +129,14 @@ fn flush(mut stream: &TcpStream, conn: &mut Conn) -> io::Result<()> {
                 let until = conn.write_deadline();
                 let [writable] = poll::wait([(stream.as_raw_fd(), OUT)], Some(until))?;
                 if !writable {
-                    return Err(io::Error::new(
-                        io::ErrorKind::TimedOut,
-                        "client stopped reading",
-                    ));
+                    conn.write_expired();
+                    return Ok(false);
                 }
             }
             Err(err) => return Err(err),
         }
     }
-    Ok(())
+    Ok(true)
 }
 
 /// Lingering close (see [`Step::Close`]): send FIN, then discard input until the client

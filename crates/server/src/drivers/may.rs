@@ -94,7 +94,9 @@ fn drive<B: Backend>(mut stream: TcpStream, shared: &Shared<B>) -> io::Result<()
                 return Ok(());
             }
             Step::Read { until, expiry: _ } => {
-                flush(&mut stream, &mut conn, &mut timeouts)?;
+                if !flush(&mut stream, &mut conn, &mut timeouts)? {
+                    continue;
+                }
                 let now = Instant::now();
                 if now >= until {
                     conn.expire();
@@ -189,7 +191,8 @@ fn is_timeout(err: &io::Error) -> bool {
 /// Write everything in `conn.outgoing()`, by [`Conn::write_deadline`] at the latest. The
 /// first write goes straight to the non-blocking socket (usually it finishes the flush); only
 /// a client that stops reading makes the coroutine park, with the time left as its timeout.
-fn flush(stream: &mut TcpStream, conn: &mut Conn, timeouts: &mut Timeouts) -> io::Result<()> {
+/// `false`: the deadline passed and the `Conn` was told ([`Conn::write_expired`]).
+fn flush(stream: &mut TcpStream, conn: &mut Conn, timeouts: &mut Timeouts) -> io::Result<bool> {
     while !conn.outgoing().is_empty() {
         match stream.inner().write(conn.outgoing()) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
@@ -201,25 +204,27 @@ fn flush(stream: &mut TcpStream, conn: &mut Conn, timeouts: &mut Timeouts) -> io
             Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
             Err(err) => return Err(err),
         }
-        let left = conn
+        let Some(left) = conn
             .write_deadline()
             .checked_duration_since(Instant::now())
             .filter(|left| !left.is_zero())
-            .ok_or_else(stopped_reading)?;
+        else {
+            conn.write_expired();
+            return Ok(false);
+        };
         timeouts.write(stream, left)?;
         match stream.write(conn.outgoing()) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
             Ok(n) => conn.wrote(n),
-            Err(err) if is_timeout(&err) => return Err(stopped_reading()),
+            Err(err) if is_timeout(&err) => {
+                conn.write_expired();
+                return Ok(false);
+            }
             Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
             Err(err) => return Err(err),
         }
     }
-    Ok(())
-}
-
-fn stopped_reading() -> io::Error {
-    io::Error::new(io::ErrorKind::TimedOut, "client stopped reading")
+    Ok(true)
 }
 
 /// Lingering close (see [`Step::Close`]): send FIN, then discard input until the client

@@ -54,7 +54,9 @@ async fn drive<B: Backend>(mut stream: TcpStream, shared: &Shared<B>) -> io::Res
                 return Ok(());
             }
             Step::Read { until, expiry: _ } => {
-                flush(&mut stream, &mut conn, timer.as_mut()).await?;
+                if !flush(&mut stream, &mut conn, timer.as_mut()).await? {
+                    continue;
+                }
                 match stream.try_read(conn.read_space()) {
                     Ok(n) => {
                         conn.did_read(n);
@@ -90,12 +92,13 @@ async fn drive<B: Backend>(mut stream: TcpStream, shared: &Shared<B>) -> io::Res
 /// Write everything in `conn.outgoing()`, by [`Conn::write_deadline`] at the latest. Usually
 /// one non-blocking write finishes it; only a client that stops reading reaches the wait. The
 /// wait borrows the connection's one timer (a `Sleep` of its own would grow every connection's
-/// future by its size).
+/// future by its size). `false`: the deadline passed and the `Conn` was told
+/// ([`Conn::write_expired`]).
 async fn flush(
     stream: &mut TcpStream,
     conn: &mut Conn,
     mut timer: Pin<&mut Sleep>,
-) -> io::Result<()> {
+) -> io::Result<bool> {
     while !conn.outgoing().is_empty() {
         match stream.try_write(conn.outgoing()) {
             Ok(n) => conn.wrote(n),
@@ -108,14 +111,15 @@ async fn flush(
                     biased;
                     ready = stream.writable() => ready?,
                     () = timer.as_mut() => {
-                        return Err(io::Error::new(io::ErrorKind::TimedOut, "client stopped reading"));
+                        conn.write_expired();
+                        return Ok(false);
                     }
                 }
             }
             Err(err) => return Err(err),
         }
     }
-    Ok(())
+    Ok(true)
 }
 
 /// Lingering close (see [`Step::Close`]): send FIN, then discard input until the client
