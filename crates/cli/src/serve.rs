@@ -50,8 +50,8 @@ pub struct Args {
     /// Listen backlog (default: the kernel's net.core.somaxconn).
     #[arg(long)]
     backlog: Option<u32>,
-    /// thread-per-request: stack size of each connection thread, in bytes (e.g. 65536;
-    /// default: the platform's, 2 MiB for Rust threads).
+    /// thread-per-request and coroutines: stack size of each connection's thread or coroutine,
+    /// in bytes (e.g. 65536; default: 2 MiB for threads, 512 KiB for coroutines).
     #[arg(long)]
     stack_size: Option<usize>,
     /// thread-per-request: at most this many connection threads; past it, 503 (default: no cap).

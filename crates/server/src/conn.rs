@@ -300,6 +300,12 @@ impl Conn {
         }
     }
 
+    /// Whether part of a request is buffered (a read continues it, rather than waiting for a
+    /// new request on an idle connection).
+    pub fn has_partial_request(&self) -> bool {
+        self.start < self.filled
+    }
+
     /// The connection is about to wait for input with nothing buffered: hand its buffers back
     /// to the thread's pool so an idle connection holds no read or write buffer (10,000 idle
     /// keep-alive connections would otherwise pin 90 MB of buffers doing nothing).

@@ -3,12 +3,12 @@
 //!
 //! The code reads like [`super::blocking`]'s (plain `read`/`write` calls, no `async`), but
 //! may's socket calls park the *coroutine* on may's epoll when the socket is not ready, and its
-//! carrier thread runs other coroutines meanwhile. A busy keep-alive connection parks its read
-//! on its own buffer (may tries the socket before it parks, so a request already there costs
-//! one `read`; trying it ourselves first as well cost a second, failing `read` per request:
-//! in interleaved runs here, 0.76× may_minihttp's `/plaintext` with it, 0.82–0.95× without). A connection that stays idle for a whole
-//! [`DRAIN_CHECK`] hands its buffers back ([`Conn::release_idle_buffers`]) and parks on a stack
-//! buffer from then on, so busy connections pay no buffer churn and idle ones hold none.
+//! carrier thread runs other coroutines meanwhile. A read parks on a small stack buffer with
+//! the connection's buffers handed back ([`Conn::release_idle_buffers`]), so a waiting
+//! connection holds none. may tries the socket before it parks, so a request already there
+//! costs one `read`; trying it ourselves first as well cost a second, failing `read` per
+//! request (in interleaved runs here, 0.76× may_minihttp's `/plaintext` with it, 0.82–0.95×
+//! without).
 //!
 //! # Deadlines and the drain
 //! A parked read's deadline is may's per-socket read timeout, a timer in the event loop of the
@@ -77,8 +77,6 @@ fn drive<B: Backend>(mut stream: TcpStream, shared: &Shared<B>) -> io::Result<()
     let waker = CoroutineWaker::current();
     let mut timeouts = Timeouts::default();
     let mut conn = Conn::new(ConnConfig::from(&shared.opts));
-    // Whether the connection has been idle for a whole drain check (see the read below).
-    let mut parked_idle = false;
     loop {
         let draining = shared.shutdown.is_triggered();
         match conn.next_step(draining) {
@@ -104,17 +102,11 @@ fn drive<B: Backend>(mut stream: TcpStream, shared: &Shared<B>) -> io::Result<()
                 }
                 let wait = (until - now).min(DRAIN_CHECK);
                 timeouts.read(&stream, wait)?;
-                if !parked_idle {
-                    // A busy connection parks on its own buffer: its next request usually
-                    // comes within microseconds, and a fresh buffer per wait would cost a
-                    // 4 KiB memset per request.
+                if conn.has_partial_request() {
+                    // The rest of a request (a large body): straight into the Conn's buffer.
                     match stream.read(conn.read_space()) {
                         Ok(n) => conn.did_read(n),
                         Err(err) if is_timeout(&err) => {
-                            // A whole drain check went by: this connection is idle. Hand its
-                            // buffers back and park on a stack buffer from now on.
-                            parked_idle = true;
-                            conn.release_idle_buffers();
                             if Instant::now() >= until {
                                 conn.expire();
                             }
@@ -124,14 +116,16 @@ fn drive<B: Backend>(mut stream: TcpStream, shared: &Shared<B>) -> io::Result<()
                     }
                     continue;
                 }
-                // Idle: park on a small stack buffer, so the connection holds no pooled buffer
-                // while it waits; what arrives is copied into the Conn's (at most 4 KiB, and
-                // the Conn always offers at least that much).
-                let mut first = [0u8; 4096];
+                // Between requests: park on a small stack buffer, so a waiting connection holds
+                // no pooled buffer (10,000 idle ones would otherwise pin 80 MB); what arrives is
+                // copied into the Conn's. 1 KiB: zeroing it costs next to nothing per wait
+                // (4 KiB showed up as 2% of a /plaintext profile) and a request head usually
+                // fits; the rest of a bigger one is read in the branch above.
+                conn.release_idle_buffers();
+                let mut first = [0u8; 1024];
                 match stream.read(&mut first) {
                     Ok(0) => conn.did_read(0),
                     Ok(n) => {
-                        parked_idle = false;
                         let space = conn.read_space();
                         let n = n.min(space.len());
                         space[..n].copy_from_slice(&first[..n]);
