@@ -68,8 +68,17 @@ fn each_model_uses_the_threads_its_doc_says() {
         (Model::ThreadPerCore, Some(2)),
         (Model::ThreadPerRequest, None),
     ];
+    let base = threads();
+    // A stopped server's threads (tokio workers, shards) exit a moment after `stop` returns:
+    // wait for the count to come back down before counting the next model.
+    let settle = || {
+        let until = Instant::now() + Duration::from_secs(10);
+        while threads() > base && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
     for &(model, workers) in cases {
-        let base = threads();
+        settle();
         let server = TestServer::start(model, |o| o.workers = workers);
         let conns = open_idle(server.addr, 1000);
         let during = threads() - base;
@@ -102,6 +111,7 @@ fn each_model_uses_the_threads_its_doc_says() {
         server.stop().expect("stops");
     }
 
+    settle();
     // A thread-pool at rest with 100 idle keep-alive connections makes (almost) no context
     // switches: its threads sleep in poll(2) until something happens, with no tick.
     let server = TestServer::start(Model::ThreadPool, |o| o.workers = Some(100));
