@@ -201,6 +201,17 @@ fn refuse_new_handshakes(listener: &TcpListener) -> io::Result<()> {
     }
 }
 
+/// Every connection a blocking acceptor hands out: those accepted until shutdown, then the
+/// ones already waiting in the accept queue at the trigger ([`sweep_backlog`]).
+pub(crate) fn connections<'a>(
+    listener: &'a TcpListener,
+    shutdown: &'a Shutdown,
+    sweep_limit: usize,
+) -> impl Iterator<Item = TcpStream> + 'a {
+    std::iter::from_fn(move || accept(listener, shutdown))
+        .chain(std::iter::once_with(move || sweep_backlog(listener, sweep_limit)).flatten())
+}
+
 /// The blocking `Listener` of the thread models: the next accepted connection, or `None` once
 /// shutdown is triggered. Sleeps in `poll(2)` on the listener and the shutdown eventfd, so a
 /// server at rest makes no wake-ups.

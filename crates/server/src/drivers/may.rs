@@ -102,35 +102,29 @@ fn drive<B: Backend>(mut stream: TcpStream, shared: &Shared<B>) -> io::Result<()
                 }
                 let wait = (until - now).min(DRAIN_CHECK);
                 timeouts.read(&stream, wait)?;
-                if conn.has_partial_request() {
+                let read = if conn.has_partial_request() {
                     // The rest of a request (a large body): straight into the Conn's buffer.
-                    match stream.read(conn.read_space()) {
-                        Ok(n) => conn.did_read(n),
-                        Err(err) if is_timeout(&err) => {
-                            if Instant::now() >= until {
-                                conn.expire();
-                            }
+                    stream.read(conn.read_space())
+                } else {
+                    // Between requests: park on a small stack buffer, so a waiting connection
+                    // holds no pooled buffer (10,000 idle ones would otherwise pin 80 MB); what
+                    // arrives is copied into the Conn's. 1 KiB: zeroing it costs next to
+                    // nothing per wait (4 KiB showed up as 2% of a /plaintext profile) and a
+                    // request head usually fits; the rest of a bigger one is read above.
+                    conn.release_idle_buffers();
+                    let mut first = [0u8; 1024];
+                    stream.read(&mut first).map(|n| {
+                        if n == 0 {
+                            return 0;
                         }
-                        Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
-                        Err(err) => return Err(err),
-                    }
-                    continue;
-                }
-                // Between requests: park on a small stack buffer, so a waiting connection holds
-                // no pooled buffer (10,000 idle ones would otherwise pin 80 MB); what arrives is
-                // copied into the Conn's. 1 KiB: zeroing it costs next to nothing per wait
-                // (4 KiB showed up as 2% of a /plaintext profile) and a request head usually
-                // fits; the rest of a bigger one is read in the branch above.
-                conn.release_idle_buffers();
-                let mut first = [0u8; 1024];
-                match stream.read(&mut first) {
-                    Ok(0) => conn.did_read(0),
-                    Ok(n) => {
                         let space = conn.read_space();
                         let n = n.min(space.len());
                         space[..n].copy_from_slice(&first[..n]);
-                        conn.did_read(n);
-                    }
+                        n
+                    })
+                };
+                match read {
+                    Ok(n) => conn.did_read(n),
                     Err(err) if is_timeout(&err) => {
                         if Instant::now() >= until {
                             conn.expire();

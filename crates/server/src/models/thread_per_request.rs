@@ -31,8 +31,9 @@
 //! connections). `--cpu-policy` changes nothing: each request already has its own thread.
 //!
 //! # Shutdown
-//! 1. The acceptor's `poll` wakes on the shutdown eventfd; it stops accepting and drops the
-//!    listener (new connections are refused).
+//! 1. The acceptor's `poll` wakes on the shutdown eventfd; it stops accepting, spawns threads
+//!    for the connections already waiting in the accept queue (`sweep_backlog`: served, not
+//!    reset) and drops the listener (new connections are refused).
 //! 2. Every connection thread finishes the request in hand and answers `Connection: close`,
 //!    or, if idle, wakes on the eventfd, gives a request already on its way
 //!    [`crate::conn::DRAIN_GRACE`], then closes and exits.
@@ -45,7 +46,7 @@
 use super::{Caps, Spec};
 use crate::busy::Busy;
 use crate::drivers::blocking::{Queue, serve_conn};
-use crate::listen::{accept, sweep_backlog};
+use crate::listen::connections;
 use crate::{Listen, Model, Ready, ServeOptions, ServerError, Shared, Shutdown};
 use clab_backend::BlockingBackend;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
@@ -113,13 +114,9 @@ fn serve(
     ));
     let live = Arc::new(Live::default());
     let mut busy = Busy::default();
-    // After the trigger, `accept` ends and the backlog sweep hands over the clients already
-    // waiting in the accept queue (`sweep_backlog`); both go through the same spawn.
-    let sweep = shared.opts.backlog_sweep;
-    let accepted = std::iter::from_fn(|| accept(&listener, &shutdown));
-    let accepted: Box<dyn Iterator<Item = _>> =
-        Box::new(accepted.chain(std::iter::once_with(|| sweep_backlog(&listener, sweep)).flatten()));
-    for stream in accepted {
+    // After the trigger, the clients already waiting in the accept queue go through the same
+    // spawn (`listen::connections`).
+    for stream in connections(&listener, &shutdown, shared.opts.backlog_sweep) {
         if max_threads.is_some_and(|max| live.get() >= max) {
             busy.refuse(stream, "--max-threads reached");
             continue;

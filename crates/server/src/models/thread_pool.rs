@@ -30,8 +30,9 @@
 //! it and no other connection waits for it.
 //!
 //! # Shutdown
-//! 1. The acceptor's `poll` wakes on the shutdown eventfd; it stops accepting, drops the
-//!    listener (new connections are refused) and the queue's sender.
+//! 1. The acceptor's `poll` wakes on the shutdown eventfd; it stops accepting, queues the
+//!    connections already waiting in the accept queue (`sweep_backlog`: served, not reset),
+//!    drops the listener (new connections are refused) and the queue's sender.
 //! 2. Workers finish the request in hand and answer it with `Connection: close`; a worker
 //!    waiting on an idle keep-alive connection wakes on the eventfd, gives a request already
 //!    on its way [`crate::conn::DRAIN_GRACE`] to arrive, then closes; queued connections are
@@ -46,7 +47,7 @@
 use super::{Caps, Spec};
 use crate::busy::Busy;
 use crate::drivers::blocking::{Queue, serve_conn};
-use crate::listen::{accept, sweep_backlog};
+use crate::listen::connections;
 use crate::{Listen, Model, Ready, ServeOptions, ServerError, Shared, Shutdown, cores};
 use clab_backend::BlockingBackend;
 use crossbeam_channel::{Receiver, TrySendError};
@@ -100,19 +101,14 @@ fn serve(
     }
     drop((queue_rx, done_tx));
 
-    // Listener: this thread accepts until shutdown.
+    // Listener: this thread accepts until shutdown, then hands over the connections already
+    // waiting in the accept queue (served, not reset: `listen::connections`).
     let mut busy = Busy::default();
-    while let Some(stream) = accept(&listener, &shutdown) {
+    for stream in connections(&listener, &shutdown, shared.opts.backlog_sweep) {
         match queue_tx.try_send(stream) {
             Ok(()) => {}
             Err(TrySendError::Full(stream)) => busy.refuse(stream, "queue is full"),
             Err(TrySendError::Disconnected(_)) => break,
-        }
-    }
-    // Connections already waiting in the accept queue are served, not reset (`sweep_backlog`).
-    for stream in sweep_backlog(&listener, shared.opts.backlog_sweep) {
-        if let Err(TrySendError::Full(stream)) = queue_tx.try_send(stream) {
-            busy.refuse(stream, "queue is full");
         }
     }
     drop(listener);
