@@ -5,7 +5,8 @@
 //! because a tokio model must connect inside its runtime.
 
 use crate::{
-    BackendConfig, BackendError, BlockingClients, Services, ThreadWait, TokioClients, TokioWait,
+    BackendConfig, BackendError, BlockingClients, LoopClients, LoopWait, Services, ThreadWait,
+    TokioClients, TokioWait,
 };
 
 /// Thread models: every call blocks the calling OS thread (blocking clients,
@@ -17,6 +18,13 @@ pub type BlockingBackend = Services<ThreadWait, BlockingClients>;
 /// Async models on tokio: tokio timers, `tokio-postgres`, async Redis, a tokio socket; while a
 /// call waits, the worker runs other tasks. Create and use it inside a tokio runtime.
 pub type AsyncBackend = Services<TokioWait, TokioClients>;
+
+/// The `event-loop` model: the lab's own loop (`clab-event-loop`): its timers for a simulated
+/// round trip, `tokio-postgres` and Redis over its own sockets (their IO tasks on its
+/// executor), and the CPU pool for `--cpu-policy blocking-pool`. SQLite runs inline on the
+/// loop thread (microseconds of in-process CPU, not a wait). Create and use it inside
+/// `clab_event_loop::Runtime::block_on`.
+pub type LoopBackend = Services<LoopWait, LoopClients>;
 
 impl Services<ThreadWait, BlockingClients> {
     /// Connect (see [`BlockingClients::connect`]).
@@ -32,6 +40,16 @@ impl Services<TokioWait, TokioClients> {
             cpu_policy: cfg.cpu_policy,
         };
         Self::new(wait, TokioClients::connect(cfg).await?, cfg)
+    }
+}
+
+impl Services<LoopWait, LoopClients> {
+    /// Connect on the event loop (see [`LoopClients::connect`]).
+    pub async fn connect(cfg: &BackendConfig) -> Result<Self, BackendError> {
+        let wait = LoopWait {
+            cpu_policy: cfg.cpu_policy,
+        };
+        Self::new(wait, LoopClients::connect(cfg).await?, cfg)
     }
 }
 

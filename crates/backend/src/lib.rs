@@ -15,6 +15,10 @@
 //!   models.
 //! - [`AsyncBackend`] `= Services<TokioWait, TokioClients>`: waits are real awaits on tokio
 //!   (tokio timers, `tokio-postgres`, async Redis, a tokio socket for the upstream).
+//! - [`LoopBackend`] `= Services<LoopWait, LoopClients>`: waits are awaits on the lab's own
+//!   event loop (`clab-event-loop`): its timers, and `tokio-postgres`, Redis and the upstream
+//!   over its own sockets (the async clients are written once over [`runtime::AsyncRuntime`]:
+//!   tokio or the loop).
 //! - `MayBackend = Services<MayWait, MayClients>` (feature `coroutines`, on by default):
 //!   waits park a may coroutine; PostgreSQL and Redis pin its carrier ([`MAY_PINNING_NOTE`]).
 //! - [`BackendConfig`], [`DatabaseUrl`], [`LatencyProfile`], [`CpuPolicy`]: what to connect
@@ -44,7 +48,8 @@
 //! `sqlite` (pool, queries, schema, seed on SQLite), `pg` + `postgres_sync` +
 //! `postgres_async` (PostgreSQL), `queries` (the SQL and row mapping, written once),
 //! `seed` (deterministic data), `pool` (the blocking checkout pool), `memory_cache`,
-//! `redis_cache`, `upstream` (simulated or real HTTP), `latency`, `config`; `wait/` (one file
+//! `redis_cache`, `upstream` (simulated or real HTTP), `runtime` (tokio or the event loop,
+//! for the async clients), `latency`, `config`; `wait/` (one file
 //! per way of waiting), `clients/` (one file per set of drivers, one shared dispatch),
 //! `services` (the one `Backend`), `backends` (the named instantiations and their `connect`).
 
@@ -62,6 +67,7 @@ mod postgres_async;
 mod postgres_sync;
 mod queries;
 mod redis_cache;
+pub mod runtime;
 mod seed;
 mod services;
 mod sqlite;
@@ -70,8 +76,8 @@ mod wait;
 
 #[cfg(feature = "coroutines")]
 pub use backends::MayBackend;
-pub use backends::{AsyncBackend, BlockingBackend};
-pub use clients::{BlockingClients, Clients, TokioClients};
+pub use backends::{AsyncBackend, BlockingBackend, LoopBackend};
+pub use clients::{AsyncClients, BlockingClients, Clients, LoopClients, TokioClients};
 #[cfg(feature = "coroutines")]
 pub use clients::{MAY_PINNING_NOTE, MayClients};
 pub use config::{
@@ -85,7 +91,7 @@ pub use services::Services;
 pub use upstream::UpstreamTarget;
 #[cfg(feature = "coroutines")]
 pub use wait::MayWait;
-pub use wait::{ThreadWait, TokioWait, Wait};
+pub use wait::{LoopWait, ThreadWait, TokioWait, Wait};
 
 use std::future::Future;
 use std::time::Duration;

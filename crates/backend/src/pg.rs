@@ -36,6 +36,14 @@ pub(crate) fn unreachable(
     config: &tokio_postgres::Config,
     e: &tokio_postgres::Error,
 ) -> BackendError {
+    unavailable(config, e)
+}
+
+/// The database is unavailable for `why`; names the host(s) only (never the password).
+pub(crate) fn unavailable(
+    config: &tokio_postgres::Config,
+    why: impl std::fmt::Display,
+) -> BackendError {
     let hosts: Vec<String> = config
         .get_hosts()
         .iter()
@@ -44,7 +52,10 @@ pub(crate) fn unreachable(
             tokio_postgres::config::Host::Unix(path) => path.display().to_string(),
         })
         .collect();
-    BackendError::Unavailable("database", format!("postgres at {}: {e}", hosts.join(",")))
+    BackendError::Unavailable(
+        "database",
+        format!("postgres at {}: {why}", hosts.join(",")),
+    )
 }
 
 /// The four queries, prepared once per connection.

@@ -1,26 +1,38 @@
-//! PostgreSQL for [`crate::TokioClients`]: `tokio-postgres` clients, round-robin.
+//! PostgreSQL for the async clients ([`crate::TokioClients`], [`crate::LoopClients`]):
+//! `tokio-postgres` clients, round-robin, on the runtime `R`.
+//!
+//! Each connection is opened over `R`'s own TCP stream (`Config::connect_raw`) and its
+//! `Connection` (the task that reads replies and writes queued queries) is spawned on `R`: on
+//! tokio a tokio task, on the event loop a task of our executor whose socket is in our epoll
+//! set, with no helper thread.
 //!
 //! A tokio-postgres `Client` is shared by reference and pipelines concurrent queries on one
 //! connection, so the "pool" needs no checkout: `size` slots, each a lazily opened client, and
 //! each call takes the next slot in turn. A slot whose connection closed is reopened by the
 //! next caller that lands on it. Statements are prepared once per client, on first use.
 
+use std::marker::PhantomData;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+// tokio's `sync` types need no tokio runtime: they work on the event loop too.
 use tokio::sync::{Mutex, OnceCell};
+use tokio_postgres::config::Host;
 use tokio_postgres::types::ToSql;
 
 use crate::clients::SqlClient;
+use crate::config::CONNECT_TIMEOUT;
 use crate::pg::{self, Pick, Statements};
 use crate::queries::FromSqlRow;
+use crate::runtime::AsyncRuntime;
 use crate::{Account, Activity, BackendError, Order, User};
 
 #[derive(Debug)]
-pub struct PgAsyncPool {
+pub struct PgAsyncPool<R> {
     config: tokio_postgres::Config,
     slots: Vec<Mutex<Option<Arc<Slot>>>>,
     next: AtomicUsize,
+    runtime: PhantomData<R>,
 }
 
 #[derive(Debug)]
@@ -29,14 +41,15 @@ struct Slot {
     statements: OnceCell<Statements>,
 }
 
-impl PgAsyncPool {
+impl<R: AsyncRuntime> PgAsyncPool<R> {
     /// `size` slots; the first is opened now so a wrong URL or a stopped server fails at
-    /// startup. Must run inside tokio (each connection's IO task is spawned on it).
+    /// startup. Must run on `R` (each connection's IO task is spawned on it).
     pub(crate) async fn connect(url: &str, size: usize) -> Result<Self, BackendError> {
         let pool = Self {
             config: pg::config(url)?,
             slots: (0..size.max(1)).map(|_| Mutex::new(None)).collect(),
             next: AtomicUsize::new(0),
+            runtime: PhantomData,
         };
         pool.slot().await?;
         Ok(pool)
@@ -49,22 +62,47 @@ impl PgAsyncPool {
         if let Some(live) = slot.as_ref().filter(|s| !s.client.is_closed()) {
             return Ok(Arc::clone(live));
         }
-        let (client, connection) = self
-            .config
-            .connect(tokio_postgres::NoTls)
+        let client = R::timeout(CONNECT_TIMEOUT, self.open())
             .await
-            .map_err(|e| pg::unreachable(&self.config, &e))?;
-        tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::warn!("postgres connection ended: {e}");
-            }
-        });
+            .ok_or_else(|| self.unavailable("connect timed out"))??;
         let fresh = Arc::new(Slot {
             client,
             statements: OnceCell::new(),
         });
         *slot = Some(Arc::clone(&fresh));
         Ok(fresh)
+    }
+
+    /// One new connection over `R`'s stream, its IO task spawned on `R`.
+    async fn open(&self) -> Result<tokio_postgres::Client, BackendError> {
+        let host = match self.config.get_hosts().first() {
+            Some(Host::Tcp(name)) => name.clone(),
+            Some(Host::Unix(_)) => {
+                return Err(BackendError::Config(
+                    "PostgreSQL over a Unix socket is not supported by the async clients; use a TCP host".into(),
+                ));
+            }
+            None => "localhost".to_owned(),
+        };
+        let port = self.config.get_ports().first().copied().unwrap_or(5432);
+        let stream = R::connect(&host, port)
+            .await
+            .map_err(|e| self.unavailable(e))?;
+        let (client, connection) = self
+            .config
+            .connect_raw(stream, tokio_postgres::NoTls)
+            .await
+            .map_err(|e| pg::unreachable(&self.config, &e))?;
+        R::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::warn!("postgres connection ended: {e}");
+            }
+        });
+        Ok(client)
+    }
+
+    fn unavailable(&self, why: impl std::fmt::Display) -> BackendError {
+        pg::unavailable(&self.config, why)
     }
 
     async fn rows<T: FromSqlRow>(
@@ -95,7 +133,7 @@ impl PgAsyncPool {
     }
 }
 
-impl SqlClient for PgAsyncPool {
+impl<R: AsyncRuntime> SqlClient for PgAsyncPool<R> {
     async fn user(&self, id: i64) -> Result<Option<User>, BackendError> {
         Ok(self.rows(|s| &s.user, &[&id]).await?.pop())
     }

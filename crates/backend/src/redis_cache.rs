@@ -1,9 +1,10 @@
 //! The Redis cache: `GET` and `SET key value PX ttl`, a blocking pool of sync connections for
-//! [`crate::BlockingClients`] and `MayClients`, and one multiplexed connection for
-//! [`crate::TokioClients`].
+//! [`crate::BlockingClients`] and `MayClients`, and one multiplexed connection on an async
+//! runtime for [`crate::TokioClients`] and [`crate::LoopClients`].
 //! Any Redis failure is `Unavailable("cache", …)`.
 
 use std::future::{Future, ready};
+use std::marker::PhantomData;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -13,6 +14,7 @@ use crate::BackendError;
 use crate::clients::CacheClient;
 use crate::config::{CONNECT_TIMEOUT, IO_TIMEOUT, POOL_CHECKOUT_TIMEOUT, redact_url};
 use crate::pool::Pool;
+use crate::runtime::AsyncRuntime;
 
 fn client(url: &str) -> Result<redis::Client, BackendError> {
     redis::Client::open(url).map_err(|_| {
@@ -95,31 +97,58 @@ impl CacheClient for RedisPool {
     }
 }
 
-/// Async: one multiplexed connection (Redis pipelines commands from many tasks over it),
-/// replaced by a fresh one after a connection failure.
-pub struct RedisAsync {
+/// Async: one multiplexed connection on runtime `R` (Redis pipelines commands from many tasks
+/// over it), replaced by a fresh one after a connection failure.
+pub struct RedisAsync<R> {
     client: redis::Client,
     conn: Mutex<MultiplexedConnection>,
+    runtime: PhantomData<R>,
 }
 
-impl std::fmt::Debug for RedisAsync {
+impl<R> std::fmt::Debug for RedisAsync<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RedisAsync").finish_non_exhaustive()
     }
 }
 
-async fn open(client: &redis::Client) -> Result<MultiplexedConnection, BackendError> {
-    tokio::time::timeout(CONNECT_TIMEOUT, client.get_multiplexed_async_connection())
+/// A multiplexed connection over `R`'s own TCP stream, its pipeline driver spawned on `R`.
+/// The crate's response timeout is off (it would look for a tokio runtime); every call is
+/// bounded by `R::timeout` instead.
+async fn open<R: AsyncRuntime>(
+    client: &redis::Client,
+) -> Result<MultiplexedConnection, BackendError> {
+    let info = client.get_connection_info();
+    let redis::ConnectionAddr::Tcp(host, port) = info.addr() else {
+        return Err(BackendError::Config(
+            "Redis over TLS or a Unix socket is not supported by the async clients; use redis://host:port".into(),
+        ));
+    };
+    let connect = async {
+        let stream = R::connect(host, *port).await.map_err(|e| {
+            BackendError::Unavailable("cache", format!("redis at {host}:{port}: {e}"))
+        })?;
+        let config = redis::AsyncConnectionConfig::new()
+            .set_response_timeout(None)
+            .set_connection_timeout(None);
+        let (conn, driver) =
+            MultiplexedConnection::new_with_config(info.redis_settings(), stream, config).await?;
+        R::spawn(driver);
+        Ok::<_, BackendError>(conn)
+    };
+    R::timeout(CONNECT_TIMEOUT, connect)
         .await
-        .map_err(|_| BackendError::Unavailable("cache", "redis: connect timed out".into()))?
-        .map_err(BackendError::from)
+        .ok_or_else(|| BackendError::Unavailable("cache", "redis: connect timed out".into()))?
 }
 
-impl RedisAsync {
+impl<R: AsyncRuntime> RedisAsync<R> {
     pub(crate) async fn connect(url: &str) -> Result<Self, BackendError> {
         let client = client(url)?;
-        let conn = Mutex::new(open(&client).await?);
-        Ok(Self { client, conn })
+        let conn = Mutex::new(open::<R>(&client).await?);
+        Ok(Self {
+            client,
+            conn,
+            runtime: PhantomData,
+        })
     }
 
     fn current(&self) -> MultiplexedConnection {
@@ -130,14 +159,14 @@ impl RedisAsync {
 
     async fn run<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T, BackendError> {
         let mut conn = self.current();
-        let reply = tokio::time::timeout(IO_TIMEOUT, cmd.query_async(&mut conn))
+        let reply = R::timeout(IO_TIMEOUT, cmd.query_async(&mut conn))
             .await
-            .map_err(|_| BackendError::Unavailable("cache", "redis: no reply in time".into()))?;
+            .ok_or_else(|| BackendError::Unavailable("cache", "redis: no reply in time".into()))?;
         match reply {
             Ok(v) => Ok(v),
             Err(e) => {
                 if broken(&e)
-                    && let Ok(fresh) = open(&self.client).await
+                    && let Ok(fresh) = open::<R>(&self.client).await
                 {
                     *self.conn.lock().unwrap_or_else(|p| p.into_inner()) = fresh;
                 }
@@ -147,7 +176,7 @@ impl RedisAsync {
     }
 }
 
-impl CacheClient for RedisAsync {
+impl<R: AsyncRuntime> CacheClient for RedisAsync<R> {
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, BackendError> {
         self.run(&get_cmd(key)).await
     }

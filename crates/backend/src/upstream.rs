@@ -17,6 +17,7 @@ use clab_http::{
 };
 
 use crate::config::{CONNECT_TIMEOUT, IO_TIMEOUT};
+use crate::runtime::AsyncRuntime;
 use crate::{BackendError, NotifyReceipt};
 
 /// Largest response accepted from the upstream (a receipt is a few hundred bytes).
@@ -213,21 +214,19 @@ pub(crate) fn post_blocking<S: BlockingStream>(
     }
 }
 
-/// The async call: tokio `TcpStream`, the same request and framing, the whole exchange under
-/// the connect and IO timeouts.
-pub(crate) async fn post_async(
+/// The async call on runtime `R` (tokio or the event loop): `R`'s stream, the same request and
+/// framing, the whole exchange under the connect and IO timeouts.
+pub(crate) async fn post_async<R: AsyncRuntime>(
     target: &UpstreamTarget,
     user_id: i64,
     message: &str,
 ) -> Result<NotifyReceipt, BackendError> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    use tokio::net::TcpStream;
-    use tokio::time::timeout;
 
-    let connect = TcpStream::connect((target.host.as_str(), target.port));
-    let mut stream = timeout(CONNECT_TIMEOUT, connect)
+    let connect = R::connect(&target.host, target.port);
+    let mut stream = R::timeout(CONNECT_TIMEOUT, connect)
         .await
-        .map_err(|_| unavailable(format!("connect {}: timed out", target.authority)))?
+        .ok_or_else(|| unavailable(format!("connect {}: timed out", target.authority)))?
         .map_err(|e| unavailable(format!("connect {}: {e}", target.authority)))?;
     let exchange = async {
         let io = |e: io::Error| unavailable(format!("{}: {e}", target.authority));
@@ -245,7 +244,7 @@ pub(crate) async fn post_async(
             }
         }
     };
-    timeout(IO_TIMEOUT, exchange).await.map_err(|_| {
+    R::timeout(IO_TIMEOUT, exchange).await.ok_or_else(|| {
         unavailable(format!(
             "{}: no answer within {IO_TIMEOUT:?}",
             target.authority

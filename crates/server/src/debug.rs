@@ -8,10 +8,11 @@
 //! lab's own tools, not for the public.
 
 use crate::Model;
+use clab_event_loop::{LoopSnapshot, LoopStats};
 use clab_http::{Method, Request, Response};
 use serde::Serialize;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// Live counters of a running server. Updated with relaxed atomics: each is an independent
 /// count read for display, never used to synchronise anything.
@@ -27,6 +28,8 @@ pub struct Stats {
     finished: Padded,
     /// Tokio runtimes of the model (one, or one per shard), for their stable metrics.
     runtimes: Mutex<Vec<tokio::runtime::Handle>>,
+    /// The `event-loop` model's loop counters.
+    event_loop: Mutex<Option<Arc<LoopStats>>>,
 }
 
 #[derive(Debug, Default)]
@@ -72,6 +75,7 @@ impl Stats {
             started: Padded::default(),
             finished: Padded::default(),
             runtimes: Mutex::new(Vec::new()),
+            event_loop: Mutex::new(None),
         }
     }
 
@@ -91,6 +95,14 @@ impl Stats {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .push(handle);
+    }
+
+    /// Report the event loop's counters (turns, busy fraction) in `/debug/stats`.
+    pub fn add_event_loop(&self, stats: Arc<LoopStats>) {
+        *self
+            .event_loop
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(stats);
     }
 
     /// Requests answered so far (excluding the debug routes).
@@ -124,6 +136,12 @@ impl Stats {
             voluntary_ctxt_switches: process.voluntary,
             nonvoluntary_ctxt_switches: process.nonvoluntary,
             tokio_runtimes: runtimes,
+            event_loop: self
+                .event_loop
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .as_ref()
+                .map(|l| l.snapshot()),
         }
     }
 }
@@ -145,6 +163,8 @@ pub struct StatsSnapshot {
     pub nonvoluntary_ctxt_switches: Option<u64>,
     /// Empty for models without a tokio runtime.
     pub tokio_runtimes: Vec<RuntimeStats>,
+    /// `event-loop` only: its turns, polls, and time in `epoll_wait` vs running tasks.
+    pub event_loop: Option<LoopSnapshot>,
 }
 
 /// Tokio's stable runtime metrics for one runtime.

@@ -3,7 +3,7 @@
 //! stops accepting, drops the listener (new connections are refused) and waits for its
 //! connections, bounded by the drain deadline.
 
-use crate::drivers::tokio::serve_conn;
+use crate::drivers::nonblocking::serve_conn;
 use crate::listen::{ACCEPT_BACKOFF, sweep_backlog};
 use crate::{Listen, Model, Ready, ServeOptions, ServerError, Shared, Shutdown};
 use clab_backend::{AsyncBackend, Backend};

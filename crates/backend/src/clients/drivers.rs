@@ -8,6 +8,7 @@ use std::future::{Future, ready};
 use std::marker::PhantomData;
 use std::time::Duration;
 
+use crate::runtime::AsyncRuntime;
 use crate::upstream::{self, BlockingStream};
 use crate::{Account, Activity, BackendError, NotifyReceipt, Order, UpstreamTarget, User};
 
@@ -77,17 +78,28 @@ impl<S: BlockingStream + 'static> UpstreamClient for BlockingUpstream<S> {
     }
 }
 
-/// The upstream call on a tokio socket.
-#[derive(Debug, Default)]
-pub struct TokioUpstream;
+/// The upstream call on an async runtime's socket (tokio's or the event loop's).
+pub struct AsyncUpstream<R>(PhantomData<fn() -> R>);
 
-impl UpstreamClient for TokioUpstream {
+impl<R> Default for AsyncUpstream<R> {
+    fn default() -> Self {
+        Self(PhantomData)
+    }
+}
+
+impl<R> Debug for AsyncUpstream<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "AsyncUpstream<{}>", std::any::type_name::<R>())
+    }
+}
+
+impl<R: AsyncRuntime> UpstreamClient for AsyncUpstream<R> {
     fn post(
         &self,
         target: &UpstreamTarget,
         user_id: i64,
         message: &str,
     ) -> impl Future<Output = Result<NotifyReceipt, BackendError>> + Send {
-        upstream::post_async(target, user_id, message)
+        upstream::post_async::<R>(target, user_id, message)
     }
 }

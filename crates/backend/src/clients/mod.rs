@@ -1,16 +1,17 @@
 //! Which client answers: the database, cache and upstream calls of one model, behind
 //! [`Clients`].
 //!
-//! The three instantiations share one dispatch ([`ClientSet`]: SQLite or PostgreSQL, memory or
+//! The instantiations share one dispatch ([`ClientSet`]: SQLite or PostgreSQL, memory or
 //! Redis) and differ only in the drivers they plug in (`drivers.rs`):
 //!
 //! | file | type | PostgreSQL | Redis | upstream socket |
 //! |---|---|---|---|---|
 //! | `blocking.rs` | [`BlockingClients`] | sync `postgres`, pooled | sync, pooled | std `TcpStream` |
-//! | `tokio_io.rs` | [`TokioClients`] | `tokio-postgres` | multiplexed async | tokio `TcpStream` |
+//! | `async_io.rs` | [`TokioClients`] | `tokio-postgres` | multiplexed async | tokio `TcpStream` |
+//! | `async_io.rs` | [`LoopClients`] | `tokio-postgres` on the loop's socket | multiplexed async on the loop's socket | the loop's `TcpStream` |
 //! | `coroutine.rs` | `MayClients` (feature `coroutines`) | sync `postgres` (pins the carrier) | sync (pins the carrier) | `may::net::TcpStream` |
 //!
-//! SQLite is the same in-process call in all three (see the `sqlite` module), and so is the
+//! SQLite is the same in-process call in all of them (see the `sqlite` module), and so is the
 //! in-process memory cache. No client sleeps: the simulated round trip belongs to
 //! [`crate::Services`].
 
@@ -22,16 +23,16 @@ use crate::connect::Database;
 use crate::memory_cache::MemoryCache;
 use crate::{Account, Activity, BackendError, NotifyReceipt, Order, UpstreamTarget, User};
 
+mod async_io;
 mod blocking;
 #[cfg(feature = "coroutines")]
 mod coroutine;
 mod drivers;
-mod tokio_io;
 
+pub use async_io::{AsyncClients, LoopClients, TokioClients};
 pub use blocking::BlockingClients;
 #[cfg(feature = "coroutines")]
 pub use coroutine::{MAY_PINNING_NOTE, MayClients};
-pub use tokio_io::TokioClients;
 
 use drivers::UpstreamClient;
 pub(crate) use drivers::{CacheClient, SqlClient};

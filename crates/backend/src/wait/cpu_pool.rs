@@ -1,34 +1,48 @@
-//! The small dedicated thread pool behind [`super::MayWait`]'s `BlockingPool` policy.
+//! The small dedicated thread pool behind the `BlockingPool` policy of the models that run no
+//! tokio runtime: [`super::LoopWait`] (the event loop) and `MayWait` (coroutines).
 //!
-//! Why a pool of its own: tokio's `spawn_blocking` needs a tokio runtime, which a coroutine
-//! model does not run, and a second may coroutine would compute on a carrier thread, stalling
-//! the coroutines there just as inline work does. So CPU work goes to plain std threads (one
-//! per core: more would not make CPU work finish sooner), fed by a crossbeam channel, and the
-//! result comes back over a `may` channel: `recv` parks only the calling coroutine (or blocks
-//! a plain thread), so its carrier keeps running other coroutines while the work computes.
+//! Why a pool of its own: tokio's `spawn_blocking` needs a tokio runtime, which neither model
+//! runs, and computing on the model's own threads (the loop, a may carrier) stalls everything
+//! else there, just as inline work does. So CPU work goes to plain std threads (one per core:
+//! more would not make CPU work finish sooner), fed by a crossbeam channel; each caller says
+//! how its result comes back ([`submit`] takes the whole job): over a `may` channel whose
+//! `recv` parks only the coroutine, or a oneshot whose waker wakes the loop task through the
+//! loop's eventfd.
 
-use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::OnceLock;
 
 use crossbeam_channel::Sender;
 
 type Job = Box<dyn FnOnce() + Send>;
 
-/// Run `work` on the pool and wait for its result; a panic in `work` continues here.
+/// What a job hands back: its result, or the panic it caught.
+pub(super) type Outcome<R> = std::thread::Result<R>;
+
+/// Run `work` on a pool thread and pass its outcome to `deliver` (there).
+pub(super) fn submit<R, F>(work: F, deliver: impl FnOnce(Outcome<R>) + Send + 'static)
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    let job: Job = Box::new(move || deliver(catch_unwind(AssertUnwindSafe(work))));
+    jobs().send(job).expect("cpu pool threads never exit");
+}
+
+/// Run `work` on the pool and wait for its result, parking the coroutine; a panic in `work`
+/// continues here.
+#[cfg(feature = "coroutines")]
 pub(super) fn run<R, F>(work: F) -> R
 where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
     let (done, result) = may::sync::mpsc::channel();
-    let job: Job = Box::new(move || {
-        // The receiver is gone only if the caller is; nothing is left to report to.
-        let _ = done.send(catch_unwind(AssertUnwindSafe(work)));
-    });
-    jobs().send(job).expect("cpu pool threads never exit");
+    // The receiver is gone only if the caller is; nothing is left to report to.
+    submit(work, move |outcome| drop(done.send(outcome)));
     match result.recv().expect("every job sends its result") {
         Ok(r) => r,
-        Err(panic) => resume_unwind(panic),
+        Err(panic) => std::panic::resume_unwind(panic),
     }
 }
 

@@ -8,6 +8,7 @@
 //! |---|---|---|---|
 //! | `thread.rs` | [`ThreadWait`] | `std::thread::sleep` in the call | inline |
 //! | `tokio_timer.rs` | [`TokioWait`] | tokio timer | inline, or `spawn_blocking` |
+//! | `event_loop.rs` | [`LoopWait`] | a timer of the event loop (`clab-event-loop`) | inline (the loop freezes), or `cpu_pool.rs` |
 //! | `coroutine.rs` | `MayWait` (feature `coroutines`) | `may::coroutine::sleep` in the call | inline, or `cpu_pool.rs` |
 
 use std::fmt::Debug;
@@ -16,13 +17,14 @@ use std::time::Duration;
 
 #[cfg(feature = "coroutines")]
 mod coroutine;
-#[cfg(feature = "coroutines")]
 mod cpu_pool;
+mod event_loop;
 mod thread;
 mod tokio_timer;
 
 #[cfg(feature = "coroutines")]
 pub use coroutine::MayWait;
+pub use event_loop::LoopWait;
 pub use thread::ThreadWait;
 pub use tokio_timer::TokioWait;
 

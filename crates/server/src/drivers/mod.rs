@@ -3,14 +3,15 @@
 //! behave the same at their edges and models that do not still follow the same protocol.
 //!
 //! - [`blocking`]: one OS thread owns the connection and sleeps in `poll(2)` (thread models).
-//! - [`tokio`]: a tokio task per connection (the tokio models).
+//! - [`nonblocking`]: a task per connection over a non-blocking socket: tokio's (the tokio
+//!   models) or the lab's own event loop's (`event-loop`), one driver over [`nonblocking::Socket`].
 //! - [`may`]: a may coroutine per connection, blocking-style calls that park the coroutine
 //!   (the `coroutines` model).
 
 pub mod blocking;
 #[cfg(feature = "coroutines")]
 pub mod may;
+pub mod nonblocking;
 mod poll;
-pub mod tokio;
 
 pub(crate) use poll::{IN as POLL_IN, wait as poll_wait};

@@ -6,7 +6,7 @@
 //!    [`clab_backend::AsyncBackend`] wrapped in `Arc<App<_>>`.
 //! 2. `Listener`: the shared tokio accept loop (`tokio_accept.rs`) on the calling thread's
 //!    `block_on` spawns one task per accepted connection; tasks land on the workers' queues.
-//! 3. A `Conn` task reads through [`crate::drivers::tokio`]: when no bytes are ready the task
+//! 3. A `Conn` task reads through [`crate::drivers::nonblocking`]: when no bytes are ready the task
 //!    returns `Pending` and its worker runs another task; epoll wakes it later.
 //! 4. Handle: the handler future is polled on the worker; every database query, cache lookup,
 //!    upstream call or simulated round trip is a real `.await` (a tokio timer or socket), so

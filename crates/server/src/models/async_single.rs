@@ -6,7 +6,7 @@
 //!    timer and its epoll-based IO driver all run on that one thread.
 //! 2. `Listener`: the shared tokio accept loop (`tokio_accept.rs`) spawns one task per
 //!    accepted connection; with one thread, "spawn" only queues the task.
-//! 3. A `Conn` task reads through [`crate::drivers::tokio`]; when nothing is ready it yields
+//! 3. A `Conn` task reads through [`crate::drivers::nonblocking`]; when nothing is ready it yields
 //!    and the thread runs the next ready task or, when none is, sleeps in `epoll_wait` until
 //!    a socket or a timer is due.
 //! 4. Handle: the handler future's awaits (a tokio timer for the simulated round trip,

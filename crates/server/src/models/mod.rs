@@ -166,6 +166,7 @@ models! {
     ThreadPool => thread_pool,
     AsyncSingle => async_single,
     AsyncMulti => async_multi,
+    EventLoop => event_loop,
     ThreadPerCore => thread_per_core,
     #[cfg(feature = "coroutines")] Coroutines => coroutines,
 }

@@ -1,13 +1,14 @@
-//! Drive a [`Conn`] over a tokio `TcpStream`: the IO half of every tokio model
-//! (`async-single`, `async-multi`, `thread-per-core`).
+//! Drive a [`Conn`] as a task over a non-blocking socket: the IO half of every tokio model
+//! (`async-single`, `async-multi`, `thread-per-core`) and of `event-loop`, written once over
+//! [`Socket`] (a tokio `TcpStream` with tokio's timer, or the event loop's with its own).
 //!
-//! When no bytes are ready the task returns `Pending` and its worker runs another task; epoll
-//! (inside tokio's IO driver) wakes it later. Before it waits, the connection hands its
+//! When no bytes are ready the task returns `Pending` and its thread runs another task; epoll
+//! (inside tokio's IO driver, or the event loop's reactor) wakes it later. Before it waits, the connection hands its
 //! buffers back ([`Conn::release_idle_buffers`]) and the handler's future is boxed only while
 //! a request runs, so a parked connection task holds a few hundred bytes, not the largest
 //! handler's state plus 9 KiB of buffers.
 //!
-//! Timeouts use one `Sleep` per connection that is *not* reset on every read: when it fires,
+//! Timeouts use one timer per connection that is *not* reset on every read: when it fires,
 //! the driver compares the connection's current deadline and re-arms it only if that moved.
 //! Keep-alive traffic then costs no timer-wheel operation per request. The shutdown
 //! [`crate::shutdown::Watch`] is created once per connection and is lock-free to poll.
@@ -17,25 +18,46 @@
 use crate::Shared;
 use crate::conn::{Conn, ConnConfig, Step};
 use clab_backend::Backend;
+use std::future::Future;
 use std::io;
 use std::pin::{Pin, pin};
-use std::time::Duration;
-use tokio::io::AsyncWriteExt;
-use tokio::net::TcpStream;
-use tokio::time::{Instant, Sleep, sleep_until};
+use std::time::{Duration, Instant};
+
+/// What the driver needs of a runtime's socket and timer. Each method is the runtime's own
+/// (see the two impls at the bottom); nothing here adds a layer at run time.
+pub trait Socket: Send {
+    /// The runtime's re-armable timer.
+    type Timer: Timer;
+    fn set_nodelay(&self, on: bool) -> io::Result<()>;
+    /// Read without waiting (`WouldBlock` if nothing is there).
+    fn try_read(&self, buf: &mut [u8]) -> io::Result<usize>;
+    /// Write without waiting (`WouldBlock` if the kernel takes nothing).
+    fn try_write(&self, buf: &[u8]) -> io::Result<usize>;
+    fn readable(&self) -> impl Future<Output = io::Result<()>> + Send;
+    fn writable(&self) -> impl Future<Output = io::Result<()>> + Send;
+    /// Send FIN.
+    fn shutdown(&mut self) -> impl Future<Output = io::Result<()>> + Send;
+}
+
+/// A timer that fires at its deadline and can be moved.
+pub trait Timer: Future<Output = ()> + Send {
+    fn at(deadline: Instant) -> Self;
+    fn deadline(&self) -> Instant;
+    fn reset(self: Pin<&mut Self>, deadline: Instant);
+}
 
 /// Serve one connection until it closes. Errors only end this connection.
-pub async fn serve_conn<B: Backend>(stream: TcpStream, shared: &Shared<B>) {
+pub async fn serve_conn<B: Backend, S: Socket>(stream: S, shared: &Shared<B>) {
     let _open = shared.stats.connection();
     if let Err(err) = drive(stream, shared).await {
         tracing::debug!(%err, "connection ended with an error");
     }
 }
 
-async fn drive<B: Backend>(mut stream: TcpStream, shared: &Shared<B>) -> io::Result<()> {
+async fn drive<B: Backend, S: Socket>(mut stream: S, shared: &Shared<B>) -> io::Result<()> {
     stream.set_nodelay(true)?;
     let mut conn = Conn::new(ConnConfig::from(&shared.opts));
-    let mut timer = pin!(sleep_until(Instant::now() + shared.opts.header_timeout));
+    let mut timer = pin!(S::Timer::at(Instant::now() + shared.opts.header_timeout));
     let mut stop = shared.shutdown.watch();
     loop {
         let draining = shared.shutdown.is_triggered();
@@ -66,7 +88,6 @@ async fn drive<B: Backend>(mut stream: TcpStream, shared: &Shared<B>) -> io::Res
                     Err(err) => return Err(err),
                 }
                 conn.release_idle_buffers();
-                let until = Instant::from_std(until);
                 if until < timer.deadline() {
                     // A partial head's or the drain's deadline is earlier than the armed one.
                     timer.as_mut().reset(until);
@@ -91,19 +112,19 @@ async fn drive<B: Backend>(mut stream: TcpStream, shared: &Shared<B>) -> io::Res
 
 /// Write everything in `conn.outgoing()`, by [`Conn::write_deadline`] at the latest. Usually
 /// one non-blocking write finishes it; only a client that stops reading reaches the wait. The
-/// wait borrows the connection's one timer (a `Sleep` of its own would grow every connection's
+/// wait borrows the connection's one timer (a timer of its own would grow every connection's
 /// future by its size). `false`: the deadline passed and the `Conn` was told
 /// ([`Conn::write_expired`]).
-async fn flush(
-    stream: &mut TcpStream,
+async fn flush<S: Socket>(
+    stream: &mut S,
     conn: &mut Conn,
-    mut timer: Pin<&mut Sleep>,
+    mut timer: Pin<&mut S::Timer>,
 ) -> io::Result<bool> {
     while !conn.outgoing().is_empty() {
         match stream.try_write(conn.outgoing()) {
             Ok(n) => conn.wrote(n),
             Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
-                let until = Instant::from_std(conn.write_deadline());
+                let until = conn.write_deadline();
                 if timer.deadline() != until {
                     timer.as_mut().reset(until);
                 }
@@ -124,7 +145,7 @@ async fn flush(
 
 /// Lingering close (see [`Step::Close`]): send FIN, then discard input until the client
 /// closes or `linger_for` passes.
-async fn linger(stream: &mut TcpStream, linger_for: Duration, mut timer: Pin<&mut Sleep>) {
+async fn linger<S: Socket>(stream: &mut S, linger_for: Duration, mut timer: Pin<&mut S::Timer>) {
     if stream.shutdown().await.is_err() {
         return;
     }
@@ -144,6 +165,91 @@ async fn linger(stream: &mut TcpStream, linger_for: Duration, mut timer: Pin<&mu
             Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
             Err(_) => return,
         }
+    }
+}
+
+impl Socket for tokio::net::TcpStream {
+    type Timer = tokio::time::Sleep;
+
+    fn set_nodelay(&self, on: bool) -> io::Result<()> {
+        tokio::net::TcpStream::set_nodelay(self, on)
+    }
+
+    fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        tokio::net::TcpStream::try_read(self, buf)
+    }
+
+    fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        tokio::net::TcpStream::try_write(self, buf)
+    }
+
+    fn readable(&self) -> impl Future<Output = io::Result<()>> + Send {
+        tokio::net::TcpStream::readable(self)
+    }
+
+    fn writable(&self) -> impl Future<Output = io::Result<()>> + Send {
+        tokio::net::TcpStream::writable(self)
+    }
+
+    fn shutdown(&mut self) -> impl Future<Output = io::Result<()>> + Send {
+        tokio::io::AsyncWriteExt::shutdown(self)
+    }
+}
+
+impl Timer for tokio::time::Sleep {
+    fn at(deadline: Instant) -> Self {
+        tokio::time::sleep_until(deadline.into())
+    }
+
+    fn deadline(&self) -> Instant {
+        tokio::time::Sleep::deadline(self).into_std()
+    }
+
+    fn reset(self: Pin<&mut Self>, deadline: Instant) {
+        tokio::time::Sleep::reset(self, deadline.into());
+    }
+}
+
+impl Socket for clab_event_loop::TcpStream {
+    type Timer = clab_event_loop::Sleep;
+
+    fn set_nodelay(&self, on: bool) -> io::Result<()> {
+        clab_event_loop::TcpStream::set_nodelay(self, on)
+    }
+
+    fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        clab_event_loop::TcpStream::try_read(self, buf)
+    }
+
+    fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        clab_event_loop::TcpStream::try_write(self, buf)
+    }
+
+    fn readable(&self) -> impl Future<Output = io::Result<()>> + Send {
+        clab_event_loop::TcpStream::readable(self)
+    }
+
+    fn writable(&self) -> impl Future<Output = io::Result<()>> + Send {
+        clab_event_loop::TcpStream::writable(self)
+    }
+
+    fn shutdown(&mut self) -> impl Future<Output = io::Result<()>> + Send {
+        std::future::ready(self.shutdown_write())
+    }
+}
+
+impl Timer for clab_event_loop::Sleep {
+    fn at(deadline: Instant) -> Self {
+        clab_event_loop::sleep_until(deadline)
+    }
+
+    fn deadline(&self) -> Instant {
+        clab_event_loop::Sleep::deadline(self)
+    }
+
+    fn reset(self: Pin<&mut Self>, deadline: Instant) {
+        // The loop's `Sleep` is `Unpin`.
+        clab_event_loop::Sleep::reset(self.get_mut(), deadline);
     }
 }
 
@@ -181,7 +287,7 @@ mod tests {
             let stream = tokio::net::TcpStream::connect(listener.local_addr().unwrap())
                 .await
                 .unwrap();
-            let fut = serve_conn(stream, &shared);
+            let fut = serve_conn::<_, tokio::net::TcpStream>(stream, &shared);
             let size = std::mem::size_of_val(&fut);
             eprintln!(
                 "connection future: {size} bytes, Conn {} bytes",
