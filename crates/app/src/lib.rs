@@ -40,23 +40,47 @@ pub use handlers::hash::{
     HASH_COST_RANGE, HASH_DEFAULT_COST, HASH_MAX_PASSWORD, HASH_MEMORY_KIB, argon2id,
 };
 
-use clab_backend::Backend;
+use clab_backend::{Backend, CallbackQueries};
 use clab_http::{Request, Response};
 use std::future::Future;
+use std::sync::Arc;
 
 /// The service. Cheap to share behind an `Arc`.
-#[derive(Debug)]
 pub struct App<B: Backend> {
     backend: B,
+    /// `--handler-style callbacks`: serve `/users/{id}` with the callback handler.
+    callbacks: Option<Arc<dyn CallbackQueries>>,
+}
+
+impl<B: Backend + std::fmt::Debug> std::fmt::Debug for App<B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("backend", &self.backend)
+            .field("callbacks", &self.callbacks.is_some())
+            .finish()
+    }
 }
 
 impl<B: Backend> App<B> {
     pub fn new(backend: B) -> Self {
-        Self { backend }
+        Self {
+            backend,
+            callbacks: None,
+        }
     }
 
     pub fn backend(&self) -> &B {
         &self.backend
+    }
+
+    /// Serve `GET /users/{id}` with the callback-style handler (`handlers/users_callbacks.rs`)
+    /// over `queries` instead of the async one. Every other route is unchanged.
+    pub fn use_callbacks(&mut self, queries: Arc<dyn CallbackQueries>) {
+        self.callbacks = Some(queries);
+    }
+
+    pub(crate) fn callbacks(&self) -> Option<&Arc<dyn CallbackQueries>> {
+        self.callbacks.as_ref()
     }
 
     /// Handle one request. Never panics on bad input: every failure is a status code.

@@ -5,7 +5,7 @@
 
 use crate::App;
 use crate::error::{AppError, AppResult};
-use crate::handlers::{cpu, dashboard, hash, hello, probe, users};
+use crate::handlers::{cpu, dashboard, hash, hello, probe, users, users_callbacks};
 use clab_backend::Backend;
 use clab_http::{Method, Request};
 
@@ -121,7 +121,11 @@ pub(crate) async fn dispatch<B: Backend>(app: &App<B>, req: &Request) -> AppResu
         // (the dashboard's state ~5 KiB), and unboxed arms would make every request's future
         // that big, /plaintext's included (measured by `handle_future_stays_small`). One
         // allocation next to a query is noise; the raw-speed routes stay allocation-free.
-        (Route::User(id), Verb::Read) => Box::pin(users::user_with_orders(backend, id)).await,
+        (Route::User(id), Verb::Read) => match app.callbacks() {
+            // `--handler-style callbacks` (event-loop): the same route, written with callbacks.
+            Some(queries) => Box::pin(users_callbacks::bridged(queries, id)).await,
+            None => Box::pin(users::user_with_orders(backend, id)).await,
+        },
         (Route::Dashboard(id), Verb::Read) => Box::pin(dashboard::dashboard(backend, id)).await,
         (Route::Hash, Verb::Post) => hash::hash_password(backend, &req.body).await,
         (Route::Cpu, Verb::Read) => cpu::burn(backend, req.query()).await,

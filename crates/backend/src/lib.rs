@@ -54,6 +54,7 @@
 //! `services` (the one `Backend`), `backends` (the named instantiations and their `connect`).
 
 mod backends;
+mod callbacks;
 mod clients;
 mod config;
 mod connect;
@@ -77,6 +78,7 @@ mod wait;
 #[cfg(feature = "coroutines")]
 pub use backends::MayBackend;
 pub use backends::{AsyncBackend, BlockingBackend, LoopBackend};
+pub use callbacks::{CallbackQueries, Then};
 pub use clients::{AsyncClients, BlockingClients, Clients, LoopClients, TokioClients};
 #[cfg(feature = "coroutines")]
 pub use clients::{MAY_PINNING_NOTE, MayClients};

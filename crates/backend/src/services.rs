@@ -27,13 +27,13 @@ use crate::{
 /// [`crate::AsyncBackend`], `MayBackend`); a new model supplies its own `W` and `C` to
 /// [`Services::new`] and inherits the dispatch and the round-trip table.
 pub struct Services<W, C> {
-    inner: Arc<Inner<W, C>>,
+    pub(crate) inner: Arc<Inner<W, C>>,
 }
 
-struct Inner<W, C> {
-    wait: W,
-    clients: C,
-    parts: Parts,
+pub(crate) struct Inner<W, C> {
+    pub(crate) wait: W,
+    pub(crate) clients: C,
+    pub(crate) parts: Parts,
 }
 
 // By hand: derived impls would demand `W: Clone, C: Clone`, but only the `Arc` is cloned.

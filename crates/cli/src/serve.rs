@@ -2,7 +2,7 @@
 
 use anyhow::{Context, anyhow};
 use clab_backend::{BackendConfig, CpuPolicy, DatabaseUrl, LatencyProfile};
-use clab_server::{Listen, Model, Ready, ServeOptions, Shutdown};
+use clab_server::{HandlerStyle, Listen, Model, Ready, ServeOptions, Shutdown};
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -60,6 +60,27 @@ pub struct Args {
     /// Record per-request spans (which thread ran what, each wait) for GET /debug/trace.
     #[arg(long)]
     trace: bool,
+    /// event-loop: write GET /users/{id} as async/await or as raw callbacks (SQLite only).
+    #[arg(long, value_enum, default_value_t = HandlerStyleArg::Async)]
+    handler_style: HandlerStyleArg,
+    /// Connections to PostgreSQL (and SQLite readers) per server.
+    #[arg(long, default_value_t = BackendConfig::default().pool_size)]
+    pool_size: usize,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum HandlerStyleArg {
+    Async,
+    Callbacks,
+}
+
+impl From<HandlerStyleArg> for HandlerStyle {
+    fn from(arg: HandlerStyleArg) -> Self {
+        match arg {
+            HandlerStyleArg::Async => HandlerStyle::Async,
+            HandlerStyleArg::Callbacks => HandlerStyle::Callbacks,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -127,6 +148,7 @@ fn options(args: &Args) -> anyhow::Result<ServeOptions> {
         upstream_url: args.upstream_url.as_deref().map(str::to_owned),
         latency,
         cpu_policy: args.cpu_policy.into(),
+        pool_size: args.pool_size,
         ..BackendConfig::default()
     };
     Ok(ServeOptions {
@@ -137,6 +159,7 @@ fn options(args: &Args) -> anyhow::Result<ServeOptions> {
         drain_deadline: args.drain_timeout,
         stack_size: args.stack_size,
         max_threads: args.max_threads,
+        handler_style: args.handler_style.into(),
         ..ServeOptions::new(backend)
     })
 }

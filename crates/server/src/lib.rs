@@ -32,7 +32,7 @@ mod tokio_accept;
 pub use error::{ServerError, UnknownModel};
 pub use listen::{Listen, somaxconn};
 pub use models::Model;
-pub use options::{ServeOptions, cores};
+pub use options::{HandlerStyle, ServeOptions, cores};
 pub use shared::Shared;
 pub use shutdown::Shutdown;
 

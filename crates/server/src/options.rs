@@ -31,8 +31,20 @@ pub struct ServeOptions {
     /// At shutdown, at most this many connections already waiting in the accept queue are
     /// still served (one request each) instead of being reset.
     pub backlog_sweep: usize,
+    /// `event-loop` only: how `GET /users/{id}` is written (async/await, or raw callbacks).
+    pub handler_style: HandlerStyle,
     /// What the backend connects to; each model builds its own flavour from it.
     pub backend: BackendConfig,
+}
+
+/// How the `/users/{id}` handler is written: the chapter's §07 stages.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum HandlerStyle {
+    /// `async fn` with two `.await`s (every model).
+    #[default]
+    Async,
+    /// Nested callbacks on the event loop's timers (`event-loop`, SQLite only).
+    Callbacks,
 }
 
 impl ServeOptions {
@@ -61,6 +73,7 @@ impl Default for ServeOptions {
             stack_size: None,
             max_threads: None,
             backlog_sweep: 4096,
+            handler_style: HandlerStyle::Async,
             backend: BackendConfig::default(),
         }
     }

@@ -15,6 +15,113 @@ fn threads() -> usize {
     std::fs::read_dir("/proc/self/task").map_or(0, |d| d.count())
 }
 
+/// Threads of this process now, except the load generator's (named `clab-load-*`, and the
+/// thread that drives it, named `load-driver`).
+fn threads_but_load() -> usize {
+    std::fs::read_dir("/proc/self/task")
+        .map(|d| {
+            d.flatten()
+                .filter(|t| {
+                    let comm = std::fs::read_to_string(t.path().join("comm")).unwrap_or_default();
+                    !comm.starts_with("clab-load-") && !comm.starts_with("load-driver")
+                })
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+/// Run `clab load` (the library) against `url` with `connections` for `secs` on its own
+/// threads while sampling [`threads_but_load`] every 10 ms; returns the report and the
+/// largest and smallest count seen (minus `base`) while the load ran.
+fn load_while_counting(
+    url: &str,
+    connections: usize,
+    secs: u64,
+    base: usize,
+) -> (clab_load::Report, usize, usize) {
+    let schedule = clab_load::Schedule {
+        mode: clab_load::Mode::Closed { connections },
+        stop: clab_load::Stop::Duration(Duration::from_secs(secs)),
+        warmup: Duration::ZERO,
+        pipeline: 1,
+    };
+    let mut config = clab_load::Config::new(url, schedule).expect("load config");
+    config.timeout = Duration::from_secs(10);
+    let load = std::thread::Builder::new()
+        .name("load-driver".into())
+        .spawn(move || clab_load::run(&config).expect("load runs"))
+        .unwrap();
+    // A new thread carries its parent's name until it has named itself: count from when the
+    // load's threads are up and named, not in the microseconds before.
+    std::thread::sleep(Duration::from_millis(300));
+    let (mut max, mut min) = (0, usize::MAX);
+    while !load.is_finished() {
+        let n = threads_but_load().saturating_sub(base);
+        max = max.max(n);
+        min = min.min(n);
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    (load.join().unwrap(), max, min)
+}
+
+/// The event loop is one thread, all of it: under a load of 1,000 connections with CPU work
+/// inline, and (with `CLAB_TEST_DATABASE_URL`) while its PostgreSQL queries are in flight on
+/// the loop's own sockets, 200 connections over a pool of 4.
+fn event_loop_is_one_thread(base: usize) {
+    let server = TestServer::start(Model::EventLoop, |o| {
+        o.backend.cpu_policy = clab_backend::CpuPolicy::Inline;
+        o.backend.latency = "5".parse().unwrap();
+    });
+    let url = format!("http://{}/users/1", server.addr);
+    let (report, max, min) = load_while_counting(&url, 1000, 3, base);
+    eprintln!(
+        "event-loop: {} responses over 1,000 connections, server threads {min}..={max}",
+        report.responses
+    );
+    assert!(report.responses > 1000, "{report:?}");
+    assert_eq!(report.errors.total(), 0, "{:?}", report.errors);
+    assert_eq!((min, max), (1, 1), "event-loop threads under load");
+    server.stop().expect("stops");
+
+    let Ok(pg) = std::env::var("CLAB_TEST_DATABASE_URL") else {
+        eprintln!(
+            "NOTICE: CLAB_TEST_DATABASE_URL is unset: event-loop on PostgreSQL (one thread, 200 \
+             connections over a pool of 4) not tested"
+        );
+        return;
+    };
+    let server = TestServer::start(Model::EventLoop, |o| {
+        o.backend.database = pg.parse().expect("postgres URL");
+        o.backend.pool_size = 4;
+    });
+    let url = format!("http://{}/users/7/dashboard", server.addr);
+    let (report, max, min) = load_while_counting(&url, 200, 2, base);
+    eprintln!(
+        "event-loop on PostgreSQL: {} dashboard responses over 200 connections, pool 4, \
+         server threads {min}..={max}",
+        report.responses
+    );
+    assert!(report.responses >= 200, "{report:?}");
+    assert_eq!(
+        report.status_codes.get("200"),
+        Some(&report.responses),
+        "{report:?}"
+    );
+    assert_eq!(report.errors.total(), 0, "{:?}", report.errors);
+    assert_eq!(
+        (min, max),
+        (1, 1),
+        "event-loop threads with PostgreSQL queries in flight"
+    );
+    let stats = server.client().roundtrip(&support::get("/debug/stats"));
+    let stats: serde_json::Value = serde_json::from_slice(&stats.body).unwrap();
+    assert!(
+        stats["event_loop"]["turns"].as_u64().unwrap() > 0,
+        "{stats}"
+    );
+    server.stop().expect("stops");
+}
+
 /// Context switches of every thread of this process except the calling one.
 fn switches_of_others() -> u64 {
     let me = unsafe { libc::gettid() }.to_string();
@@ -64,6 +171,7 @@ fn each_model_uses_the_threads_its_doc_says() {
     // The serve thread of TestServer is the one extra thread every model has here.
     let cases: &[(Model, Option<usize>)] = &[
         (Model::AsyncSingle, None),
+        (Model::EventLoop, None),
         (Model::AsyncMulti, Some(2)),
         (Model::ThreadPerCore, Some(2)),
         (Model::ThreadPerRequest, None),
@@ -83,8 +191,8 @@ fn each_model_uses_the_threads_its_doc_says() {
         let conns = open_idle(server.addr, 1000);
         let during = threads() - base;
         let expected = match model {
-            // The runtime runs on the serve thread itself.
-            Model::AsyncSingle => 1,
+            // The runtime (or the loop) runs on the serve thread itself.
+            Model::AsyncSingle | Model::EventLoop => 1,
             // The serve thread blocks on the accept loop; workers run the tasks.
             Model::AsyncMulti => 1 + 2,
             // The serve thread waits for the shards.
@@ -110,6 +218,9 @@ fn each_model_uses_the_threads_its_doc_says() {
         }
         server.stop().expect("stops");
     }
+
+    settle();
+    event_loop_is_one_thread(threads_but_load());
 
     settle();
     // A thread-pool at rest with 100 idle keep-alive connections makes (almost) no context

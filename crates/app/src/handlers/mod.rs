@@ -7,6 +7,7 @@ pub(crate) mod hash;
 pub(crate) mod hello;
 pub(crate) mod probe;
 pub(crate) mod users;
+pub(crate) mod users_callbacks;
 
 /// Parse a path id: ASCII digits only (no sign, no spaces), fitting an `i64`. A bad id is a
 /// 400: the route exists, the input is wrong.

@@ -11,9 +11,9 @@ use serde::Serialize;
 pub(crate) const USER_ORDERS_LIMIT: u32 = 20;
 
 #[derive(Serialize)]
-struct UserWithOrders<'a> {
-    user: &'a User,
-    orders: &'a [Order],
+pub(crate) struct UserWithOrders<'a> {
+    pub(crate) user: &'a User,
+    pub(crate) orders: &'a [Order],
 }
 
 pub(crate) async fn user_with_orders<B: Backend>(backend: &B, raw_id: &str) -> AppResult {

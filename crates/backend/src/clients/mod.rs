@@ -103,6 +103,16 @@ pub struct ClientSet<P, R, U> {
     upstream: U,
 }
 
+impl<P, R, U> ClientSet<P, R, U> {
+    /// The SQLite database, if that is the database (for callback-style calls).
+    pub(crate) fn sqlite(&self) -> Option<&crate::sqlite::SqliteDb> {
+        match &self.db {
+            Database::Sqlite(db) => Some(db),
+            Database::Postgres(_) => None,
+        }
+    }
+}
+
 impl<P: SqlClient, R: CacheClient, U: UpstreamClient> Clients for ClientSet<P, R, U> {
     async fn user(&self, id: i64) -> Result<Option<User>, BackendError> {
         match &self.db {

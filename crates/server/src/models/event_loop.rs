@@ -34,7 +34,9 @@
 //! thread (an IP literal needs no lookup).
 //!
 //! # Knobs
-//! [`ServeOptions`]: `limits`, `header_timeout`, `idle_timeout`, `drain_deadline`, `backend`.
+//! [`ServeOptions`]: `limits`, `header_timeout`, `idle_timeout`, `drain_deadline`, `backend`,
+//! `handler_style` (`--handler-style callbacks`: `/users/{id}` from the callback handler,
+//! `crates/app/src/handlers/users_callbacks.rs`, on SQLite).
 //! `workers` is always 1. `--cpu-policy blocking-pool` sends `/cpu` and `/hash` to a small
 //! pool of CPU threads (one per core, started on first use) whose results wake the task
 //! through the loop's eventfd: the only way this model runs more than one thread.
@@ -54,7 +56,7 @@
 use super::{Caps, Spec};
 use crate::drivers::nonblocking::serve_conn;
 use crate::listen::{ACCEPT_BACKOFF, sweep_backlog};
-use crate::{Listen, Model, Ready, ServeOptions, ServerError, Shared, Shutdown};
+use crate::{HandlerStyle, Listen, Model, Ready, ServeOptions, ServerError, Shared, Shutdown};
 use clab_backend::{Backend, LoopBackend};
 use clab_event_loop::{Group, TcpListener, TcpStream};
 use std::rc::Rc;
@@ -85,8 +87,16 @@ fn serve(
     runtime
         .block_on(async {
             let backend = LoopBackend::connect(&opts.backend).await?;
+            let callbacks = match opts.handler_style {
+                HandlerStyle::Callbacks => Some(backend.callback_queries()?),
+                HandlerStyle::Async => None,
+            };
             let listener = listen.announce(Model::EventLoop, 1, &backend, on_ready)?;
-            let shared = Rc::new(Shared::new(Model::EventLoop, 1, backend, opts, shutdown));
+            let mut shared = Shared::new(Model::EventLoop, 1, backend, opts, shutdown);
+            if let Some(queries) = callbacks {
+                shared.app.use_callbacks(queries);
+            }
+            let shared = Rc::new(shared);
             shared.stats.add_event_loop(loop_stats);
             accept_loop(listener, shared).await
         })

@@ -116,6 +116,12 @@ impl Model {
                 }
             )));
         }
+        if opts.handler_style == crate::HandlerStyle::Callbacks && self != Model::EventLoop {
+            return Err(ServerError::Config(format!(
+                "--handler-style callbacks is served by --model event-loop only (not {self}): \
+                 callbacks are what an event loop offers underneath"
+            )));
+        }
         (self.spec().serve)(listen, opts, shutdown, on_ready)
     }
 }
