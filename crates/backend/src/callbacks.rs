@@ -11,7 +11,7 @@
 
 use std::sync::Arc;
 
-use crate::{BackendError, LoopBackend, Order, User};
+use crate::{BackendConfig, BackendError, DatabaseUrl, LoopBackend, Order, User};
 
 /// A continuation: what to do with a call's result. Runs on the loop thread.
 pub type Then<T> = Box<dyn FnOnce(Result<T, BackendError>)>;
@@ -24,15 +24,27 @@ pub trait CallbackQueries: Send + Sync {
     fn orders_then(&self, user_id: i64, limit: u32, then: Then<Vec<Order>>);
 }
 
+fn sqlite_only() -> BackendError {
+    BackendError::Config(
+        "--handler-style callbacks runs on SQLite only: its queries answer inline, so a \
+         callback can make them; PostgreSQL's client is futures-only"
+            .into(),
+    )
+}
+
 impl LoopBackend {
+    /// Whether `cfg` can serve callbacks (SQLite), checked before anything connects.
+    pub fn check_callbacks(cfg: &BackendConfig) -> Result<(), BackendError> {
+        match cfg.database {
+            DatabaseUrl::Postgres(_) => Err(sqlite_only()),
+            _ => Ok(()),
+        }
+    }
+
     /// This backend as [`CallbackQueries`]; refused unless the database is SQLite.
     pub fn callback_queries(&self) -> Result<Arc<dyn CallbackQueries>, BackendError> {
         if self.inner.clients.sqlite().is_none() {
-            return Err(BackendError::Config(
-                "--handler-style callbacks runs on SQLite only: its queries answer inline, so a \
-                 callback can make them; PostgreSQL's client is futures-only"
-                    .into(),
-            ));
+            return Err(sqlite_only());
         }
         Ok(Arc::new(self.clone()))
     }

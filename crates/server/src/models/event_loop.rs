@@ -81,6 +81,9 @@ fn serve(
     shutdown: Shutdown,
     on_ready: &mut dyn FnMut(&Ready),
 ) -> Result<(), ServerError> {
+    if opts.handler_style == HandlerStyle::Callbacks {
+        LoopBackend::check_callbacks(&opts.backend)?;
+    }
     let runtime =
         clab_event_loop::Runtime::new().map_err(ServerError::io("create the event loop"))?;
     let loop_stats = runtime.stats();
