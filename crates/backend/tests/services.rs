@@ -10,7 +10,9 @@ mod common;
 use std::io::Write as _;
 use std::time::Duration;
 
-use clab_backend::{AsyncBackend, Backend, BackendConfig, BlockingBackend, DatabaseUrl, prepare};
+use clab_backend::{
+    AsyncBackend, Backend, BackendConfig, BlockingBackend, DatabaseUrl, LoopBackend, prepare,
+};
 use common::{exercise, memory_config, ready};
 
 fn env(name: &str) -> Option<String> {
@@ -143,6 +145,25 @@ fn postgres_prepare_and_both_backends() {
             assert_eq!(call.await.unwrap().unwrap().user_id, id);
         }
     });
+    // And through the event loop: tokio-postgres over the loop's own sockets, no runtime.
+    on_the_loop(async {
+        let b = LoopBackend::connect(&cfg).await.unwrap();
+        exercise(&b).await;
+        assert_eq!(b.user(9).await.unwrap(), user);
+        assert_eq!(b.orders(5, 20).await.unwrap(), orders);
+        let calls: Vec<_> = (1..=40).map(|id| b.account(id)).collect();
+        for (id, call) in (1..=40).zip(calls) {
+            assert_eq!(call.await.unwrap().unwrap().user_id, id);
+        }
+    });
+}
+
+/// Run `f` on a fresh event loop on this thread.
+fn on_the_loop<F: std::future::Future>(f: F) -> F::Output {
+    clab_event_loop::Runtime::new()
+        .unwrap()
+        .block_on(f)
+        .unwrap()
 }
 
 #[test]
@@ -212,6 +233,16 @@ fn redis_cache_both_backends() {
             .unwrap();
         assert_eq!(
             ready(blocking.cache_get(&shared)).unwrap().as_deref(),
+            Some(&b"x"[..])
+        );
+    });
+    // The multiplexed connection over the event loop's socket, its driver a loop task.
+    on_the_loop(async {
+        let b = LoopBackend::connect(&cfg).await.unwrap();
+        exercise(&b).await;
+        let shared = format!("clab-test-shared-{}", std::process::id());
+        assert_eq!(
+            b.cache_get(&shared).await.unwrap().as_deref(),
             Some(&b"x"[..])
         );
     });

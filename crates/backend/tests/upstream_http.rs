@@ -4,7 +4,7 @@ mod common;
 
 use std::net::TcpListener;
 
-use clab_backend::{AsyncBackend, Backend, BlockingBackend};
+use clab_backend::{AsyncBackend, Backend, BlockingBackend, LoopBackend};
 use common::{FAIL, OK, canned_server, ready, upstream_config};
 
 #[test]
@@ -45,6 +45,21 @@ async fn async_real_upstream() {
         .await
         .unwrap();
     assert_eq!(requests.len(), 2);
+}
+
+#[test]
+fn event_loop_real_upstream() {
+    let (url, server) = canned_server(vec![OK, FAIL]);
+    let rt = clab_event_loop::Runtime::new().unwrap();
+    rt.block_on(async {
+        let b = LoopBackend::connect(&upstream_config(url)).await.unwrap();
+        let receipt = b.notify(7, "hi").await.unwrap();
+        assert_eq!((receipt.id.as_str(), receipt.simulated), ("abc-1", false));
+        let err = b.notify(7, "again").await.unwrap_err();
+        assert!(err.is_unavailable(), "{err}");
+    })
+    .unwrap();
+    assert_eq!(server.join().unwrap().len(), 2);
 }
 
 #[tokio::test]
