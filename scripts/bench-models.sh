@@ -30,7 +30,8 @@
 #      503 beyond its queue; thread-per-request: a thread each) reports how many it held, the
 #      failures by errno/status name and what stopped it.
 #
-# Env knobs: ROUNDS (5), DURATION (3s per wrk run), CONNECTIONS (256), THREADS (wrk threads, 2),
+# Env knobs: ONLY (space-separated model names: bench just those, plus the reference servers),
+# ROUNDS (5), DURATION (3s per wrk run), CONNECTIONS (256), THREADS (wrk threads, 2),
 # WORKERS (2, for the models and may_hello), IDLE (10000 idle connections), BASE_PORT (18300;
 # the servers listen on consecutive ports from it), BUILD (1; 0 skips the cargo builds),
 # KEEP (0; 1 keeps the raw outputs), WARMUP (1s: one discarded wrk run per server before the
@@ -86,6 +87,10 @@ cleanup() {
 trap cleanup EXIT
 
 mapfile -t MODELS < <("$CLAB" models | awk 'NF { print $1 }')
+if [ -n "${ONLY:-}" ]; then
+  # Keep only the models named in ONLY (space-separated), in `clab models` order.
+  mapfile -t MODELS < <(printf '%s\n' "${MODELS[@]}" | grep -Fxf <(tr ' ' '\n' <<<"$ONLY"))
+fi
 if [ "${#MODELS[@]}" -eq 0 ]; then
   echo "bench-models: \`$CLAB models\` listed no models" >&2
   exit 1

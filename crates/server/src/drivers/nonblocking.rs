@@ -61,22 +61,33 @@ async fn drive<B: Backend, S: Socket>(mut stream: S, shared: &Shared<B>) -> io::
     let mut stop = shared.shutdown.watch();
     loop {
         let draining = shared.shutdown.is_triggered();
-        match conn.next_step(draining) {
-            Step::Handle(request) => {
-                // Boxed: the connection future then does not reserve room for the largest
-                // handler's state for its whole life, idle or not.
-                let response = Box::pin(shared.handle(request)).await;
+        // The `Step` is turned into `Next` before anything is awaited: a `Step` held across an
+        // await (as a `match` scrutinee is, to the end of the match) would make every idle
+        // connection's future reserve room for a whole `Request`.
+        let next = match conn.next_step(draining) {
+            // Boxed: the connection future then does not reserve room for the largest
+            // handler's state for its whole life, idle or not.
+            Step::Handle(request) => Next::Handle(Box::pin(shared.handle(request))),
+            Step::Close { linger } => Next::Close(linger),
+            Step::Read { until, expiry: _ } => Next::Read(until),
+        };
+        match next {
+            Next::Handle(handling) => {
+                let response = handling.await;
                 conn.respond(response, shared.shutdown.is_triggered());
             }
-            Step::Close { linger } => {
-                flush(&mut stream, &mut conn, timer.as_mut()).await?;
-                if let Some(linger_for) = linger {
-                    self::linger(&mut stream, linger_for, timer.as_mut()).await;
-                }
-                return Ok(());
+            Next::Close(linger) => {
+                // Boxed, like the handler: a close happens once, and its waits (a stuck
+                // flush, the lingering reads) would otherwise be reserved in every idle
+                // connection's future.
+                return Box::pin(close(&mut stream, &mut conn, linger, timer.as_mut())).await;
             }
-            Step::Read { until, expiry: _ } => {
-                if !flush(&mut stream, &mut conn, timer.as_mut()).await? {
+            Next::Read(until) => {
+                // Usually the kernel takes the whole response at once; only a client that
+                // stops reading reaches the (boxed, rare) wait.
+                if !write_now(&stream, &mut conn)?
+                    && !Box::pin(flush(&mut stream, &mut conn, timer.as_mut())).await?
+                {
                     continue;
                 }
                 match stream.try_read(conn.read_space()) {
@@ -108,6 +119,39 @@ async fn drive<B: Backend, S: Socket>(mut stream: S, shared: &Shared<B>) -> io::
             }
         }
     }
+}
+
+/// What [`drive`] does next, taken from a [`Step`] (see there for why).
+enum Next<H> {
+    Handle(Pin<Box<H>>),
+    Close(Option<Duration>),
+    Read(Instant),
+}
+
+/// Write what the kernel takes now; `true` once `conn.outgoing()` is empty.
+fn write_now<S: Socket>(stream: &S, conn: &mut Conn) -> io::Result<bool> {
+    while !conn.outgoing().is_empty() {
+        match stream.try_write(conn.outgoing()) {
+            Ok(n) => conn.wrote(n),
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+            Err(err) => return Err(err),
+        }
+    }
+    Ok(true)
+}
+
+/// [`Step::Close`]: flush what is left, then linger if the `Conn` says so.
+async fn close<S: Socket>(
+    stream: &mut S,
+    conn: &mut Conn,
+    linger: Option<Duration>,
+    mut timer: Pin<&mut S::Timer>,
+) -> io::Result<()> {
+    flush(stream, conn, timer.as_mut()).await?;
+    if let Some(linger_for) = linger {
+        self::linger(stream, linger_for, timer).await;
+    }
+    Ok(())
 }
 
 /// Write everything in `conn.outgoing()`, by [`Conn::write_deadline`] at the latest. Usually
@@ -259,6 +303,20 @@ mod tests {
     use crate::{Model, ServeOptions, Shutdown};
     use clab_backend::{AsyncBackend, BackendConfig, DatabaseUrl};
 
+    fn tiny_config() -> BackendConfig {
+        BackendConfig {
+            database: DatabaseUrl::SqliteMemory,
+            seed_users: 10,
+            seed_orders_per_user: 1,
+            pool_size: 1,
+            ..BackendConfig::default()
+        }
+    }
+
+    fn shared<B: clab_backend::Backend>(model: Model, backend: B, cfg: BackendConfig) -> Shared<B> {
+        Shared::new(model, 1, backend, ServeOptions::new(cfg), Shutdown::new())
+    }
+
     /// An idle connection costs its task's future: keep it small (the handler is boxed only
     /// while it runs, the linger buffer is on the heap only while lingering).
     #[test]
@@ -268,21 +326,9 @@ mod tests {
             .build()
             .unwrap();
         rt.block_on(async {
-            let cfg = BackendConfig {
-                database: DatabaseUrl::SqliteMemory,
-                seed_users: 10,
-                seed_orders_per_user: 1,
-                pool_size: 1,
-                ..BackendConfig::default()
-            };
+            let cfg = tiny_config();
             let backend = AsyncBackend::connect(&cfg).await.unwrap();
-            let shared = Shared::new(
-                Model::AsyncSingle,
-                1,
-                backend,
-                ServeOptions::new(cfg),
-                Shutdown::new(),
-            );
+            let shared = shared(Model::AsyncSingle, backend, cfg);
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             let stream = tokio::net::TcpStream::connect(listener.local_addr().unwrap())
                 .await
@@ -295,5 +341,24 @@ mod tests {
             );
             assert!(size <= 1024, "connection future is {size} bytes");
         });
+    }
+
+    /// The same on the event loop, whose socket and timer are smaller than tokio's.
+    #[test]
+    fn a_loop_connection_future_is_smaller() {
+        let rt = clab_event_loop::Runtime::new().unwrap();
+        rt.block_on(async {
+            let cfg = tiny_config();
+            let backend = clab_backend::LoopBackend::connect(&cfg).await.unwrap();
+            let shared = shared(Model::EventLoop, backend, cfg);
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let std_stream = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+            let stream = clab_event_loop::TcpStream::from_std(std_stream).unwrap();
+            let fut = serve_conn(stream, &shared);
+            let size = std::mem::size_of_val(&fut);
+            eprintln!("loop connection future: {size} bytes");
+            assert!(size <= 640, "loop connection future is {size} bytes");
+        })
+        .unwrap();
     }
 }
