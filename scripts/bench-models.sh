@@ -30,6 +30,10 @@
 #      503 beyond its queue; thread-per-request: a thread each) reports how many it held, the
 #      failures by errno/status name and what stopped it.
 #
+# 3. With PG_URL (or CLAB_TEST_DATABASE_URL) set: GET /users/42 (two queries) on real
+#    PostgreSQL, --latency none, --pool-size 16, event-loop against async-single, ROUNDS
+#    interleaved rounds (target event-loop >= 0.9 x async-single).
+#
 # Env knobs: ONLY (space-separated model names: bench just those, plus the reference servers),
 # ROUNDS (5), DURATION (3s per wrk run), CONNECTIONS (256), THREADS (wrk threads, 2),
 # WORKERS (2, for the models and may_hello), IDLE (10000 idle connections), BASE_PORT (18300;
@@ -55,6 +59,9 @@ BUILD=${BUILD:-1}
 KEEP=${KEEP:-0}
 WARMUP=${WARMUP:-1s}
 WRK_QUIET=1
+# The path run_rounds and warm_up load (section 3 switches it to a PostgreSQL route).
+ROUND_PATH=/plaintext
+PG_URL=${PG_URL:-${CLAB_TEST_DATABASE_URL:-}}
 
 BENCH_TAG=bench-models
 # shellcheck source=scripts/lib/common.sh
@@ -172,7 +179,7 @@ run_rounds() {
     for i in "${!names[@]}"; do
       name=${names[$(((i + r) % ${#names[@]}))]}
       printf '%-20s ' "$name"
-      run_wrk "http://${ADDR[$name]}/plaintext"
+      run_wrk "http://${ADDR[$name]}$ROUND_PATH"
       echo "plaintext $name $r ${N:-0} ${SECS:-0}" >>"$tsv"
       echo "errors $name $r ${NON2XX:-0} ${SOCK_ERRS:-0}" >>"$tsv"
     done
@@ -184,7 +191,7 @@ warm_up() {
   [ "$WARMUP" = 0 ] && return 0
   local name
   for name in "$@"; do
-    wrk "-t$THREADS" "-c$CONNECTIONS" "-d$WARMUP" "http://${ADDR[$name]}/plaintext" >/dev/null 2>&1 || true
+    wrk "-t$THREADS" "-c$CONNECTIONS" "-d$WARMUP" "http://${ADDR[$name]}$ROUND_PATH" >/dev/null 2>&1 || true
   done
   echo "-- warm-up: one discarded ${WARMUP} run per server"
 }
@@ -330,3 +337,27 @@ for m in "${MODELS[@]}"; do
   sed -n 's/^ready /    opening: /p; s/^errors: /    failures: /p; s/^limit: /    stopped by: /p' "$out"
   stop_servers "$m-idle"
 done
+
+# ---------------------------------------------------------------------------------------------
+echo
+if [ -z "$PG_URL" ]; then
+  echo "== 3. /users/42 on PostgreSQL: skipped (set PG_URL or CLAB_TEST_DATABASE_URL)"
+elif ! has_model event-loop || ! has_model async-single; then
+  echo "== 3. /users/42 on PostgreSQL: skipped (needs event-loop and async-single)"
+else
+  echo "== 3. /users/42 on PostgreSQL (PG_URL): event-loop vs async-single, $ROUNDS interleaved rounds"
+  PNAMES=()
+  for m in event-loop async-single; do
+    start_server "$m-pg" clab --model "$m" --latency none --database-url "$PG_URL" --pool-size 16 \
+      && PNAMES+=("$m-pg")
+  done
+  ROUND_PATH=/users/42
+  PRUNS=$WORK/pg.tsv
+  : >"$PRUNS"
+  warm_up "${PNAMES[@]}"
+  run_rounds "$PRUNS" "${PNAMES[@]}"
+  echo
+  awk -v mode=ranges -v tools="${PNAMES[*]}" -f scripts/lib/ratios.awk "$PRUNS"
+  ratio_line "$PRUNS" event-loop-pg async-single-pg 0.90
+  stop_servers "${PNAMES[@]}"
+fi

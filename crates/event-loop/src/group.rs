@@ -36,6 +36,23 @@ impl Drop for Member {
     }
 }
 
+pin_project_lite::pin_project! {
+    /// A member task: its future, and the guard that counts it out when dropped.
+    struct Counted<F> {
+        #[pin]
+        future: F,
+        _member: Member,
+    }
+}
+
+impl<F: Future> Future for Counted<F> {
+    type Output = F::Output;
+
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<F::Output> {
+        self.project().future.poll(cx)
+    }
+}
+
 impl Group {
     pub fn new() -> Self {
         Self::default()
@@ -44,10 +61,11 @@ impl Group {
     /// Spawn `future` on this thread's loop as a member of the group.
     pub fn spawn(&self, future: impl Future<Output = ()> + 'static) {
         self.inner.live.set(self.inner.live.get() + 1);
-        let member = Member(Rc::clone(&self.inner));
-        spawn(async move {
-            let _member = member;
-            future.await;
+        // A struct, not `async move { let _m = member; future.await }`: an async block
+        // would hold `future` twice (captured, and awaited), doubling every task's size.
+        spawn(Counted {
+            future,
+            _member: Member(Rc::clone(&self.inner)),
         });
     }
 

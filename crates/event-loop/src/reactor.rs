@@ -70,14 +70,14 @@ pub(crate) struct Reactor {
 }
 
 impl Reactor {
-    pub(crate) fn new() -> io::Result<(Self, mio::Waker)> {
+    pub(crate) fn new(capacity: usize) -> io::Result<(Self, mio::Waker)> {
         let poll = mio::Poll::new()?;
         let waker = mio::Waker::new(poll.registry(), WAKER_TOKEN)?;
         Ok((
             Self {
                 poll,
                 events: Events::with_capacity(1024),
-                slots: Slab::new(),
+                slots: Slab::with_capacity(capacity),
             },
             waker,
         ))

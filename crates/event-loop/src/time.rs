@@ -56,21 +56,24 @@ impl Future for Sleep {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
-        if Instant::now() >= this.deadline {
-            this.cancel();
+        if let Some(key) = this.key {
+            // Armed: still in the map means not yet due (refresh the waker; no clock read),
+            // gone means it fired.
+            if context::with(|core| core.timers.borrow_mut().set_waker(key, cx.waker())) {
+                return Poll::Pending;
+            }
+            this.key = None;
             return Poll::Ready(());
         }
-        context::with(|core| {
-            let mut timers = core.timers.borrow_mut();
-            // Re-polled (another wake of the same task, or another task): refresh the waker
-            // if the timer is still armed; arm it otherwise.
-            if let Some(key) = this.key
-                && timers.set_waker(key, cx.waker())
-            {
-                return;
-            }
-            this.key = Some(timers.insert(this.deadline, Action::Wake(cx.waker().clone())));
+        if Instant::now() >= this.deadline {
+            return Poll::Ready(());
+        }
+        let key = context::with(|core| {
+            core.timers
+                .borrow_mut()
+                .insert(this.deadline, Action::Wake(cx.waker().clone()))
         });
+        this.key = Some(key);
         Poll::Pending
     }
 }

@@ -55,8 +55,7 @@ pub async fn accept_loop<B: Backend>(
             () = &mut stop => break,
             accepted = listener.accept() => match accepted {
                 Ok((stream, _peer)) => {
-                    let shared = Arc::clone(&shared);
-                    conns.spawn(async move { serve_conn(stream, &shared).await });
+                    conns.spawn(serve_conn(stream, Arc::clone(&shared)));
                 }
                 Err(err) => {
                     // EMFILE and friends: back off instead of spinning; the backlog waits.
@@ -80,8 +79,7 @@ pub async fn accept_loop<B: Backend>(
         else {
             continue;
         };
-        let shared = Arc::clone(&shared);
-        conns.spawn(async move { serve_conn(stream, &shared).await });
+        conns.spawn(serve_conn(stream, Arc::clone(&shared)));
     }
     drop(listener);
 

@@ -20,6 +20,7 @@ use crate::conn::{Conn, ConnConfig, Step};
 use clab_backend::Backend;
 use std::future::Future;
 use std::io;
+use std::ops::Deref;
 use std::pin::{Pin, pin};
 use std::time::{Duration, Instant};
 
@@ -47,9 +48,14 @@ pub trait Timer: Future<Output = ()> + Send {
 }
 
 /// Serve one connection until it closes. Errors only end this connection.
-pub async fn serve_conn<B: Backend, S: Socket>(stream: S, shared: &Shared<B>) {
+///
+/// `shared` is any handle to the server's [`Shared`] (an `Arc`, an `Rc`, a reference), taken
+/// by value so a task can be this future itself: wrapping it in `async move { serve_conn(s,
+/// &shared).await }` would make the task reserve room for this future twice (an async block
+/// keeps the future it captured and the one it awaits).
+pub async fn serve_conn<B: Backend, S: Socket, H: Deref<Target = Shared<B>>>(stream: S, shared: H) {
     let _open = shared.stats.connection();
-    if let Err(err) = drive(stream, shared).await {
+    if let Err(err) = drive(stream, &shared).await {
         tracing::debug!(%err, "connection ended with an error");
     }
 }
@@ -333,7 +339,7 @@ mod tests {
             let stream = tokio::net::TcpStream::connect(listener.local_addr().unwrap())
                 .await
                 .unwrap();
-            let fut = serve_conn::<_, tokio::net::TcpStream>(stream, &shared);
+            let fut = serve_conn::<_, tokio::net::TcpStream, _>(stream, &shared);
             let size = std::mem::size_of_val(&fut);
             eprintln!(
                 "connection future: {size} bytes, Conn {} bytes",

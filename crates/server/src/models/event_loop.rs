@@ -156,6 +156,5 @@ async fn accept_loop<B: Backend>(
 }
 
 fn spawn_conn<B: Backend>(conns: &Group, stream: TcpStream, shared: &Rc<Shared<B>>) {
-    let shared = Rc::clone(shared);
-    conns.spawn(async move { serve_conn(stream, &shared).await });
+    conns.spawn(serve_conn(stream, Rc::clone(shared)));
 }
