@@ -14,7 +14,11 @@ pub const READ_BUF: usize = 8 * 1024;
 pub struct InFlight {
     /// Open loop: when the schedule wanted it sent.
     pub intended: Option<Instant>,
+    /// When its last byte was written (until then: when it was queued).
     pub sent: Instant,
+    /// Offset in the write buffer just past this request's bytes: once the writes reach it,
+    /// the request has left.
+    pub wend: usize,
     /// Sent after the warmup: recorded when it completes or fails.
     pub measured: bool,
     pub head_only: bool,
@@ -83,6 +87,25 @@ impl Conn {
 
     /// Makes room to read at least something: compacts, or grows when the buffer is full of
     /// one incomplete response.
+    /// Stamp the send time of every queued request whose last byte the writes have reached.
+    /// Latency counts from there: a request that waited in this client's buffer (the kernel
+    /// would not take more) is not charged to the server for that wait.
+    /// (Takes the fields, not `&mut self`: the caller holds the stream borrowed.)
+    pub fn stamp_sent(inflight: &mut VecDeque<InFlight>, unsent: &mut usize, wpos: usize) {
+        if *unsent == 0 {
+            return;
+        }
+        let now = Instant::now();
+        let first = inflight.len() - *unsent;
+        for req in inflight.range_mut(first..) {
+            if req.wend > wpos {
+                break;
+            }
+            req.sent = now;
+            *unsent -= 1;
+        }
+    }
+
     pub fn reserve_read(&mut self) {
         if self.rbuf.is_empty() {
             self.rbuf = vec![0; READ_BUF];

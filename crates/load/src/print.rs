@@ -30,6 +30,17 @@ pub fn write_human<W: Write>(report: &Report, mut out: W) -> io::Result<()> {
         "  {} responses in {:.2}s: {:.0} req/s, {} body bytes",
         report.responses, report.elapsed_s, report.throughput, report.body_bytes
     )?;
+    if report.errors.not_sent > 0 {
+        let intended = report.responses + report.errors.total();
+        writeln!(
+            out,
+            "  WARNING: {} of {intended} intended requests ({:.1}%) were never sent: their \
+             connections were still busy; each counts as an error, and its wait up to the end \
+             of the run is in the corrected latency",
+            report.errors.not_sent,
+            100.0 * report.errors.not_sent as f64 / intended.max(1) as f64
+        )?;
+    }
     if let Some(short) = &report.shortfall {
         writeln!(
             out,
@@ -79,13 +90,15 @@ pub fn write_human<W: Write>(report: &Report, mut out: W) -> io::Result<()> {
     let e = &report.errors;
     writeln!(
         out,
-        "  errors: {} (connect {}, timeout {}, reset {}, bad response {}, closed {}); connections made: {}",
+        "  errors: {} (connect {}, timeout {}, reset {}, bad response {}, closed {}, \
+         not sent: connection busy {}); connections made: {}",
         e.total(),
         e.connect,
         e.timeout,
         e.reset,
         e.bad_response,
         e.closed,
+        e.not_sent,
         report.connects
     )?;
     for note in &report.notes {

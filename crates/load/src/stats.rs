@@ -23,11 +23,15 @@ pub struct ErrorCounts {
     pub bad_response: u64,
     /// The server closed the connection (EOF) with the request in flight.
     pub closed: u64,
+    /// Open loop: intended before the end of the run but never sent, because its connection
+    /// was still busy with earlier requests (or reconnecting). Each one's wait, from its
+    /// intended time to the end of the run, is in the corrected latency.
+    pub not_sent: u64,
 }
 
 impl ErrorCounts {
     pub fn total(&self) -> u64 {
-        self.connect + self.timeout + self.reset + self.bad_response + self.closed
+        self.connect + self.timeout + self.reset + self.bad_response + self.closed + self.not_sent
     }
 
     fn add(&mut self, o: &Self) {
@@ -36,6 +40,7 @@ impl ErrorCounts {
         self.reset += o.reset;
         self.bad_response += o.bad_response;
         self.closed += o.closed;
+        self.not_sent += o.not_sent;
     }
 }
 
@@ -47,6 +52,7 @@ pub enum ErrorKind {
     Reset,
     BadResponse,
     Closed,
+    NotSent,
 }
 
 /// One second of the timeline (seconds counted from the end of the warmup).
@@ -153,9 +159,22 @@ impl Recorder {
             ErrorKind::Reset => c.reset += 1,
             ErrorKind::BadResponse => c.bad_response += 1,
             ErrorKind::Closed => c.closed += 1,
+            ErrorKind::NotSent => c.not_sent += 1,
         }
         self.last_completion = Some(at);
         self.second(at).errors += 1;
+    }
+
+    /// An open-loop request intended at `intended` that was never sent before `end`: counted
+    /// as an error, and its wait until `end` recorded as its corrected latency (a lower bound
+    /// of what it would have been), so a server that fell behind cannot look healthy.
+    pub fn not_sent(&mut self, intended: Instant, end: Instant) {
+        let waited = micros(end.saturating_duration_since(intended));
+        let _ = self.corrected.record(waited);
+        self.errors.not_sent += 1;
+        let second = self.second(intended);
+        second.errors += 1;
+        second.latency.record(waited);
     }
 
     /// Status codes with their counts, ascending (code 0 = outside 100..=599).

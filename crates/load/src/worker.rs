@@ -261,7 +261,7 @@ impl<'a> Worker<'a> {
                     State::Connecting => self.finish_connect(slot, now),
                     State::Open => {
                         if event.is_readable() || event.is_read_closed() || event.is_error() {
-                            self.on_readable(slot, now);
+                            self.on_readable(slot, event.is_read_closed(), now);
                         }
                         if event.is_writable() {
                             self.queue_flush(slot);
@@ -272,6 +272,11 @@ impl<'a> Worker<'a> {
                 }
             }
             self.flush_queued(now);
+        }
+        if self.open_loop
+            && let Some(end) = interrupted_at.or(self.deadline)
+        {
+            self.count_not_sent(end);
         }
         self.publish_counts();
         let dropped_in_flight = if interrupted_at.is_some() {
@@ -462,6 +467,7 @@ impl<'a> Worker<'a> {
             conn.inflight.push_back(InFlight {
                 intended: self.open_loop.then_some(at),
                 sent: now,
+                wend: conn.wbuf.len(),
                 measured,
                 head_only,
             });
@@ -487,6 +493,24 @@ impl<'a> Worker<'a> {
         }
     }
 
+    /// Open loop, at the end: every measured request whose intended time came before `end`
+    /// but which its connection never got to send (see [`Recorder::not_sent`]).
+    fn count_not_sent(&mut self, end: Instant) {
+        for conn in &mut self.conns {
+            let Some(pacer) = conn.pacer.as_mut() else {
+                continue;
+            };
+            while let Some(intended) = pacer.take_due(end) {
+                if intended >= end {
+                    break;
+                }
+                if intended >= self.measure_start {
+                    self.rec.not_sent(intended, end);
+                }
+            }
+        }
+    }
+
     fn fire_timers(&mut self, now: Instant) {
         while let Some(&Reverse((t, slot))) = self.timers.peek() {
             if t > now {
@@ -506,19 +530,13 @@ impl<'a> Worker<'a> {
         let Some(stream) = conn.stream.as_mut() else {
             return;
         };
-        if conn.unsent > 0 {
-            // Latency counts from the write, not from when the request was queued.
-            let sent = Instant::now();
-            let first = conn.inflight.len().saturating_sub(conn.unsent);
-            for req in conn.inflight.range_mut(first..) {
-                req.sent = sent;
-            }
-            conn.unsent = 0;
-        }
         while conn.wpos < conn.wbuf.len() {
             match stream.write(&conn.wbuf[conn.wpos..]) {
                 Ok(0) => return self.conn_failed(slot, ErrorKind::Closed, now),
-                Ok(n) => conn.wpos += n,
+                Ok(n) => {
+                    conn.wpos += n;
+                    Conn::stamp_sent(&mut conn.inflight, &mut conn.unsent, conn.wpos);
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     // Send buffer full: ask to be told when it drains.
                     if let Err(e) = self.set_write_interest(slot, true) {
@@ -558,7 +576,9 @@ impl<'a> Worker<'a> {
         Ok(())
     }
 
-    fn on_readable(&mut self, slot: usize, now: Instant) {
+    /// Reads until `WouldBlock` (or, see below, a short read) and frames what came.
+    /// `peer_closed`: the event also reported the peer's FIN.
+    fn on_readable(&mut self, slot: usize, peer_closed: bool, now: Instant) {
         loop {
             let conn = &mut self.conns[slot];
             if conn.stream.is_none() {
@@ -577,8 +597,11 @@ impl<'a> Worker<'a> {
                         return;
                     }
                     // Edge-triggered epoll raises a new event for data arriving after a short
-                    // read, so stopping here saves the read that would only say EAGAIN.
-                    if short {
+                    // read, so stopping here saves the read that would only say EAGAIN. Not
+                    // when the FIN came with this event: no new event will say so, and only
+                    // the read of 0 that follows does (a close-delimited body ends there; a
+                    // keep-alive connection the server closed must not take a request).
+                    if short && !peer_closed {
                         break;
                     }
                 }

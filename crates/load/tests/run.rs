@@ -115,19 +115,31 @@ fn large_bodies_are_sent_whole() {
     let server = TestServer::start(Behavior::Hello);
     let sched = schedule(Mode::Closed { connections: 2 }, Stop::Count(40));
     let mut cfg = config(&server, sched);
-    let spec = TargetSpec {
-        method: "POST".to_owned(),
-        path: "/upload".to_owned(),
-        weight: 1,
-        headers: Vec::new(),
-        body: Some(vec![b'x'; 1_000_000]),
-    };
-    cfg.mix = RequestMix::new(&[spec], &cfg.url.authority, &[], &[]).unwrap();
+    post_upload(&mut cfg, 1_000_000);
     cfg.timeout = Duration::from_secs(20);
     let report = run(&cfg).unwrap();
     assert_eq!(report.errors.total(), 0);
     assert_eq!(report.responses, 40);
     assert_eq!(server.requests(), 40);
+}
+
+/// An open-loop run at `rate` over 4 connections for `secs` seconds, with `timeout`.
+fn open_loop_for(
+    server: &TestServer,
+    rate: f64,
+    secs: u64,
+    timeout: Duration,
+) -> clab_load::Report {
+    let sched = schedule(
+        Mode::Open {
+            rate,
+            connections: 4,
+        },
+        Stop::Duration(Duration::from_secs(secs)),
+    );
+    let mut cfg = config(server, sched);
+    cfg.timeout = timeout;
+    run(&cfg).unwrap()
 }
 
 /// The wrk2 lesson: a 1 s stall shows in the corrected p99 (requests that should have been
@@ -139,16 +151,7 @@ fn a_stall_shows_in_corrected_but_not_uncorrected_p99() {
         after: Duration::from_secs(1),
         length: Duration::from_secs(1),
     });
-    let sched = schedule(
-        Mode::Open {
-            rate: 400.0,
-            connections: 4,
-        },
-        Stop::Duration(Duration::from_secs(4)),
-    );
-    let mut cfg = config(&server, sched);
-    cfg.timeout = Duration::from_secs(3);
-    let report = run(&cfg).unwrap();
+    let report = open_loop_for(&server, 400.0, 4, Duration::from_secs(3));
     let corrected = report.latency_corrected_ms.unwrap();
     let uncorrected = report.latency_uncorrected_ms.unwrap();
     assert!(corrected.p99 > 500.0, "corrected p99 {} ms", corrected.p99);
@@ -276,4 +279,108 @@ fn an_interrupted_run_reports_what_it_measured() {
         "{:?}",
         report.notes
     );
+}
+
+/// Every request a `POST /upload` with a body of `len` bytes.
+fn post_upload(cfg: &mut Config, len: usize) {
+    let spec = TargetSpec {
+        method: "POST".to_owned(),
+        path: "/upload".to_owned(),
+        weight: 1,
+        headers: Vec::new(),
+        body: Some(vec![b'x'; len]),
+    };
+    cfg.mix = RequestMix::new(&[spec], &cfg.url.authority, &[], &[]).unwrap();
+}
+
+/// A close-delimited response whose body and FIN arrive in one segment (one epoll event):
+/// the EOF ends the body at once, instead of the response waiting out `--timeout`.
+#[test]
+fn an_eof_that_arrives_with_the_body_ends_it() {
+    let report = quick_and_clean(Behavior::CloseDelimited, 20);
+    assert_eq!(report.body_bytes, 20 * 13);
+}
+
+/// `count` requests over 2 connections with a 5 s timeout: all answered, no error, in well
+/// under one timeout (waiting one out per request would take `count` / 2 x 5 s).
+fn quick_and_clean(behavior: Behavior, count: u64) -> clab_load::Report {
+    let server = TestServer::start(behavior);
+    let mut cfg = config(
+        &server,
+        schedule(Mode::Closed { connections: 2 }, Stop::Count(count)),
+    );
+    cfg.timeout = Duration::from_secs(5);
+    let started = std::time::Instant::now();
+    let report = run(&cfg).unwrap();
+    assert_eq!(report.responses, count, "{:?}", report.errors);
+    assert_eq!(report.errors.total(), 0, "{:?}", report.errors);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    report
+}
+
+/// A server that closes a keep-alive connection right after a response (the FIN in the
+/// response's segment): the client sees the close before it reuses the connection, so no
+/// request is sent into it to be lost (counted as a reset or a timeout).
+#[test]
+fn a_keep_alive_connection_closed_with_its_response_takes_no_request() {
+    let report = quick_and_clean(Behavior::AnswerThenClose, 40);
+    assert_eq!(report.connects, 40, "one connection per response");
+}
+
+/// Latency counts from when a request's last byte left, not from when it was queued: a
+/// 16 MiB request that waits 600 ms in this client (the server reads nothing yet, the socket
+/// buffers are full) is not charged to the server for that wait.
+#[test]
+fn the_send_time_is_when_the_last_byte_left() {
+    let delay = Duration::from_millis(600);
+    let server = TestServer::start(Behavior::ReadLate(delay));
+    let mut cfg = config(
+        &server,
+        schedule(Mode::Closed { connections: 1 }, Stop::Count(1)),
+    );
+    cfg.threads = 1;
+    post_upload(&mut cfg, 16 << 20);
+    cfg.timeout = Duration::from_secs(20);
+    let started = std::time::Instant::now();
+    let report = run(&cfg).unwrap();
+    assert_eq!(report.responses, 1, "{:?}", report.errors);
+    assert!(started.elapsed() >= delay);
+    let latency = report.latency_uncorrected_ms.unwrap();
+    // The server reads the body (some ms) and answers; the 600 ms the bytes waited to leave
+    // are not in it.
+    assert!(
+        latency.max < delay.as_secs_f64() * 1000.0 / 2.0,
+        "send->response {} ms includes the client's own wait",
+        latency.max
+    );
+}
+
+/// Open loop against a server that never answers: the connections stay busy with their first
+/// request, and every later intended request counts as not sent, its wait up to the end of the
+/// run in the corrected latency. The headline cannot look healthy.
+#[test]
+fn intended_requests_never_sent_are_counted_and_their_wait_recorded() {
+    let server = TestServer::start(Behavior::Silent);
+    let report = open_loop_for(&server, 500.0, 1, Duration::from_secs(10));
+    assert_eq!(report.responses, 0);
+    let e = report.errors;
+    // 500 intended in 1 s; 4 went out (one per connection) and wait for an answer.
+    assert!((480..=500).contains(&e.not_sent), "{e:?}");
+    let corrected = report
+        .latency_corrected_ms
+        .expect("not-sent waits are recorded");
+    // Intended times spread over the second; each waited until its end: median about 0.5 s.
+    assert!(
+        (300.0..=700.0).contains(&corrected.p50),
+        "corrected p50 {} ms",
+        corrected.p50
+    );
+    let mut human = Vec::new();
+    clab_load::write_human(&report, &mut human).unwrap();
+    let human = String::from_utf8(human).unwrap();
+    assert!(human.contains("were never sent"), "{human}");
 }

@@ -29,6 +29,15 @@ pub enum Behavior {
     /// Answer `Hello` with `Connection: close`, and stop listening after `accepts` connections
     /// (later connects are refused).
     RefuseAfter { accepts: usize },
+    /// Answer with a close-delimited body (no length) and close, the body and the FIN in one
+    /// segment (TCP_CORK), so the client sees both in one epoll event.
+    CloseDelimited,
+    /// Answer `Hello` (keep-alive, with a length), then close at once, the FIN in the
+    /// response's segment: a server closing a keep-alive connection after a response.
+    AnswerThenClose,
+    /// Wait this long after accepting before reading anything (a client's large request
+    /// then fills the socket buffers and waits in the client), then answer `Hello`.
+    ReadLate(Duration),
 }
 
 #[derive(Debug, Default)]
@@ -88,6 +97,19 @@ const HELLO: &[u8] =
 const HELLO_CLOSE: &[u8] =
     b"HTTP/1.1 200 OK\r\nContent-Length: 13\r\nConnection: close\r\n\r\nHello, World!";
 
+/// Write `bytes` and close with the FIN in the same segment: corked, nothing leaves until the
+/// close flushes the data together with the FIN.
+fn corked_then_closed(mut stream: TcpStream, bytes: &[u8]) {
+    let sock = socket2::SockRef::from(&stream);
+    let _ = sock.set_tcp_cork(true);
+    let _ = stream.write_all(bytes);
+    let _ = stream.shutdown(std::net::Shutdown::Write);
+    // Wait for the client's close, so ours does not turn into a reset of unread input.
+    let mut sink = [0u8; 1024];
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    while matches!(stream.read(&mut sink), Ok(n) if n > 0) {}
+}
+
 fn serve(
     mut stream: TcpStream,
     behavior: Behavior,
@@ -95,7 +117,13 @@ fn serve(
     first: &Mutex<Option<Instant>>,
 ) {
     let _ = stream.set_nodelay(true);
-    let limits = Limits::default();
+    let limits = Limits {
+        max_body: 64 << 20,
+        ..Limits::default()
+    };
+    if let Behavior::ReadLate(delay) = behavior {
+        std::thread::sleep(delay);
+    }
     let mut buf = Vec::with_capacity(16 * 1024);
     let mut chunk = [0u8; 16 * 1024];
     let mut out = Vec::new();
@@ -145,6 +173,14 @@ fn serve(
                 let _ = stream.write_all(HELLO_CLOSE);
                 return;
             }
+            Behavior::CloseDelimited => {
+                return corked_then_closed(
+                    stream,
+                    b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nHello, World!",
+                );
+            }
+            Behavior::AnswerThenClose => return corked_then_closed(stream, HELLO),
+            Behavior::ReadLate(_) => (0..batch).for_each(|_| out.extend_from_slice(HELLO)),
         }
         if stream.write_all(&out).is_err() {
             return;
