@@ -26,8 +26,13 @@ pub struct MemoryPerUnit {
     pub vsz_per_unit: f64,
     /// Resident set per unit (`smaps_rollup`), bytes.
     pub rss_per_unit: f64,
-    /// Kernel stack per unit (`/proc/meminfo KernelStack`), bytes: threads only.
+    /// Kernel stack per unit, bytes (threads only): the change of `/proc/meminfo KernelStack`
+    /// over the change of the system's thread count, so threads other processes started or
+    /// ended during the probe do not bias it (see [`MemSnapshot::system_threads`]).
     pub kernel_stack_per_unit: Option<f64>,
+    /// Threads other processes started (or, negative, ended) during the probe: the bias the
+    /// kernel-stack figure would have had, divided by K alone.
+    pub other_threads_delta: i64,
     /// Nanoseconds per unit to create the K units while the earlier ones stay alive: fresh
     /// stacks every time, unlike spawn + join, where glibc and may reuse the last one.
     pub spawn_ns_per_unit: f64,
@@ -46,12 +51,25 @@ impl MemoryPerUnit {
         spawn: std::time::Duration,
     ) -> Self {
         let per = |a: u64, b: u64| (a as f64 - b as f64) / units.max(1) as f64;
+        let system_delta = after.system_threads as i64 - before.system_threads as i64;
+        let stacks_delta = after.kernel_stack as f64 - before.kernel_stack as f64;
         Self {
             units,
             spawn_ns_per_unit: spawn.as_nanos() as f64 / units.max(1) as f64,
             vsz_per_unit: per(after.vsz, before.vsz),
             rss_per_unit: per(after.rss, before.rss),
-            kernel_stack_per_unit: kernel.then(|| per(after.kernel_stack, before.kernel_stack)),
+            kernel_stack_per_unit: kernel.then(|| {
+                if system_delta > 0 {
+                    stacks_delta / system_delta as f64
+                } else {
+                    per(after.kernel_stack, before.kernel_stack)
+                }
+            }),
+            other_threads_delta: if kernel {
+                system_delta - units as i64
+            } else {
+                0
+            },
             before,
             after,
         }
@@ -218,5 +236,43 @@ mod tests {
             m.rss_per_unit > 16.0 && m.rss_per_unit < 64.0 * 1024.0,
             "{m:?}"
         );
+    }
+}
+
+#[cfg(test)]
+mod kernel_stack_tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn snap(kernel_stack: u64, system_threads: u64) -> MemSnapshot {
+        MemSnapshot {
+            kernel_stack,
+            system_threads,
+            ..MemSnapshot::default()
+        }
+    }
+
+    /// 100 threads of ours and 20 of another process start during the probe: the figure is
+    /// still one kernel stack (16 KiB), not 120/100 of one, and the 20 are reported.
+    #[test]
+    fn other_processes_threads_do_not_bias_the_kernel_stack() {
+        const STACK: u64 = 16 * 1024;
+        let before = snap(1_000_000, 500);
+        let after = snap(1_000_000 + 120 * STACK, 620);
+        let m = MemoryPerUnit::from(before, after, 100, true, Duration::ZERO);
+        assert_eq!(m.kernel_stack_per_unit, Some(STACK as f64));
+        assert_eq!(m.other_threads_delta, 20);
+        // And 30 threads ending elsewhere meanwhile.
+        let after = snap(1_000_000 + 70 * STACK, 570);
+        let m = MemoryPerUnit::from(before, after, 100, true, Duration::ZERO);
+        assert_eq!(m.kernel_stack_per_unit, Some(STACK as f64));
+        assert_eq!(m.other_threads_delta, -30);
+    }
+
+    #[test]
+    fn units_that_are_not_threads_report_no_kernel_stack() {
+        let m = MemoryPerUnit::from(snap(0, 10), snap(0, 10), 1000, false, Duration::ZERO);
+        assert_eq!(m.kernel_stack_per_unit, None);
+        assert_eq!(m.other_threads_delta, 0);
     }
 }

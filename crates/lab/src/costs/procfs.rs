@@ -38,10 +38,16 @@ pub struct MemSnapshot {
     pub rss: u64,
     /// `VmRSS` of `/proc/self/status`, bytes (for comparison).
     pub status_rss: u64,
-    /// `KernelStack` of `/proc/meminfo`, bytes: system-wide, so other processes add noise.
+    /// `KernelStack` of `/proc/meminfo`, bytes: system-wide, so other processes' threads move
+    /// it too; [`MemSnapshot::system_threads`] is what takes them out.
     pub kernel_stack: u64,
     /// `Threads` of `/proc/self/status`.
     pub threads: u64,
+    /// Threads of the whole system (the total in the 4th field of `/proc/loadavg`), read
+    /// beside `KernelStack`: every thread has one kernel stack of the same size, so the change
+    /// in `KernelStack` over the change in this count is the size of one, whatever other
+    /// processes started or ended meanwhile.
+    pub system_threads: u64,
 }
 
 /// Take a [`MemSnapshot`] of this process.
@@ -58,7 +64,22 @@ pub fn mem_snapshot() -> Result<MemSnapshot> {
         status_rss: required(STATUS, &status, "VmRSS")? * 1024,
         kernel_stack: required(MEMINFO, &meminfo, "KernelStack")? * 1024,
         threads: required(STATUS, &status, "Threads")?,
+        system_threads: system_threads()?,
     })
+}
+
+/// The total of "running/total" in `/proc/loadavg`: threads (scheduling entities) system-wide.
+fn system_threads() -> Result<u64> {
+    const LOADAVG: &str = "/proc/loadavg";
+    let text = read(LOADAVG)?;
+    text.split_whitespace()
+        .nth(3)
+        .and_then(|f| f.split_once('/'))
+        .and_then(|(_, total)| total.parse().ok())
+        .ok_or_else(|| CostsError::MissingField {
+            path: LOADAVG.to_owned(),
+            field: "running/total".to_owned(),
+        })
 }
 
 /// Give freed heap memory back to the kernel so an RSS baseline is not inflated by (or a later

@@ -56,6 +56,9 @@ pub struct UnitMemory {
     pub rss: Summary,
     /// Kernel stack per unit (threads only).
     pub kernel_stack: Option<Summary>,
+    /// Largest change in other processes' thread count during one run (threads only): what
+    /// the system-wide `KernelStack` reading was corrected for.
+    pub other_threads_delta: i64,
     /// RSS plus kernel stack per unit.
     pub physical: Summary,
     /// Creation time per unit while the others stay alive (fresh stacks).
@@ -75,6 +78,11 @@ impl UnitMemory {
                 .first()?
                 .kernel_stack_per_unit
                 .and_then(|_| pick(&|m| m.kernel_stack_per_unit.unwrap_or(0.0))),
+            other_threads_delta: runs
+                .iter()
+                .map(|m| m.other_threads_delta)
+                .max_by_key(|d| d.abs())
+                .unwrap_or(0),
             physical: pick(&|m| m.rss_per_unit + m.kernel_stack_per_unit.unwrap_or(0.0))?,
             spawn_alive_ns: pick(&|m| m.spawn_ns_per_unit)?,
         })
@@ -373,10 +381,13 @@ fn rows(
         };
         let note = match &m.kernel_stack {
             Some(k) => format!(
-                "user RSS {} + kernel stack {} per thread, K = {}",
+                "user RSS {} + kernel stack {} per thread, K = {} (kernel stack = change of \
+                 the system-wide KernelStack over the change of the system's threads; other \
+                 processes' threads changed by up to {} meanwhile)",
                 table::format(Quantity::Bytes, m.rss.median),
                 table::format(Quantity::Bytes, k.median),
-                m.units
+                m.units,
+                m.other_threads_delta
             ),
             None => format!("RSS growth per parked unit, K = {}", m.units),
         };
