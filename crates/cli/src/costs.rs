@@ -33,8 +33,9 @@ pub struct Args {
     pub raise_limits: bool,
 }
 
-/// A progress bar on stderr, drawn only when stderr is a terminal.
-struct Bar(Option<ProgressBar>);
+/// A progress bar on stderr, drawn only when stderr is a terminal (also the tour's bar for
+/// the `clab costs` steps).
+pub(crate) struct Bar(pub(crate) Option<ProgressBar>);
 
 impl Progress for Bar {
     fn start(&mut self, steps: u64) {

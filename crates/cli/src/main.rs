@@ -6,6 +6,7 @@ mod interrupt;
 mod load;
 mod models;
 mod serve;
+mod tour;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -29,6 +30,10 @@ enum Command {
     Load(load::Args),
     /// Measure what a thread, a task and a coroutine cost on this machine.
     Costs(costs::Args),
+    /// Measure the chapter's claims on this machine and write a report (report/index.html).
+    Tour(tour::Args),
+    /// Re-render a tour's report from its results.json, without re-running.
+    Report(tour::ReportArgs),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +43,8 @@ fn main() -> ExitCode {
         Command::Models(args) => models::run(args),
         Command::Load(args) => load::run(args),
         Command::Costs(args) => costs::run(args),
+        Command::Tour(args) => tour::run(args),
+        Command::Report(args) => tour::report(args),
     };
     match result {
         Ok(code) => code,

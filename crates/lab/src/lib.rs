@@ -10,6 +10,11 @@
 //! - [`costs::procfs`]: the `/proc` readers (memory snapshots, context switches, limits) the
 //!   measurements use, reusable by other experiments.
 //!
+//! - [`tour`]: `clab tour`: one experiment per claim ID, verdicts computed from the figures,
+//!   `results.json` and the report rendered from it (today the claims `clab costs` measures:
+//!   C07–C10, C14, C15, B05).
+//!
 //! The `coroutines` feature (default) adds stackful coroutines through `may`.
 
 pub mod costs;
+pub mod tour;

@@ -64,22 +64,11 @@ pub fn mem_snapshot() -> Result<MemSnapshot> {
         status_rss: required(STATUS, &status, "VmRSS")? * 1024,
         kernel_stack: required(MEMINFO, &meminfo, "KernelStack")? * 1024,
         threads: required(STATUS, &status, "Threads")?,
-        system_threads: system_threads()?,
-    })
-}
-
-/// The total of "running/total" in `/proc/loadavg`: threads (scheduling entities) system-wide.
-fn system_threads() -> Result<u64> {
-    const LOADAVG: &str = "/proc/loadavg";
-    let text = read(LOADAVG)?;
-    text.split_whitespace()
-        .nth(3)
-        .and_then(|f| f.split_once('/'))
-        .and_then(|(_, total)| total.parse().ok())
-        .ok_or_else(|| CostsError::MissingField {
-            path: LOADAVG.to_owned(),
+        system_threads: system_tasks().ok_or_else(|| CostsError::MissingField {
+            path: "/proc/loadavg".to_owned(),
             field: "running/total".to_owned(),
-        })
+        })?,
+    })
 }
 
 /// Give freed heap memory back to the kernel so an RSS baseline is not inflated by (or a later

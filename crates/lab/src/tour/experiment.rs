@@ -1,0 +1,48 @@
+//! [`Experiment`]: one claim of the chapter, measured and judged; [`Figure`]: one measured
+//! number with its unit.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Context, Verdict};
+
+/// One measured figure.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Figure {
+    /// What it is ("Creation — OS thread, pinned").
+    pub name: String,
+    /// The median (or the single value).
+    pub value: f64,
+    /// `ns`, `bytes`, `count`, `ratio`, `ms`, `req/s`, …
+    pub unit: String,
+    /// Smallest and largest over the repeats, when repeated.
+    pub range: Option<(f64, f64)>,
+    /// Repeats behind `value` (1 if measured once).
+    pub runs: usize,
+    /// The chapter's figure for it, in its words, when it gives one.
+    pub claimed: Option<String>,
+    /// How the measuring code judged this figure against the claimed range, when it did
+    /// (`within claim`, `better`, `worse`, `inconclusive`, `confirmed`, `refuted`).
+    pub judged: Option<String>,
+    /// How it was measured, caveats.
+    pub note: String,
+}
+
+/// One claim: what the chapter says, how it is measured here, and how the numbers decide.
+pub trait Experiment: Sync {
+    /// The claim ID of `CLAIMS.md` ("C07").
+    fn id(&self) -> &'static str;
+    /// A short title.
+    fn title(&self) -> &'static str;
+    /// The claim in one sentence, paraphrased, with the chapter's figure where it gives one.
+    fn claim(&self) -> &'static str;
+    /// The setup as run (sizes depend on `--quick`).
+    fn setup(&self, ctx: &Context) -> String;
+    /// Measure.
+    fn run(
+        &self,
+        ctx: &mut Context,
+        progress: &mut dyn crate::costs::Progress,
+    ) -> Result<Vec<Figure>, String>;
+    /// The verdict, from the figures alone.
+    fn judge(&self, figures: &[Figure]) -> Verdict;
+}

@@ -1,0 +1,210 @@
+//! The experiments whose numbers come from `clab costs` (C07–C10, C14, C15): its rows for the
+//! claim ID become figures, and the verdict aggregates how its code judged each row against
+//! the chapter's range (`crates/lab/src/costs/verdict.rs`).
+
+use crate::costs::table::{Quantity, Row, format};
+use crate::costs::verdict::Verdict as RowVerdict;
+use crate::tour::{Context, Experiment, Figure, Verdict, VerdictKind};
+
+/// A claim measured by `clab costs`: what each `cNN.rs` declares.
+#[derive(Debug)]
+pub(super) struct CostsClaim {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub claim: &'static str,
+    /// What is measured, before the sizes `--quick` sets.
+    pub setup: &'static str,
+}
+
+impl Experiment for CostsClaim {
+    fn id(&self) -> &'static str {
+        self.id
+    }
+
+    fn title(&self) -> &'static str {
+        self.title
+    }
+
+    fn claim(&self) -> &'static str {
+        self.claim
+    }
+
+    fn setup(&self, ctx: &Context) -> String {
+        format!(
+            "{} (`clab costs{}`, {} runs per timing)",
+            self.setup,
+            if ctx.quick() { " --quick" } else { "" },
+            ctx.costs_config().runs
+        )
+    }
+
+    fn run(
+        &self,
+        ctx: &mut Context,
+        progress: &mut dyn crate::costs::Progress,
+    ) -> Result<Vec<Figure>, String> {
+        figures(self.id, ctx, progress)
+    }
+
+    fn judge(&self, figures: &[Figure]) -> Verdict {
+        judge(figures)
+    }
+}
+
+/// The figures of every costs row for `id`.
+pub(super) fn figures(
+    id: &str,
+    ctx: &mut Context,
+    progress: &mut dyn crate::costs::Progress,
+) -> Result<Vec<Figure>, String> {
+    let report = ctx.costs(progress)?;
+    let figures: Vec<Figure> = report
+        .rows
+        .iter()
+        .filter(|r| r.claim_id == id)
+        .map(figure)
+        .collect();
+    if figures.is_empty() {
+        return Err(format!("clab costs measured nothing for {id}"));
+    }
+    Ok(figures)
+}
+
+pub(super) fn figure(row: &Row) -> Figure {
+    Figure {
+        name: format!("{} — {}", row.property, row.unit),
+        value: row.measured.median,
+        unit: unit(row.quantity).to_owned(),
+        range: (row.measured.runs > 1).then_some((row.measured.min, row.measured.max)),
+        runs: row.measured.runs,
+        claimed: Some(row.claim.text.to_owned()),
+        judged: Some(row.verdict.word().to_owned()),
+        note: row.note.clone(),
+    }
+}
+
+fn unit(q: Quantity) -> &'static str {
+    match q {
+        Quantity::Nanos => "ns",
+        Quantity::Bytes => "bytes",
+        Quantity::Count => "count",
+    }
+}
+
+/// A figure's value as the costs table prints it.
+pub(super) fn shown(f: &Figure) -> String {
+    let q = match f.unit.as_str() {
+        "ns" => Quantity::Nanos,
+        "bytes" => Quantity::Bytes,
+        _ => Quantity::Count,
+    };
+    format(q, f.value)
+}
+
+/// Any row worse than claimed (or refuted): does not hold; else any better: holds with a
+/// difference; else any stopped at a cap: inconclusive; else holds. The reason lists the rows
+/// that decided, with their numbers and the claimed range.
+pub(super) fn judge(figures: &[Figure]) -> Verdict {
+    let with = |words: &[&str]| -> Vec<String> {
+        figures
+            .iter()
+            .filter(|f| f.judged.as_deref().is_some_and(|j| words.contains(&j)))
+            .map(|f| {
+                format!(
+                    "{}: {} (chapter: {})",
+                    f.name,
+                    shown(f),
+                    f.claimed.as_deref().unwrap_or("no figure")
+                )
+            })
+            .collect()
+    };
+    let worse = with(&[RowVerdict::Worse.word(), RowVerdict::Refuted.word()]);
+    let better = with(&[RowVerdict::Better.word()]);
+    let capped = with(&[RowVerdict::Inconclusive.word()]);
+    let ok = with(&[RowVerdict::Within.word(), RowVerdict::Confirmed.word()]);
+    if !worse.is_empty() {
+        Verdict::new(
+            VerdictKind::DoesNotHold,
+            format!(
+                "outside the claimed range, on the costly side: {}",
+                worse.join("; ")
+            ),
+        )
+    } else if !better.is_empty() {
+        Verdict::new(
+            VerdictKind::HoldsWithDifference,
+            format!("cheaper (or more) than claimed: {}", better.join("; ")),
+        )
+    } else if !capped.is_empty() {
+        Verdict::new(
+            VerdictKind::Inconclusive,
+            format!(
+                "stopped at a cap below the claimed range: {}",
+                capped.join("; ")
+            ),
+        )
+    } else if !ok.is_empty() {
+        Verdict::new(
+            VerdictKind::Holds,
+            format!("within the claimed range: {}", ok.join("; ")),
+        )
+    } else {
+        Verdict::new(VerdictKind::Inconclusive, "no figure was judged")
+    }
+}
+
+#[cfg(test)]
+pub(super) mod tests {
+    use super::*;
+
+    /// A synthetic figure the costs code judged `judged`.
+    pub fn fig(name: &str, value: f64, unit: &str, judged: RowVerdict) -> Figure {
+        Figure {
+            name: name.to_owned(),
+            value,
+            unit: unit.to_owned(),
+            range: None,
+            runs: 3,
+            claimed: Some("claimed".to_owned()),
+            judged: Some(judged.word().to_owned()),
+            note: String::new(),
+        }
+    }
+
+    #[test]
+    fn one_costly_row_decides_and_is_named() {
+        let v = judge(&[
+            fig("a", 1.0, "ns", RowVerdict::Within),
+            fig("b", 2.0, "ns", RowVerdict::Worse),
+            fig("c", 3.0, "ns", RowVerdict::Better),
+        ]);
+        assert_eq!(v.kind, VerdictKind::DoesNotHold);
+        assert!(
+            v.reason.contains("b:") && !v.reason.contains("a:"),
+            "{}",
+            v.reason
+        );
+    }
+
+    #[test]
+    fn within_holds_better_differs_capped_is_inconclusive() {
+        assert_eq!(
+            judge(&[fig("a", 1.0, "ns", RowVerdict::Within)]).kind,
+            VerdictKind::Holds
+        );
+        assert_eq!(
+            judge(&[
+                fig("a", 1.0, "ns", RowVerdict::Within),
+                fig("b", 1.0, "ns", RowVerdict::Better)
+            ])
+            .kind,
+            VerdictKind::HoldsWithDifference
+        );
+        assert_eq!(
+            judge(&[fig("a", 1.0, "count", RowVerdict::Inconclusive)]).kind,
+            VerdictKind::Inconclusive
+        );
+        assert_eq!(judge(&[]).kind, VerdictKind::Inconclusive);
+    }
+}

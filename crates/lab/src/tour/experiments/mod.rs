@@ -1,0 +1,24 @@
+//! One module per claim ID. [`ALL`] is the tour's order; adding an experiment is one module
+//! and one line here.
+
+mod b05;
+mod c07;
+mod c08;
+mod c09;
+mod c10;
+mod c14;
+mod c15;
+mod from_costs;
+
+use super::Experiment;
+
+/// Every experiment of the tour, in the chapter's order.
+pub static ALL: &[&dyn Experiment] = &[
+    &c07::C07,
+    &c08::C08,
+    &c09::C09,
+    &c10::C10,
+    &c14::C14,
+    &c15::C15,
+    &b05::B05,
+];

@@ -1,0 +1,70 @@
+//! The report, rendered from [`Results`] alone (`clab report results.json` re-renders it):
+//! `index.html` (self-contained: inline CSS, no script, no network) and `report.md` (the same
+//! content for terminals and diffs).
+
+mod html;
+mod markdown;
+
+pub use html::html;
+pub use markdown::markdown;
+
+use super::{Figure, Results};
+use std::io;
+use std::path::Path;
+
+/// Write `results.json`, `index.html` and `report.md` into `dir` (created if missing).
+pub fn write_all(results: &Results, dir: &Path) -> io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let json = serde_json::to_string_pretty(results).map_err(io::Error::other)?;
+    std::fs::write(dir.join("results.json"), json + "\n")?;
+    write_report(results, dir)
+}
+
+/// Write `index.html` and `report.md` into `dir` (created if missing).
+pub fn write_report(results: &Results, dir: &Path) -> io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(dir.join("index.html"), html(results))?;
+    std::fs::write(dir.join("report.md"), markdown(results))
+}
+
+/// A figure's value with its unit, readable (`2.1 µs`, `8.0 MiB`, `1,000,000`).
+fn value(f: &Figure) -> String {
+    let v = f.value;
+    match f.unit.as_str() {
+        "ns" if v >= 1e6 => format!("{:.2} ms", v / 1e6),
+        "ns" if v >= 1e3 => format!("{:.2} µs", v / 1e3),
+        "ns" => format!("{v:.0} ns"),
+        "bytes" if v.abs() >= 1024.0 * 1024.0 * 1024.0 => {
+            format!("{:.2} GiB", v / (1u64 << 30) as f64)
+        }
+        "bytes" if v.abs() >= 1024.0 * 1024.0 => format!("{:.2} MiB", v / (1u64 << 20) as f64),
+        "bytes" if v.abs() >= 1024.0 => format!("{:.1} KiB", v / 1024.0),
+        "bytes" => format!("{v:.0} B"),
+        "ratio" => format!("{v:.2}x"),
+        "count" if v >= 0.0 => crate::costs::table::thousands(v.round() as u64),
+        unit => format!("{v:.3} {unit}"),
+    }
+}
+
+fn range(f: &Figure) -> String {
+    match f.range {
+        Some((lo, hi)) => {
+            let at = |x: f64| {
+                value(&Figure {
+                    value: x,
+                    ..f.clone()
+                })
+            };
+            format!("{}–{} ({} runs)", at(lo), at(hi), f.runs)
+        }
+        None => String::new(),
+    }
+}
+
+/// The figure the summary table shows for an experiment: its first.
+fn key_figure(figures: &[Figure]) -> String {
+    figures
+        .first()
+        .map(|f| format!("{}: {}", f.name, value(f)))
+        .unwrap_or_else(|| "—".to_owned())
+}

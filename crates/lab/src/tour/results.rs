@@ -1,0 +1,58 @@
+//! [`Results`]: what `results.json` holds, and all the report is rendered from.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Figure, MachineFacts, Verdict};
+
+/// The whole tour.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Results {
+    pub tool: String,
+    pub version: String,
+    /// When it ran (RFC 9110 date, UTC).
+    pub date: String,
+    /// `git rev-parse --short HEAD` of the checkout it ran from, when there is one.
+    pub git_revision: Option<String>,
+    /// `--quick`: reduced sizes.
+    pub quick: bool,
+    pub machine: MachineFacts,
+    pub experiments: Vec<ExperimentResult>,
+}
+
+/// One experiment's outcome.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExperimentResult {
+    pub id: String,
+    pub title: String,
+    pub claim: String,
+    pub setup: String,
+    pub figures: Vec<Figure>,
+    pub verdict: Verdict,
+    pub seconds: f64,
+}
+
+impl Results {
+    pub fn new(quick: bool, machine: MachineFacts, experiments: Vec<ExperimentResult>) -> Self {
+        Self {
+            tool: "clab tour".to_owned(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            date: httpdate::fmt_http_date(std::time::SystemTime::now()),
+            git_revision: git_revision(),
+            quick,
+            machine,
+            experiments,
+        }
+    }
+}
+
+fn git_revision() -> Option<String> {
+    let out = std::process::Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+        .filter(|s| !s.is_empty())
+}
