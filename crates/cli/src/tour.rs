@@ -89,6 +89,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let opts = TourOptions {
         quick: args.quick,
         only,
+        clab: std::env::current_exe().ok(),
     };
     let mut bars = Bars {
         tour: None,

@@ -1,5 +1,8 @@
 //! [`Context`]: what the experiments of one tour share, so nothing is measured twice.
 
+use std::path::PathBuf;
+
+use super::server::ChildServer;
 use crate::costs;
 
 /// See the module docs.
@@ -7,15 +10,42 @@ use crate::costs;
 pub struct Context {
     quick: bool,
     costs: Option<Result<costs::Report, String>>,
+    /// The `clab` binary the server experiments start `clab serve` from.
+    clab: Option<PathBuf>,
+    /// The SQLite file every server of the tour shares (seeded by the first).
+    database: PathBuf,
 }
 
 impl Context {
-    pub fn new(quick: bool) -> Self {
-        Self { quick, costs: None }
+    pub fn new(quick: bool, clab: Option<PathBuf>) -> Self {
+        let database = std::env::temp_dir().join(format!("clab-tour-{}.db", std::process::id()));
+        Self {
+            quick,
+            costs: None,
+            clab,
+            database,
+        }
+    }
+
+    /// Start `clab serve` with `args` on the tour's SQLite database.
+    pub fn server(&self, args: &[&str]) -> Result<ChildServer, String> {
+        let clab = self
+            .clab
+            .as_deref()
+            .ok_or("this experiment starts `clab serve`: run it from the clab binary")?;
+        let url = format!("sqlite://{}", self.database.display());
+        let mut all = vec!["--database-url", &url];
+        all.extend_from_slice(args);
+        ChildServer::start(clab, &all)
     }
 
     pub fn quick(&self) -> bool {
         self.quick
+    }
+
+    /// An experiment's size: the first of `(quick, full)` under `--quick`, else the second.
+    pub fn size(&self, (quick, full): (usize, usize)) -> usize {
+        if self.quick { quick } else { full }
     }
 
     /// The `clab costs` measurements (C07–C10, C14, C15, B05), run on first use, once.
@@ -41,6 +71,14 @@ impl Context {
         match &self.costs {
             Some(Ok(report)) => report.machine.others_cpu_share,
             _ => None,
+        }
+    }
+}
+
+impl Drop for Context {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", self.database.display()));
         }
     }
 }

@@ -27,14 +27,29 @@ pub struct Figure {
     pub note: String,
 }
 
+/// What an experiment is about, as the report names it.
+#[derive(Debug)]
+pub struct Meta {
+    /// The claim ID of `CLAIMS.md` ("C07").
+    pub id: &'static str,
+    /// A short title.
+    pub title: &'static str,
+    /// The claim in one sentence, paraphrased, with the chapter's figure where it gives one.
+    pub claim: &'static str,
+}
+
 /// One claim: what the chapter says, how it is measured here, and how the numbers decide.
 pub trait Experiment: Sync {
-    /// The claim ID of `CLAIMS.md` ("C07").
-    fn id(&self) -> &'static str;
-    /// A short title.
-    fn title(&self) -> &'static str;
-    /// The claim in one sentence, paraphrased, with the chapter's figure where it gives one.
-    fn claim(&self) -> &'static str;
+    fn meta(&self) -> &Meta;
+    fn id(&self) -> &'static str {
+        self.meta().id
+    }
+    fn title(&self) -> &'static str {
+        self.meta().title
+    }
+    fn claim(&self) -> &'static str {
+        self.meta().claim
+    }
     /// The setup as run (sizes depend on `--quick`).
     fn setup(&self, ctx: &Context) -> String;
     /// Measure.

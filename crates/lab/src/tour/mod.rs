@@ -12,7 +12,9 @@
 //!   git revision and the date; `results.json` is this, and the report is rendered from it.
 //! - [`render`]: `index.html` (self-contained) and `report.md`.
 //! - [`Context`] (`context.rs`): what experiments share, so nothing is measured twice (the
-//!   `clab costs` run behind C07–C10, C14, C15 and B05 is made once).
+//!   `clab costs` run behind C07–C10, C14, C15 and B05 is made once), and how an experiment
+//!   starts a `clab serve` child (`server.rs`) whose CPU, RSS and threads are sampled from
+//!   outside.
 
 mod context;
 mod experiment;
@@ -20,12 +22,14 @@ pub mod experiments;
 mod machine;
 pub mod render;
 mod results;
+mod server;
 mod verdict;
 
 pub use context::Context;
-pub use experiment::{Experiment, Figure};
+pub use experiment::{Experiment, Figure, Meta};
 pub use machine::MachineFacts;
 pub use results::{ExperimentResult, Results};
+pub use server::{ChildServer, ProcSample};
 pub use verdict::{Verdict, VerdictKind};
 
 use std::time::Instant;
@@ -37,6 +41,9 @@ pub struct TourOptions {
     pub quick: bool,
     /// Only these claim IDs (upper case); empty = all.
     pub only: Vec<String>,
+    /// The `clab` binary, for the experiments that start `clab serve` (the CLI passes its own
+    /// path); without it they report that they could not run.
+    pub clab: Option<std::path::PathBuf>,
 }
 
 /// Told as the tour goes (the CLI draws progress bars from it).
@@ -83,7 +90,7 @@ pub fn run(opts: &TourOptions, progress: &mut dyn TourProgress) -> Results {
         .copied()
         .filter(|e| opts.only.is_empty() || opts.only.iter().any(|id| id == e.id()))
         .collect();
-    let mut ctx = Context::new(opts.quick);
+    let mut ctx = Context::new(opts.quick, opts.clab.clone());
     progress.start(selected.len());
     let mut results = Vec::with_capacity(selected.len());
     for exp in selected {

@@ -2,7 +2,7 @@
 //! switch budget. From the same `clab costs` ping-pongs as C10, set against each other.
 
 use super::from_costs;
-use crate::tour::{Context, Experiment, Figure, Verdict, VerdictKind};
+use crate::tour::{Context, Experiment, Figure, Meta, Verdict, VerdictKind};
 
 /// The chapter's upper bound for a context switch (§06: "1–10 µs").
 const SWITCH_BUDGET_NS: f64 = 10_000.0;
@@ -15,17 +15,13 @@ pub(super) struct B05Claim;
 pub(super) static B05: B05Claim = B05Claim;
 
 impl Experiment for B05Claim {
-    fn id(&self) -> &'static str {
-        "B05"
-    }
-
-    fn title(&self) -> &'static str {
-        "a wake-up across cores on a VM"
-    }
-
-    fn claim(&self) -> &'static str {
-        "On a virtual machine, waking a thread on another core can cost more than the chapter's \
-         whole context-switch budget (1-10 µs)."
+    fn meta(&self) -> &Meta {
+        &Meta {
+            id: "B05",
+            title: "a wake-up across cores on a VM",
+            claim: "On a virtual machine, waking a thread on another core can cost more than the chapter's \
+         whole context-switch budget (1-10 µs).",
+        }
     }
 
     fn setup(&self, ctx: &Context) -> String {

@@ -1,10 +1,13 @@
 //! C07: a thread's stack: virtual reserve, physical use
 
 use super::from_costs::CostsClaim;
+use crate::tour::Meta;
 
 pub(super) static C07: CostsClaim = CostsClaim {
-    id: "C07",
-    title: "a thread's stack: virtual reserve, physical use",
-    claim: "A thread reserves an 8 MB stack of virtual memory; only the pages it touches cost physical RAM (§06).",
+    meta: Meta {
+        id: "C07",
+        title: "a thread's stack: virtual reserve, physical use",
+        claim: "A thread reserves an 8 MB stack of virtual memory; only the pages it touches cost physical RAM (§06).",
+    },
     setup: "Parked threads with std's default and 8 MiB stacks: VSZ, smaps Rss and kernel stack per thread, K threads at once",
 };

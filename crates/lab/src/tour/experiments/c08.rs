@@ -1,10 +1,13 @@
 //! C08: 10,000 connections as threads
 
 use super::from_costs::CostsClaim;
+use crate::tour::Meta;
 
 pub(super) static C08: CostsClaim = CostsClaim {
-    id: "C08",
-    title: "10,000 connections as threads",
-    claim: "10,000 connections as threads would take 5-10 GB just for their stacks (§06).",
+    meta: Meta {
+        id: "C08",
+        title: "10,000 connections as threads",
+        claim: "10,000 connections as threads would take 5-10 GB just for their stacks (§06).",
+    },
     setup: "Physical memory of K parked threads, scaled to 10,000, against the chapter's estimate",
 };

@@ -1,10 +1,13 @@
 //! C09: creating a thread
 
 use super::from_costs::CostsClaim;
+use crate::tour::Meta;
 
 pub(super) static C09: CostsClaim = CostsClaim {
-    id: "C09",
-    title: "creating a thread",
-    claim: "Creating a thread costs microseconds to milliseconds (§06).",
+    meta: Meta {
+        id: "C09",
+        title: "creating a thread",
+        claim: "Creating a thread costs microseconds to milliseconds (§06).",
+    },
     setup: "spawn + join, median of many, pinned to one CPU and unpinned",
 };

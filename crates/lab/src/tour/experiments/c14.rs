@@ -1,10 +1,13 @@
 //! C14: async fn as a state machine
 
 use super::from_costs::CostsClaim;
+use crate::tour::Meta;
 
 pub(super) static C14: CostsClaim = CostsClaim {
-    id: "C14",
-    title: "async fn as a state machine",
-    claim: "An async function is compiled into a state machine; each await is a state transition (§08).",
+    meta: Meta {
+        id: "C14",
+        title: "async fn as a state machine",
+        claim: "An async function is compiled into a state machine; each await is a state transition (§08).",
+    },
     setup: "The compiled future of the chapter's fetch_user_data (two awaits): its size and states, beside a hand-written state machine run to the same result",
 };

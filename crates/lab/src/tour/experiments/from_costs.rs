@@ -4,29 +4,19 @@
 
 use crate::costs::table::{Quantity, Row, format};
 use crate::costs::verdict::Verdict as RowVerdict;
-use crate::tour::{Context, Experiment, Figure, Verdict, VerdictKind};
+use crate::tour::{Context, Experiment, Figure, Meta, Verdict, VerdictKind};
 
 /// A claim measured by `clab costs`: what each `cNN.rs` declares.
 #[derive(Debug)]
 pub(super) struct CostsClaim {
-    pub id: &'static str,
-    pub title: &'static str,
-    pub claim: &'static str,
+    pub meta: Meta,
     /// What is measured, before the sizes `--quick` sets.
     pub setup: &'static str,
 }
 
 impl Experiment for CostsClaim {
-    fn id(&self) -> &'static str {
-        self.id
-    }
-
-    fn title(&self) -> &'static str {
-        self.title
-    }
-
-    fn claim(&self) -> &'static str {
-        self.claim
+    fn meta(&self) -> &Meta {
+        &self.meta
     }
 
     fn setup(&self, ctx: &Context) -> String {
@@ -43,7 +33,7 @@ impl Experiment for CostsClaim {
         ctx: &mut Context,
         progress: &mut dyn crate::costs::Progress,
     ) -> Result<Vec<Figure>, String> {
-        figures(self.id, ctx, progress)
+        figures(self.meta.id, ctx, progress)
     }
 
     fn judge(&self, figures: &[Figure]) -> Verdict {

@@ -2,18 +2,23 @@
 //! and one line here.
 
 mod b05;
+mod c02;
+mod c03;
 mod c07;
 mod c08;
 mod c09;
 mod c10;
 mod c14;
 mod c15;
+mod dashboard;
 mod from_costs;
 
 use super::Experiment;
 
 /// Every experiment of the tour, in the chapter's order.
 pub static ALL: &[&dyn Experiment] = &[
+    &c02::C02,
+    &c03::C03,
     &c07::C07,
     &c08::C08,
     &c09::C09,
