@@ -27,6 +27,44 @@ pub struct Figure {
     pub note: String,
 }
 
+impl Figure {
+    /// A value measured once, with no claim beside it (add them with the setters).
+    pub fn new(name: impl Into<String>, value: f64, unit: &str) -> Self {
+        Self {
+            name: name.into(),
+            value,
+            unit: unit.to_owned(),
+            range: None,
+            runs: 1,
+            claimed: None,
+            judged: None,
+            note: String::new(),
+        }
+    }
+
+    /// The median of `runs` repeats spread over `range`.
+    pub fn over(mut self, range: Option<(f64, f64)>, runs: usize) -> Self {
+        self.range = range;
+        self.runs = runs;
+        self
+    }
+
+    pub fn claimed(mut self, claimed: impl Into<String>) -> Self {
+        self.claimed = Some(claimed.into());
+        self
+    }
+
+    pub fn note(mut self, note: impl Into<String>) -> Self {
+        self.note = note.into();
+        self
+    }
+
+    /// The value of the figure named `name` among `figures`.
+    pub fn find(figures: &[Figure], name: &str) -> Option<f64> {
+        figures.iter().find(|f| f.name == name).map(|f| f.value)
+    }
+}
+
 /// What an experiment is about, as the report names it.
 #[derive(Debug)]
 pub struct Meta {

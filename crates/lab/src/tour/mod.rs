@@ -29,7 +29,7 @@ pub use context::Context;
 pub use experiment::{Experiment, Figure, Meta};
 pub use machine::MachineFacts;
 pub use results::{ExperimentResult, Results};
-pub use server::{ChildServer, ProcSample};
+pub use server::{ChildServer, ProcSample, get};
 pub use verdict::{Verdict, VerdictKind};
 
 use std::time::Instant;

@@ -99,43 +99,53 @@ impl ChildServer {
 
     /// One `GET path` on a fresh connection; the body of a 200.
     pub fn get(&self, path: &str) -> Result<Vec<u8>, String> {
-        let mut stream = TcpStream::connect(self.addr).map_err(|e| e.to_string())?;
-        stream
-            .set_read_timeout(Some(Duration::from_secs(30)))
-            .map_err(|e| e.to_string())?;
-        let mut req = Vec::new();
-        encode_request(
-            "GET",
-            path,
-            "clab-tour",
-            &[("Connection", "close")],
-            b"",
-            &mut req,
-        );
-        stream.write_all(&req).map_err(|e| e.to_string())?;
-        let mut buf = Vec::new();
-        let mut chunk = [0u8; 16 * 1024];
-        loop {
-            if let Ok(ParsedResponse::Complete {
-                status,
-                body_start,
-                body_len,
-                ..
-            }) = parse_response(&buf, false)
-            {
-                if status != 200 {
-                    return Err(format!("GET {path}: status {status}"));
-                }
-                return Ok(buf[body_start..body_start + body_len].to_vec());
+        get(self.addr, path)
+    }
+
+    /// `http://ADDR` of the server.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+}
+
+/// One `GET path` to `addr` on a fresh connection; the body of a 200.
+pub fn get(addr: SocketAddr, path: &str) -> Result<Vec<u8>, String> {
+    let mut stream = TcpStream::connect(addr).map_err(|e| e.to_string())?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .map_err(|e| e.to_string())?;
+    let mut req = Vec::new();
+    encode_request(
+        "GET",
+        path,
+        "clab-tour",
+        &[("Connection", "close")],
+        b"",
+        &mut req,
+    );
+    stream.write_all(&req).map_err(|e| e.to_string())?;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 16 * 1024];
+    loop {
+        if let Ok(ParsedResponse::Complete {
+            status,
+            body_start,
+            body_len,
+            ..
+        }) = parse_response(&buf, false)
+        {
+            if status != 200 {
+                return Err(format!("GET {path}: status {status}"));
             }
-            let n = stream
-                .read(&mut chunk)
-                .map_err(|e| format!("GET {path}: {e}"))?;
-            if n == 0 {
-                return Err(format!("GET {path}: closed before a whole response"));
-            }
-            buf.extend_from_slice(&chunk[..n]);
+            return Ok(buf[body_start..body_start + body_len].to_vec());
         }
+        let n = stream
+            .read(&mut chunk)
+            .map_err(|e| format!("GET {path}: {e}"))?;
+        if n == 0 {
+            return Err(format!("GET {path}: closed before a whole response"));
+        }
+        buf.extend_from_slice(&chunk[..n]);
     }
 }
 

@@ -47,16 +47,8 @@ impl Experiment for B05Claim {
         let (Some(same), Some(cross)) = (pick(SAME_CORE), pick(CROSS_CORE)) else {
             return Err("this machine has one usable CPU: no cross-core wake-up to time".into());
         };
-        let ratio = Figure {
-            name: "cross-core / same-core".to_owned(),
-            value: cross.value / same.value,
-            unit: "ratio".to_owned(),
-            range: None,
-            runs: cross.runs,
-            claimed: None,
-            judged: None,
-            note: "medians".to_owned(),
-        };
+        let ratio = Figure::new("cross-core / same-core", cross.value / same.value, "ratio")
+            .note("medians");
         Ok(vec![same, cross, ratio])
     }
 

@@ -58,16 +58,16 @@ impl Experiment for C02Claim {
                 .flat_map(|t| t.calls_us)
                 .map(|us| us / 1000.0)
                 .collect();
-            figures.push(Figure {
-                name: format!("wait per remote call — {profile}"),
-                value: median(calls.clone()),
-                unit: "ms".to_owned(),
-                range: range(&calls),
-                runs: calls.len(),
-                claimed: Some(format!("{lo}–{hi} ms")),
-                judged: None,
-                note: format!("{n} dashboards x 5 calls"),
-            });
+            figures.push(
+                Figure::new(
+                    format!("wait per remote call — {profile}"),
+                    median(calls.clone()),
+                    "ms",
+                )
+                .over(range(&calls), calls.len())
+                .claimed(format!("{lo}–{hi} ms"))
+                .note(format!("{n} dashboards x 5 calls")),
+            );
         }
         Ok(figures)
     }
@@ -113,16 +113,7 @@ mod tests {
         PROFILES
             .iter()
             .zip(values)
-            .map(|((p, _, _), v)| Figure {
-                name: format!("wait per remote call — {p}"),
-                value: v,
-                unit: "ms".into(),
-                range: None,
-                runs: 5,
-                claimed: None,
-                judged: None,
-                note: String::new(),
-            })
+            .map(|((p, _, _), v)| Figure::new(format!("wait per remote call — {p}"), v, "ms"))
             .collect()
     }
 

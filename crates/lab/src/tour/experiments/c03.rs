@@ -19,6 +19,7 @@ pub(super) static C03: C03Claim = C03Claim;
 /// Requests per measurement: `--quick` and full.
 const REQUESTS: (usize, usize) = (20, 100);
 
+#[allow(clippy::too_many_arguments)]
 fn fig(
     name: &str,
     value: f64,
@@ -28,15 +29,10 @@ fn fig(
     claimed: Option<String>,
     note: &str,
 ) -> Figure {
-    Figure {
-        name: name.to_owned(),
-        value,
-        unit: unit.to_owned(),
-        range,
-        runs,
-        claimed,
-        judged: None,
-        note: note.to_owned(),
+    let f = Figure::new(name, value, unit).over(range, runs).note(note);
+    match claimed {
+        Some(c) => f.claimed(c),
+        None => f,
     }
 }
 
@@ -129,7 +125,7 @@ impl Experiment for C03Claim {
     }
 
     fn judge(&self, figures: &[Figure]) -> Verdict {
-        let get = |name: &str| figures.iter().find(|f| f.name == name).map(|f| f.value);
+        let get = |name: &str| Figure::find(figures, name);
         let (Some(share), Some(io), Some(cpu)) = (
             get("IO share of wall time"),
             get("IO wait"),

@@ -1,6 +1,7 @@
 //! One module per claim ID. [`ALL`] is the tour's order; adding an experiment is one module
 //! and one line here.
 
+mod b02;
 mod b05;
 mod c02;
 mod c03;
@@ -25,5 +26,6 @@ pub static ALL: &[&dyn Experiment] = &[
     &c10::C10,
     &c14::C14,
     &c15::C15,
+    &b02::B02,
     &b05::B05,
 ];
