@@ -39,6 +39,7 @@ pub use config::{Config, default_threads};
 pub use duration::{format_duration, parse_duration};
 pub use engine::{run, run_until};
 pub use error::LoadError;
+pub use limits::{ensure_fd_limit, ephemeral_ports};
 pub use print::{write_human, write_json};
 pub use report::{Latency, RateShortfall, Report, RunSettings, TimelineSecond};
 pub use sched::SchedPolicy;

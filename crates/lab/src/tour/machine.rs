@@ -47,15 +47,7 @@ impl MachineFacts {
             .and_then(|t| procfs::field(&t, "MemTotal"))
             .map(|kib| kib * 1024);
         let nofile = procfs::rlimit(libc::RLIMIT_NOFILE).map(|(soft, _)| soft);
-        let ports = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
-            .ok()
-            .and_then(|t| {
-                let mut it = t.split_whitespace().map(str::parse::<u64>);
-                match (it.next(), it.next()) {
-                    (Some(Ok(lo)), Some(Ok(hi))) => Some(hi.saturating_sub(lo) + 1),
-                    _ => None,
-                }
-            });
+        let ports = clab_load::ephemeral_ports().map(u64::from);
         let limit = |name: &str, value, knob: &str| Limit {
             name: name.to_owned(),
             value,

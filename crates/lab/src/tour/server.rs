@@ -124,6 +124,15 @@ pub fn get(addr: SocketAddr, path: &str) -> Result<Vec<u8>, String> {
         &mut req,
     );
     stream.write_all(&req).map_err(|e| e.to_string())?;
+    let (status, body) = read_response(&mut stream).map_err(|e| format!("GET {path}: {e}"))?;
+    if status != 200 {
+        return Err(format!("GET {path}: status {status}"));
+    }
+    Ok(body)
+}
+
+/// Read one whole response off `stream`: its status and body.
+pub fn read_response(stream: &mut TcpStream) -> Result<(u16, Vec<u8>), String> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 16 * 1024];
     loop {
@@ -134,16 +143,11 @@ pub fn get(addr: SocketAddr, path: &str) -> Result<Vec<u8>, String> {
             ..
         }) = parse_response(&buf, false)
         {
-            if status != 200 {
-                return Err(format!("GET {path}: status {status}"));
-            }
-            return Ok(buf[body_start..body_start + body_len].to_vec());
+            return Ok((status, buf[body_start..body_start + body_len].to_vec()));
         }
-        let n = stream
-            .read(&mut chunk)
-            .map_err(|e| format!("GET {path}: {e}"))?;
+        let n = stream.read(&mut chunk).map_err(|e| e.to_string())?;
         if n == 0 {
-            return Err(format!("GET {path}: closed before a whole response"));
+            return Err("closed before a whole response".into());
         }
         buf.extend_from_slice(&chunk[..n]);
     }

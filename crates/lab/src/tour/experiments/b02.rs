@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use super::loadgen::load;
 use crate::tour::server::get;
 use crate::tour::{Context, Experiment, Figure, Meta, Verdict, VerdictKind};
 
@@ -28,19 +29,6 @@ pub(super) static B02: B02Claim = B02Claim;
 
 fn latency_fig(name: &str, ms: f64, note: &str) -> Figure {
     Figure::new(name, ms, "ms").note(note)
-}
-
-/// One `clab load` run against `url`.
-fn load(url: &str, mode: clab_load::Mode, secs: usize) -> Result<clab_load::Report, String> {
-    let schedule = clab_load::Schedule {
-        mode,
-        stop: clab_load::Stop::Duration(Duration::from_secs(secs as u64)),
-        warmup: Duration::from_millis(500),
-        pipeline: 1,
-    };
-    let mut config = clab_load::Config::new(url, schedule).map_err(|e| e.to_string())?;
-    config.timeout = Duration::from_secs(5);
-    clab_load::run(&config).map_err(|e| e.to_string())
 }
 
 impl Experiment for B02Claim {
