@@ -2,13 +2,9 @@
 //! request. Two identical `event-loop` servers, one holding N idle keep-alive connections,
 //! loaded in interleaved rounds.
 
-use std::io::Write;
-use std::net::TcpStream;
-use std::time::Duration;
-
 use super::dashboard::median;
+use super::idle::idle_connections;
 use super::loadgen::load;
-use crate::tour::server::read_response;
 use crate::tour::{ChildServer, Context, Experiment, Figure, Meta, Verdict, VerdictKind};
 
 /// Idle connections: `--quick` and full.
@@ -25,22 +21,6 @@ const DIFFERS_AT: f64 = 1.6;
 pub(super) struct C22Claim;
 
 pub(super) static C22: C22Claim = C22Claim;
-
-/// `n` keep-alive connections that each sent one `GET /plaintext`, read the answer, and sit.
-fn idle_connections(server: &ChildServer, n: usize) -> Result<Vec<TcpStream>, String> {
-    let mut conns = Vec::with_capacity(n);
-    for i in 0..n {
-        let idle = |e: String| format!("idle connection {i}: {e}");
-        let mut s = TcpStream::connect(server.addr).map_err(|e| idle(e.to_string()))?;
-        s.set_read_timeout(Some(Duration::from_secs(10)))
-            .map_err(|e| idle(e.to_string()))?;
-        s.write_all(b"GET /plaintext HTTP/1.1\r\nHost: tour\r\n\r\n")
-            .map_err(|e| idle(e.to_string()))?;
-        read_response(&mut s).map_err(idle)?;
-        conns.push(s);
-    }
-    Ok(conns)
-}
 
 /// One round's figures: server CPU µs per request, p99 ms, req/s.
 type Round = (f64, f64, f64);

@@ -11,9 +11,11 @@ mod c09;
 mod c10;
 mod c14;
 mod c15;
+mod c17;
 mod c22;
 mod dashboard;
 mod from_costs;
+mod idle;
 mod loadgen;
 
 use super::Experiment;
@@ -28,6 +30,7 @@ pub static ALL: &[&dyn Experiment] = &[
     &c10::C10,
     &c14::C14,
     &c15::C15,
+    &c17::C17,
     &c22::C22,
     &b02::B02,
     &b05::B05,
