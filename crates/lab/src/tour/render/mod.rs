@@ -41,6 +41,9 @@ fn value(f: &Figure) -> String {
         "bytes" if v.abs() >= 1024.0 => format!("{:.1} KiB", v / 1024.0),
         "bytes" => format!("{v:.0} B"),
         "ratio" => format!("{v:.2}x"),
+        "req/s" => format!("{v:.0} req/s"),
+        "ms" => format!("{v:.2} ms"),
+        "µs" => format!("{v:.1} µs"),
         "count" if v >= 0.0 => crate::costs::table::thousands(v.round() as u64),
         unit => format!("{v:.3} {unit}"),
     }
