@@ -29,6 +29,11 @@ impl Context {
 
     /// Start `clab serve` with `args` on the tour's SQLite database.
     pub fn server(&self, args: &[&str]) -> Result<ChildServer, String> {
+        self.server_on(args, None)
+    }
+
+    /// [`Context::server`], pinned to `cpu` when given.
+    pub fn server_on(&self, args: &[&str], cpu: Option<usize>) -> Result<ChildServer, String> {
         let clab = self
             .clab
             .as_deref()
@@ -36,7 +41,7 @@ impl Context {
         let url = format!("sqlite://{}", self.database.display());
         let mut all = vec!["--database-url", &url];
         all.extend_from_slice(args);
-        ChildServer::start(clab, &all)
+        ChildServer::start(clab, &all, cpu)
     }
 
     pub fn quick(&self) -> bool {

@@ -28,15 +28,35 @@ pub struct ProcSample {
 
 impl ChildServer {
     /// `clab serve --listen 127.0.0.1:0 ARGS` from the binary `clab`; waits for its
-    /// "listening on" line.
-    pub fn start(clab: &Path, args: &[&str]) -> Result<Self, String> {
-        let mut child = Command::new(clab)
+    /// "listening on" line. `cpu`: pin the whole server (every thread it will start) to that
+    /// CPU.
+    pub fn start(clab: &Path, args: &[&str], cpu: Option<usize>) -> Result<Self, String> {
+        let mut command = Command::new(clab);
+        command
             .arg("serve")
             .args(["--listen", "127.0.0.1:0"])
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
+            .stderr(Stdio::piped());
+        if let Some(cpu) = cpu {
+            // Built before the fork: between fork and exec only async-signal-safe calls.
+            // SAFETY: an all-zero cpu_set_t is the empty set; CPU_SET writes inside it.
+            let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+            unsafe { libc::CPU_SET(cpu, &mut set) };
+            // SAFETY: the closure only calls sched_setaffinity (async-signal-safe) on a set
+            // it owns; the child then execs, and every thread it starts inherits the mask.
+            unsafe {
+                std::os::unix::process::CommandExt::pre_exec(&mut command, move || {
+                    if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0
+                    {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
+        }
+        let mut child = command
             .spawn()
             .map_err(|e| format!("cannot start {}: {e}", clab.display()))?;
         let stderr = child.stderr.take().ok_or("no stderr")?;

@@ -5,6 +5,7 @@ mod b02;
 mod b05;
 mod c02;
 mod c03;
+mod c04;
 mod c07;
 mod c08;
 mod c09;
@@ -24,6 +25,7 @@ use super::Experiment;
 pub static ALL: &[&dyn Experiment] = &[
     &c02::C02,
     &c03::C03,
+    &c04::C04,
     &c07::C07,
     &c08::C08,
     &c09::C09,
