@@ -172,6 +172,27 @@ pub struct CpuTicks {
     pub steal: u64,
     /// utime + stime of this process.
     pub own: u64,
+    /// cutime + cstime: children of this process that have exited and been waited for (the
+    /// tour's `clab serve` servers, once stopped).
+    pub children: u64,
+}
+
+impl CpuTicks {
+    /// Share of all `cpus` CPUs' time over `elapsed` that processes other than this one and
+    /// its waited-for children used between `self` and `later` (0–1).
+    pub fn others_share(&self, later: &CpuTicks, elapsed: std::time::Duration, cpus: usize) -> f64 {
+        let capacity = elapsed.as_secs_f64() * clock_ticks() as f64 * cpus.max(1) as f64;
+        let ours = (later.own + later.children).saturating_sub(self.own + self.children);
+        let others = later
+            .machine_busy
+            .saturating_sub(self.machine_busy)
+            .saturating_sub(ours);
+        if capacity > 0.0 {
+            (others as f64 / capacity).min(1.0)
+        } else {
+            0.0
+        }
+    }
 }
 
 /// Read [`CpuTicks`] now.
@@ -190,10 +211,13 @@ pub fn cpu_ticks() -> Option<CpuTicks> {
     let fields: Vec<&str> = after.split_whitespace().collect();
     let utime: u64 = fields.get(11)?.parse().ok()?;
     let stime: u64 = fields.get(12)?.parse().ok()?;
+    let cutime: u64 = fields.get(13)?.parse().ok()?;
+    let cstime: u64 = fields.get(14)?.parse().ok()?;
     Some(CpuTicks {
         machine_busy: cpu.get(0..3)?.iter().sum::<u64>() + cpu.get(5..7)?.iter().sum::<u64>(),
         steal: *cpu.get(7)?,
         own: utime + stime,
+        children: cutime + cstime,
     })
 }
 
@@ -207,6 +231,27 @@ pub fn clock_ticks() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Our own and our reaped children's CPU are not "others"; what is left of the machine's
+    /// busy time is, over the CPUs' capacity.
+    #[test]
+    fn others_share_excludes_this_process_and_its_children() {
+        let hz = clock_ticks();
+        let t = |busy: u64, own: u64, children: u64| CpuTicks {
+            machine_busy: busy * hz / 100,
+            steal: 0,
+            own: own * hz / 100,
+            children: children * hz / 100,
+        };
+        let (a, b) = (t(1000, 100, 0), t(1300, 200, 100));
+        // 2 CPUs for 1 s = 200 ticks at 100 Hz; the machine was busy 300, ours 200: others 100.
+        let share = a.others_share(&b, std::time::Duration::from_secs(1), 2);
+        assert!((share - 0.5).abs() < 1e-9, "{share}");
+        assert_eq!(
+            a.others_share(&t(1200, 200, 100), std::time::Duration::from_secs(1), 2),
+            0.0
+        );
+    }
 
     #[test]
     fn field_parses_kb_lines_and_ignores_prefix_matches() {

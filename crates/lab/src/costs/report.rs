@@ -289,9 +289,8 @@ pub fn run(config: &Config, progress: &mut dyn Progress) -> Result<Report> {
         (Some(a), Some(b)) => {
             let capacity =
                 t0.elapsed().as_secs_f64() * procfs::clock_ticks() as f64 * cpus_n as f64;
-            let others = (b.machine_busy - a.machine_busy).saturating_sub(b.own - a.own);
             (
-                Some((others as f64 / capacity).min(1.0)),
+                Some(a.others_share(&b, t0.elapsed(), cpus_n)),
                 Some(((b.steal - a.steal) as f64 / capacity).min(1.0)),
             )
         }

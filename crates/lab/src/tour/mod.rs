@@ -28,7 +28,7 @@ mod verdict;
 pub use context::Context;
 pub use experiment::{Experiment, Figure, Meta};
 pub use machine::MachineFacts;
-pub use results::{ExperimentResult, Results};
+pub use results::{ExperimentResult, NOISY, Results};
 pub use server::{ChildServer, ProcSample, get};
 pub use verdict::{Verdict, VerdictKind};
 
@@ -64,6 +64,10 @@ pub trait TourProgress {
     }
 }
 
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 /// Unknown IDs in `--only`, as one line naming the valid ones.
 pub fn check_only(only: &[String]) -> Result<(), String> {
     let unknown: Vec<&str> = only
@@ -96,7 +100,8 @@ pub fn run(opts: &TourOptions, progress: &mut dyn TourProgress) -> Results {
     for exp in selected {
         progress.experiment(exp.id(), exp.title());
         let started = Instant::now();
-        let (figures, verdict) = match exp.run(&mut ctx, progress.costs()) {
+        let ticks = crate::costs::procfs::cpu_ticks();
+        let (figures, mut verdict) = match exp.run(&mut ctx, progress.costs()) {
             Ok(figures) => {
                 let verdict = exp.judge(&figures);
                 (figures, verdict)
@@ -109,6 +114,18 @@ pub fn run(opts: &TourOptions, progress: &mut dyn TourProgress) -> Results {
                 ),
             ),
         };
+        // Every server of the experiment has been stopped and waited for by now, so its CPU
+        // is in this process's children's ticks, not in "others".
+        let others = match (ticks, crate::costs::procfs::cpu_ticks()) {
+            (Some(a), Some(b)) => Some(a.others_share(&b, started.elapsed(), cores())),
+            _ => None,
+        };
+        if let Some(share) = others.filter(|s| *s > NOISY) {
+            verdict.reason.push_str(&format!(
+                " (noisy run: other processes used {:.0}% of the CPUs meanwhile)",
+                share * 100.0
+            ));
+        }
         progress.done(exp.id(), &verdict);
         results.push(ExperimentResult {
             id: exp.id().to_owned(),
@@ -118,6 +135,7 @@ pub fn run(opts: &TourOptions, progress: &mut dyn TourProgress) -> Results {
             figures,
             verdict,
             seconds: started.elapsed().as_secs_f64(),
+            others_cpu_share: others,
         });
     }
     Results::new(

@@ -29,7 +29,14 @@ pub struct ExperimentResult {
     pub figures: Vec<Figure>,
     pub verdict: Verdict,
     pub seconds: f64,
+    /// Share of the CPUs' time other processes used during this experiment (0–1), when
+    /// known: above [`NOISY`], the verdict says the run was noisy.
+    #[serde(default)]
+    pub others_cpu_share: Option<f64>,
 }
+
+/// Other processes' CPU share above which an experiment's run counts as noisy.
+pub const NOISY: f64 = 0.10;
 
 impl Results {
     pub fn new(quick: bool, machine: MachineFacts, experiments: Vec<ExperimentResult>) -> Self {

@@ -92,8 +92,14 @@ pub fn html(r: &Results) -> String {
         }
         let _ = write!(
             h,
-            "</tbody></table><p class=\"small\">{:.1} s</p></section>",
-            e.seconds
+            "</tbody></table><p class=\"small\">{:.1} s{}</p></section>",
+            e.seconds,
+            e.others_cpu_share
+                .map(|s| format!(
+                    "; other processes used {:.0}% of the CPUs meanwhile",
+                    s * 100.0
+                ))
+                .unwrap_or_default()
         );
     }
     let m = &r.machine;
