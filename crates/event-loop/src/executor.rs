@@ -155,12 +155,13 @@ impl Core {
         let calls = std::mem::take(&mut *self.calls.borrow_mut());
         calls.into_iter().for_each(|call| call());
 
+        // One clock read serves the timeout and the stats' "entered epoll_wait" mark.
+        let before = Instant::now();
         let timeout = if self.runnable() {
             Some(Duration::ZERO)
         } else {
-            self.timers.borrow().next_timeout(Instant::now())
+            self.timers.borrow().next_timeout(before)
         };
-        let before = Instant::now();
         let remote = self.reactor.borrow_mut().poll(timeout, woken)?;
         self.stats.turn(before, Instant::now());
         // Outside the reactor's borrow: a callback may register another socket.
