@@ -123,6 +123,13 @@ pub fn map_count() -> Result<u64> {
     Ok(text.lines().count() as u64)
 }
 
+/// `uname -r` (`/proc/sys/kernel/osrelease`), empty if unreadable.
+pub fn kernel_release() -> String {
+    fs::read_to_string("/proc/sys/kernel/osrelease")
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_default()
+}
+
 /// `(MemAvailable, MemTotal)` in bytes.
 pub fn mem_available() -> Option<(u64, u64)> {
     let text = fs::read_to_string("/proc/meminfo").ok()?;

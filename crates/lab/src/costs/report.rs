@@ -137,12 +137,6 @@ fn loadavg() -> f64 {
         .unwrap_or(f64::NAN)
 }
 
-fn kernel_release() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/osrelease")
-        .map(|s| s.trim().to_owned())
-        .unwrap_or_default()
-}
-
 const COROUTINES: bool = cfg!(feature = "coroutines");
 
 fn timed_run(
@@ -298,7 +292,7 @@ pub fn run(config: &Config, progress: &mut dyn Progress) -> Result<Report> {
     };
     let machine = Machine {
         cpus: cpus_n,
-        kernel: kernel_release(),
+        kernel: procfs::kernel_release(),
         loadavg_at_start: load_start,
         others_cpu_share: others,
         steal_share: steal,

@@ -42,6 +42,20 @@ impl Figure {
         }
     }
 
+    /// The median of per-repeat `values` (NaNs left out) with their range, through the costs
+    /// statistics (`costs::stats::Summary`); NaN with no range when there are none.
+    pub fn summary(name: impl Into<String>, values: &[f64], unit: &str) -> Self {
+        let f = Self::new(name, f64::NAN, unit);
+        match crate::costs::stats::Summary::of(values) {
+            Some(s) => Self {
+                value: s.median,
+                ..f
+            }
+            .over(Some((s.min, s.max)), s.runs),
+            None => f.over(None, 0),
+        }
+    }
+
     /// The median of `runs` repeats spread over `range`.
     pub fn over(mut self, range: Option<(f64, f64)>, runs: usize) -> Self {
         self.range = range;

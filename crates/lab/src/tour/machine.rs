@@ -39,13 +39,8 @@ impl MachineFacts {
                 .and_then(|l| l.split_once(':'))
                 .map(|(_, v)| v.trim().to_owned())
         });
-        let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
-            .ok()
-            .map(|s| s.trim().to_owned());
-        let mem_total = std::fs::read_to_string("/proc/meminfo")
-            .ok()
-            .and_then(|t| procfs::field(&t, "MemTotal"))
-            .map(|kib| kib * 1024);
+        let kernel = Some(procfs::kernel_release()).filter(|k| !k.is_empty());
+        let mem_total = procfs::mem_available().map(|(_, total)| total);
         let nofile = procfs::rlimit(libc::RLIMIT_NOFILE).map(|(soft, _)| soft);
         let ports = clab_load::ephemeral_ports().map(u64::from);
         let limit = |name: &str, value, knob: &str| Limit {
@@ -54,7 +49,7 @@ impl MachineFacts {
             knob: knob.to_owned(),
         };
         Self {
-            cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            cores: super::cores(),
             cpu_model,
             kernel,
             mem_total,

@@ -1,7 +1,7 @@
 //! C02: where the database lives sets the wait (§02's table: localhost 1–2 ms, same region
 //! 20–30 ms, cross-region 90–100 ms).
 
-use super::dashboard::{self, median, range};
+use super::dashboard;
 use crate::tour::{Context, Experiment, Figure, Meta, Verdict, VerdictKind};
 
 /// The chapter's table: profile name, low and high ms.
@@ -59,14 +59,9 @@ impl Experiment for C02Claim {
                 .map(|us| us / 1000.0)
                 .collect();
             figures.push(
-                Figure::new(
-                    format!("wait per remote call — {profile}"),
-                    median(calls.clone()),
-                    "ms",
-                )
-                .over(range(&calls), calls.len())
-                .claimed(format!("{lo}–{hi} ms"))
-                .note(format!("{n} dashboards x 5 calls")),
+                Figure::summary(format!("wait per remote call — {profile}"), &calls, "ms")
+                    .claimed(format!("{lo}–{hi} ms"))
+                    .note(format!("{n} dashboards x 5 calls")),
             );
         }
         Ok(figures)

@@ -1,7 +1,7 @@
 //! C03: a typical API call spends ~95% of its time waiting on IO (§02–03, Fig 2: ~250 ms of
 //! IO, ~10 ms of CPU).
 
-use super::dashboard::{self, median, range};
+use super::dashboard;
 use crate::tour::{Context, Experiment, Figure, Meta, Verdict, VerdictKind};
 
 /// The chapter's Fig 2 figures, for the report.
@@ -19,17 +19,9 @@ pub(super) static C03: C03Claim = C03Claim;
 /// Requests per measurement: `--quick` and full.
 const REQUESTS: (usize, usize) = (20, 100);
 
-#[allow(clippy::too_many_arguments)]
-fn fig(
-    name: &str,
-    value: f64,
-    unit: &str,
-    range: Option<(f64, f64)>,
-    runs: usize,
-    claimed: Option<String>,
-    note: &str,
-) -> Figure {
-    let f = Figure::new(name, value, unit).over(range, runs).note(note);
+/// A figure over the requests' `values`, with the chapter's figure when it gives one.
+fn fig(name: &str, values: &[f64], unit: &str, claimed: Option<String>, note: &str) -> Figure {
+    let f = Figure::summary(name, values, unit).note(note);
     match claimed {
         Some(c) => f.claimed(c),
         None => f,
@@ -78,47 +70,33 @@ impl Experiment for C03Claim {
         Ok(vec![
             fig(
                 "IO share of wall time",
-                median(share.clone()),
+                &share,
                 "ratio",
-                range(&share),
-                n,
                 Some("~95%".into()),
                 "io_wait / wall per request",
             ),
             fig(
                 "wall time",
-                median(wall.clone()),
+                &wall,
                 "ms",
-                range(&wall),
-                n,
                 Some(format!("~{} ms", CHAPTER_IO_MS + CHAPTER_CPU_MS)),
                 "",
             ),
             fig(
                 "IO wait",
-                median(io.clone()),
+                &io,
                 "ms",
-                range(&io),
-                n,
                 Some(format!("~{CHAPTER_IO_MS} ms")),
                 "5 remote calls, simulated",
             ),
             fig(
                 "CPU (handler's thread time)",
-                median(cpu.clone()),
+                &cpu,
                 "ms",
-                range(&cpu),
-                n,
                 Some(format!("~{CHAPTER_CPU_MS} ms")),
                 "CLOCK_THREAD_CPUTIME_ID summed over every poll",
             ),
-            fig(
-                "server CPU per request, from outside",
-                outside_ms,
-                "ms",
-                None,
-                1,
-                None,
+            Figure::new("server CPU per request, from outside", outside_ms, "ms").note(
                 "utime+stime of the clab serve process over the run, divided by the requests: includes parsing, the runtime and the idle workers",
             ),
         ])
@@ -156,9 +134,9 @@ mod tests {
 
     fn figs(share: f64) -> Vec<Figure> {
         vec![
-            fig("IO share of wall time", share, "ratio", None, 1, None, ""),
-            fig("IO wait", 125.0, "ms", None, 1, None, ""),
-            fig("CPU (handler's thread time)", 1.5, "ms", None, 1, None, ""),
+            Figure::new("IO share of wall time", share, "ratio"),
+            Figure::new("IO wait", 125.0, "ms"),
+            Figure::new("CPU (handler's thread time)", 1.5, "ms"),
         ]
     }
 

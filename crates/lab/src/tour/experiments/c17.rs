@@ -45,9 +45,7 @@ impl Experiment for C17Claim {
         _: &mut dyn crate::costs::Progress,
     ) -> Result<Vec<Figure>, String> {
         let n = ctx.size(CONNECTIONS);
-        clab_load::ensure_fd_limit(n + 1_000).map_err(|e| e.to_string())?;
         let mut figures = Vec::new();
-        let mut throughput = Vec::new();
         for workers in ["2", "1"] {
             let server = ctx.server(&[
                 "--model",
@@ -76,7 +74,6 @@ impl Experiment for C17Claim {
                 clab_load::Mode::Closed { connections: 256 },
                 ctx.size(SECONDS),
             )?;
-            throughput.push(report.throughput);
             figures.push(Figure::new(
                 format!("throughput, {workers} worker(s), 256 connections waiting on IO"),
                 report.throughput,

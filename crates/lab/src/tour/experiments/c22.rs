@@ -2,7 +2,6 @@
 //! request. Two identical `event-loop` servers, one holding N idle keep-alive connections,
 //! loaded in interleaved rounds.
 
-use super::dashboard::median;
 use super::idle::idle_connections;
 use super::loadgen::load;
 use crate::tour::{ChildServer, Context, Experiment, Figure, Meta, Verdict, VerdictKind};
@@ -73,7 +72,6 @@ impl Experiment for C22Claim {
         _: &mut dyn crate::costs::Progress,
     ) -> Result<Vec<Figure>, String> {
         let n = ctx.size(IDLE);
-        clab_load::ensure_fd_limit(n + 1_000).map_err(|e| e.to_string())?;
         let args = ["--model", "event-loop", "--latency", "none"];
         let (bare, busy) = (ctx.server(&args)?, ctx.server(&args)?);
         let idle = idle_connections(&busy, n)?;
@@ -93,11 +91,7 @@ impl Experiment for C22Claim {
         drop(idle);
         let col =
             |v: &[Round], i: usize| -> Vec<f64> { v.iter().map(|t| [t.0, t.1, t.2][i]).collect() };
-        let fig = |name: &str, v: Vec<f64>, unit: &str| {
-            let r = super::dashboard::range(&v);
-            let k = v.len();
-            Figure::new(name, median(v), unit).over(r, k)
-        };
+        let fig = |name: &str, v: Vec<f64>, unit: &str| Figure::summary(name, &v, unit);
         let cpu_ratio: Vec<f64> = a.iter().zip(&b).map(|(x, y)| y.0 / x.0).collect();
         let p99_ratio: Vec<f64> = a.iter().zip(&b).map(|(x, y)| y.1 / x.1).collect();
         Ok(vec![

@@ -43,25 +43,3 @@ pub(super) fn sample(
         })
         .collect()
 }
-
-/// Median of `v` (NaN for none).
-pub(super) fn median(mut v: Vec<f64>) -> f64 {
-    v.retain(|x| !x.is_nan());
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
-}
-
-/// Smallest and largest of `v`.
-pub(super) fn range(v: &[f64]) -> Option<(f64, f64)> {
-    let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
-    let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    (lo <= hi).then_some((lo, hi))
-}

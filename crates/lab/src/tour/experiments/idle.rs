@@ -9,6 +9,9 @@ use crate::tour::server::read_response;
 
 /// `n` keep-alive connections that each sent one `GET /plaintext`, read the answer, and sit.
 pub(super) fn idle_connections(server: &ChildServer, n: usize) -> Result<Vec<TcpStream>, String> {
+    // Our n ends plus the load runs' and the slack: raise the soft limit to the hard one if
+    // needed (the server children started after it inherit it too).
+    clab_load::ensure_fd_limit(n + 1_000).map_err(|e| e.to_string())?;
     let mut conns = Vec::with_capacity(n);
     for i in 0..n {
         let idle = |e: String| format!("idle connection {i}: {e}");
