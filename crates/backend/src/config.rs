@@ -91,6 +91,10 @@ pub struct BackendConfig {
     pub latency: LatencyProfile,
     /// Database connections in the pool.
     pub pool_size: usize,
+    /// Each database call holds one of `pool_size` slots for its simulated round trip as well
+    /// as its query, as a real query holds its connection while in flight (`wait/slots.rs`).
+    /// Off: the round trip is waited out first and the pool is held only for the query.
+    pub hold_connection: bool,
     pub cpu_policy: CpuPolicy,
     /// Seed sizes (defaults: 10,000 users, 10 orders each).
     pub seed_users: u32,
@@ -105,6 +109,7 @@ impl Default for BackendConfig {
             upstream_url: None,
             latency: LatencyProfile::None,
             pool_size: 16,
+            hold_connection: false,
             cpu_policy: CpuPolicy::Inline,
             seed_users: 10_000,
             seed_orders_per_user: 10,
@@ -121,6 +126,7 @@ impl std::fmt::Debug for BackendConfig {
             .field("upstream_url", &redacted(&self.upstream_url))
             .field("latency", &self.latency)
             .field("pool_size", &self.pool_size)
+            .field("hold_connection", &self.hold_connection)
             .field("cpu_policy", &self.cpu_policy)
             .field("seed_users", &self.seed_users)
             .field("seed_orders_per_user", &self.seed_orders_per_user)
@@ -180,6 +186,11 @@ impl BackendConfig {
         };
         let latency = if self.latency.is_none() {
             "none (no simulated round trip)".to_owned()
+        } else if self.hold_connection {
+            format!(
+                "{} per remote call, each database call holding one of {} pooled connections",
+                self.latency, self.pool_size
+            )
         } else {
             format!("{} per remote call", self.latency)
         };

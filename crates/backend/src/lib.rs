@@ -93,7 +93,7 @@ pub use services::Services;
 pub use upstream::UpstreamTarget;
 #[cfg(feature = "coroutines")]
 pub use wait::MayWait;
-pub use wait::{LoopWait, ThreadWait, TokioWait, Wait};
+pub use wait::{LoopWait, Slots, TaskSlots, ThreadSlots, ThreadWait, Token, TokioWait, Wait};
 
 use std::future::Future;
 use std::time::Duration;

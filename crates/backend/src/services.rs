@@ -15,6 +15,7 @@ use std::time::Duration;
 use clab_trace::WaitKind;
 
 use crate::connect::Parts;
+use crate::wait::Slots;
 use crate::{
     Account, Activity, Backend, BackendConfig, BackendError, Clients, NotifyReceipt, Order, User,
     Wait, upstream,
@@ -26,18 +27,20 @@ use crate::{
 /// The workspace's models use the named instantiations ([`crate::BlockingBackend`],
 /// [`crate::AsyncBackend`], `MayBackend`); a new model supplies its own `W` and `C` to
 /// [`Services::new`] and inherits the dispatch and the round-trip table.
-pub struct Services<W, C> {
+pub struct Services<W: Wait, C> {
     pub(crate) inner: Arc<Inner<W, C>>,
 }
 
-pub(crate) struct Inner<W, C> {
+pub(crate) struct Inner<W: Wait, C> {
     pub(crate) wait: W,
     pub(crate) clients: C,
     pub(crate) parts: Parts,
+    /// `--hold-connection`: one slot per pooled connection, held by each database round trip.
+    pub(crate) db_slots: Option<W::Slots>,
 }
 
 // By hand: derived impls would demand `W: Clone, C: Clone`, but only the `Arc` is cloned.
-impl<W, C> Clone for Services<W, C> {
+impl<W: Wait, C> Clone for Services<W, C> {
     fn clone(&self) -> Self {
         Self {
             inner: Arc::clone(&self.inner),
@@ -45,12 +48,13 @@ impl<W, C> Clone for Services<W, C> {
     }
 }
 
-impl<W: fmt::Debug, C: fmt::Debug> fmt::Debug for Services<W, C> {
+impl<W: Wait, C: fmt::Debug> fmt::Debug for Services<W, C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Services")
             .field("wait", &self.inner.wait)
             .field("clients", &self.inner.clients)
             .field("parts", &self.inner.parts)
+            .field("db_slots", &self.inner.db_slots)
             .finish()
     }
 }
@@ -60,11 +64,14 @@ impl<W: Wait, C: Clients> Services<W, C> {
     /// upstream target and the description (it should be the one `clients` was connected
     /// with); it is validated here.
     pub fn new(wait: W, clients: C, cfg: &BackendConfig) -> Result<Self, BackendError> {
+        let parts = Parts::new(cfg)?;
+        let db_slots = cfg.hold_connection.then(|| wait.slots(cfg.pool_size));
         Ok(Self {
             inner: Arc::new(Inner {
                 wait,
                 clients,
-                parts: Parts::new(cfg)?,
+                parts,
+                db_slots,
             }),
         })
     }
@@ -82,6 +89,12 @@ impl<W: Wait, C: Clients> Services<W, C> {
         call: impl FnOnce(&'a C) -> F,
     ) -> F::Output {
         let _span = clab_trace::wait(what);
+        // With `--hold-connection` a database call holds its pooled connection (a slot) for
+        // its round trip too, as a real query in flight does; the slot is taken first.
+        let _slot = match (&what, &self.inner.db_slots) {
+            (WaitKind::Db, Some(slots)) => Some(slots.take().await),
+            _ => None,
+        };
         let d = self.inner.parts.latency.sample();
         if !d.is_zero() {
             self.inner.wait.sleep(d).await;

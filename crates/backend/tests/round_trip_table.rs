@@ -22,7 +22,30 @@ struct CountingWait {
     log: Log,
 }
 
+/// Logs `"slot"` when a call takes one of the pool's slots (`hold_connection`).
+#[derive(Debug)]
+struct CountingSlots {
+    log: Log,
+}
+
+impl clab_backend::Slots for CountingSlots {
+    type Held = ();
+    fn take(&self) -> impl Future<Output = ()> + Send {
+        self.log.lock().unwrap().push("slot");
+        ready(())
+    }
+}
+
 impl Wait for CountingWait {
+    type Slots = CountingSlots;
+
+    fn slots(&self, n: usize) -> CountingSlots {
+        assert!(n > 0);
+        CountingSlots {
+            log: Arc::clone(&self.log),
+        }
+    }
+
     fn sleep(&self, d: Duration) -> impl Future<Output = ()> + Send {
         assert!(!d.is_zero(), "sleep called for a zero round trip");
         self.log.lock().unwrap().push("wait");
@@ -170,6 +193,23 @@ fn one_round_trip_per_remote_call_before_the_call() {
             "(simulated)",
         ]
     );
+}
+
+#[test]
+fn holding_a_connection_takes_a_slot_before_each_database_round_trip_only() {
+    let cfg = BackendConfig {
+        hold_connection: true,
+        ..latency(memory_config(1), "10")
+    };
+    let (b, log) = services(&cfg, true);
+    let got = calls(&b, &log);
+    assert_eq!(
+        got[..6],
+        ["slot", "wait", "user", "slot", "wait", "orders"],
+        "{got:?}"
+    );
+    // Four database calls; the remote cache and the upstream hold no database connection.
+    assert_eq!(got.iter().filter(|&&e| e == "slot").count(), 4, "{got:?}");
 }
 
 #[test]

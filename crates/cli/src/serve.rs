@@ -66,6 +66,10 @@ pub struct Args {
     /// Connections to PostgreSQL (and SQLite readers) per server.
     #[arg(long, default_value_t = BackendConfig::default().pool_size)]
     pool_size: usize,
+    /// Each database call holds one of --pool-size connections for its simulated round trip
+    /// too, as a real query in flight does: the pool then caps throughput at P/R.
+    #[arg(long)]
+    hold_connection: bool,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -149,6 +153,7 @@ fn options(args: &Args) -> anyhow::Result<ServeOptions> {
         latency,
         cpu_policy: args.cpu_policy.into(),
         pool_size: args.pool_size,
+        hold_connection: args.hold_connection,
         ..BackendConfig::default()
     };
     Ok(ServeOptions {

@@ -44,6 +44,9 @@ pub struct TimelineSecond {
     pub errors: u64,
     /// p99 latency in ms during this second (corrected in open loop), to within ~12%.
     pub p99_ms: Option<f64>,
+    /// Open loop: the uncorrected p99 of this second (from the actual send), beside
+    /// `p99_ms`; closed loop: `p99_ms` again.
+    pub p99_uncorrected_ms: Option<f64>,
 }
 
 /// The settings the run used, echoed in the report.
@@ -133,6 +136,9 @@ impl Report {
                 responses: s.responses,
                 errors: s.errors,
                 p99_ms: s.latency.quantile(0.99).map(|us| us as f64 / 1000.0),
+                p99_uncorrected_ms: if open { &s.uncorrected } else { &s.latency }
+                    .quantile(0.99)
+                    .map(|us| us as f64 / 1000.0),
             })
             .collect();
         Self {

@@ -62,6 +62,8 @@ pub struct Second {
     pub errors: u64,
     /// Corrected latency in open loop, the send-to-response latency in closed loop.
     pub latency: CoarseHistogram,
+    /// Open loop only: the send-to-response latency (what a closed-loop tool would report).
+    pub uncorrected: CoarseHistogram,
 }
 
 /// One worker's recordings; [`Recorder::merge`] folds them together.
@@ -129,14 +131,11 @@ impl Recorder {
     ) {
         let uncorrected = micros(done.saturating_duration_since(sent));
         let _ = self.uncorrected.record(uncorrected);
-        let corrected = match intended {
-            Some(t) => {
-                let c = micros(done.saturating_duration_since(t));
-                let _ = self.corrected.record(c);
-                c
-            }
-            None => uncorrected,
-        };
+        let corrected = intended.map(|t| {
+            let c = micros(done.saturating_duration_since(t));
+            let _ = self.corrected.record(c);
+            c
+        });
         let slot = if (100..600).contains(&status) {
             status as usize
         } else {
@@ -148,7 +147,10 @@ impl Recorder {
         self.last_completion = Some(done);
         let second = self.second(done);
         second.responses += 1;
-        second.latency.record(corrected);
+        second.latency.record(corrected.unwrap_or(uncorrected));
+        if corrected.is_some() {
+            second.uncorrected.record(uncorrected);
+        }
     }
 
     pub fn error(&mut self, kind: ErrorKind, at: Instant) {
@@ -206,6 +208,7 @@ impl Recorder {
             a.responses += b.responses;
             a.errors += b.errors;
             a.latency.add(&b.latency);
+            a.uncorrected.add(&b.uncorrected);
         }
         self.last_completion = self.last_completion.max(other.last_completion);
     }

@@ -1,6 +1,7 @@
 //! [`MayWait`]: stackful coroutines (`may`); a wait parks the coroutine, not its carrier.
 
 use std::future::{Future, ready};
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Wait, cpu_pool};
@@ -32,12 +33,41 @@ use crate::CpuPolicy;
 /// - **Blocking calls pin the carrier**: anything that blocks the OS thread (a std lock, a
 ///   blocking driver, `std::thread::sleep`) stalls every coroutine on that carrier; see
 ///   [`crate::MAY_PINNING_NOTE`].
+/// Coroutines: may's semaphore parks the coroutine, not its carrier, while it waits.
+#[derive(Debug)]
+pub struct CoroutineSlots(Arc<may::sync::Semphore>);
+
+/// A coroutine's slot: posted back on drop.
+#[derive(Debug)]
+pub struct CoroutineSlot(Arc<may::sync::Semphore>);
+
+impl Drop for CoroutineSlot {
+    fn drop(&mut self) {
+        self.0.post();
+    }
+}
+
+impl super::Slots for CoroutineSlots {
+    type Held = CoroutineSlot;
+
+    fn take(&self) -> impl Future<Output = CoroutineSlot> + Send {
+        self.0.wait();
+        ready(CoroutineSlot(Arc::clone(&self.0)))
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default)]
 pub struct MayWait {
     pub cpu_policy: CpuPolicy,
 }
 
 impl Wait for MayWait {
+    type Slots = CoroutineSlots;
+
+    fn slots(&self, n: usize) -> Self::Slots {
+        CoroutineSlots(Arc::new(may::sync::Semphore::new(n)))
+    }
+
     /// See [`Wait::cpu_clock_per_poll`]: a poll here spans yields and carrier changes.
     fn cpu_clock_per_poll(&self) -> bool {
         false

@@ -14,6 +14,12 @@ pub struct LoopWait {
 }
 
 impl Wait for LoopWait {
+    type Slots = super::TaskSlots;
+
+    fn slots(&self, n: usize) -> Self::Slots {
+        super::TaskSlots::new(n)
+    }
+
     fn sleep(&self, d: Duration) -> impl Future<Output = ()> + Send {
         clab_event_loop::sleep(d)
     }

@@ -1,15 +1,16 @@
 //! How a model waits: the one thing besides its clients that a model hands the service.
 //!
 //! [`crate::Services`] calls [`Wait::sleep`] for every simulated round trip and
-//! [`Wait::run_cpu`] for CPU-heavy work; nothing else in the crate sleeps or offloads. One
-//! file per way of waiting:
+//! [`Wait::run_cpu`] for CPU-heavy work, and waits on [`Wait::slots`] for a pooled connection
+//! when a round trip holds one; nothing else in the crate sleeps or offloads. One file per
+//! way of waiting:
 //!
-//! | file | type | sleep | run_cpu |
-//! |---|---|---|---|
-//! | `thread.rs` | [`ThreadWait`] | `std::thread::sleep` in the call | inline |
-//! | `tokio_timer.rs` | [`TokioWait`] | tokio timer | inline, or `spawn_blocking` |
-//! | `event_loop.rs` | [`LoopWait`] | a timer of the event loop (`clab-event-loop`) | inline (the loop freezes), or `cpu_pool.rs` |
-//! | `coroutine.rs` | `MayWait` (feature `coroutines`) | `may::coroutine::sleep` in the call | inline, or `cpu_pool.rs` |
+//! | file | type | sleep | run_cpu | slots |
+//! |---|---|---|---|---|
+//! | `thread.rs` | [`ThreadWait`] | `std::thread::sleep` in the call | inline | [`ThreadSlots`] |
+//! | `tokio_timer.rs` | [`TokioWait`] | tokio timer | inline, or `spawn_blocking` | [`TaskSlots`] |
+//! | `event_loop.rs` | [`LoopWait`] | a timer of the event loop (`clab-event-loop`) | inline (the loop freezes), or `cpu_pool.rs` | [`TaskSlots`] |
+//! | `coroutine.rs` | `MayWait` (feature `coroutines`) | `may::coroutine::sleep` in the call | inline, or `cpu_pool.rs` | may's semaphore |
 
 use std::fmt::Debug;
 use std::future::Future;
@@ -19,12 +20,14 @@ use std::time::Duration;
 mod coroutine;
 mod cpu_pool;
 mod event_loop;
+mod slots;
 mod thread;
 mod tokio_timer;
 
 #[cfg(feature = "coroutines")]
 pub use coroutine::MayWait;
 pub use event_loop::LoopWait;
+pub use slots::{Slots, TaskSlots, ThreadSlots, Token};
 pub use thread::ThreadWait;
 pub use tokio_timer::TokioWait;
 
@@ -35,6 +38,12 @@ pub use tokio_timer::TokioWait;
 /// its waiting in the method body and returns `std::future::ready(..)`, so a handler still
 /// completes on its first poll under a trivial `block_on`.
 pub trait Wait: Send + Sync + 'static + Debug {
+    /// `n` slots waited for this model's way (`slots.rs`): what a round trip holding a pooled
+    /// connection waits on.
+    type Slots: Slots;
+
+    fn slots(&self, n: usize) -> Self::Slots;
+
     /// Wait `d`. Called only for a nonzero `d`: a zero sample never reaches the timer.
     fn sleep(&self, d: Duration) -> impl Future<Output = ()> + Send;
 

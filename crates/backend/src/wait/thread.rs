@@ -15,6 +15,12 @@ use super::Wait;
 pub struct ThreadWait;
 
 impl Wait for ThreadWait {
+    type Slots = super::ThreadSlots;
+
+    fn slots(&self, n: usize) -> Self::Slots {
+        super::ThreadSlots::new(n)
+    }
+
     fn sleep(&self, d: Duration) -> impl Future<Output = ()> + Send {
         std::thread::sleep(d);
         ready(())

@@ -14,6 +14,12 @@ pub struct TokioWait {
 }
 
 impl Wait for TokioWait {
+    type Slots = super::TaskSlots;
+
+    fn slots(&self, n: usize) -> Self::Slots {
+        super::TaskSlots::new(n)
+    }
+
     fn sleep(&self, d: Duration) -> impl Future<Output = ()> + Send {
         tokio::time::sleep(d)
     }

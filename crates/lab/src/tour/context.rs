@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use super::Chart;
 use super::server::ChildServer;
 use crate::costs;
 
@@ -14,6 +15,8 @@ pub struct Context {
     clab: Option<PathBuf>,
     /// The SQLite file every server of the tour shares (seeded by the first).
     database: PathBuf,
+    /// Charts the running experiment made, taken when it ends.
+    charts: Vec<Chart>,
 }
 
 impl Context {
@@ -24,6 +27,7 @@ impl Context {
             costs: None,
             clab,
             database,
+            charts: Vec::new(),
         }
     }
 
@@ -42,6 +46,18 @@ impl Context {
         let mut all = vec!["--database-url", &url];
         all.extend_from_slice(args);
         ChildServer::start(clab, &all, cpu)
+    }
+
+    /// Add a chart to the running experiment's section (an empty one is left out).
+    pub fn chart(&mut self, chart: Chart) {
+        if !chart.is_empty() {
+            self.charts.push(chart);
+        }
+    }
+
+    /// The running experiment's charts, for its result.
+    pub fn take_charts(&mut self) -> Vec<Chart> {
+        std::mem::take(&mut self.charts)
     }
 
     pub fn quick(&self) -> bool {

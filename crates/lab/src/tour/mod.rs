@@ -16,6 +16,7 @@
 //!   starts a `clab serve` child (`server.rs`) whose CPU, RSS and threads are sampled from
 //!   outside.
 
+pub mod chart;
 mod context;
 mod experiment;
 pub mod experiments;
@@ -25,6 +26,7 @@ mod results;
 mod server;
 mod verdict;
 
+pub use chart::{Axis, Chart, Mark, Point};
 pub use context::Context;
 pub use experiment::{Experiment, Figure, Meta};
 pub use machine::MachineFacts;
@@ -136,6 +138,7 @@ pub fn run(opts: &TourOptions, progress: &mut dyn TourProgress) -> Results {
             verdict,
             seconds: started.elapsed().as_secs_f64(),
             others_cpu_share: others,
+            charts: ctx.take_charts(),
         });
     }
     Results::new(

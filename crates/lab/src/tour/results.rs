@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Figure, MachineFacts, Verdict};
+use super::{Chart, Figure, MachineFacts, Verdict};
 
 /// The whole tour.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -33,6 +33,9 @@ pub struct ExperimentResult {
     /// known: above [`NOISY`], the verdict says the run was noisy.
     #[serde(default)]
     pub others_cpu_share: Option<f64>,
+    /// Pictures of the figures, drawn by the report.
+    #[serde(default)]
+    pub charts: Vec<Chart>,
 }
 
 /// Other processes' CPU share above which an experiment's run counts as noisy.

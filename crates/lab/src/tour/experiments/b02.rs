@@ -7,14 +7,17 @@ use std::time::Duration;
 
 use super::loadgen::load;
 use crate::tour::server::get;
-use crate::tour::{Context, Experiment, Figure, Meta, Verdict, VerdictKind};
+use crate::tour::{
+    Axis, Chart, Context, Experiment, Figure, Mark, Meta, Point, Verdict, VerdictKind,
+};
 
 /// The stall: `/cpu?ms=STALL_MS` on the loop of a one-thread server with CPU work inline,
 /// once every `STALL_EVERY`.
 const STALL_MS: u64 = 300;
 const STALL_EVERY: Duration = Duration::from_secs(1);
-/// Seconds per load run: `--quick` and full.
-const SECONDS: (usize, usize) = (3, 10);
+/// Seconds per load run and rounds (each a closed then an open loop): `--quick` and full.
+const SECONDS: (usize, usize) = (2, 5);
+const ROUNDS: (usize, usize) = (2, 3);
 /// The open loop runs at this fraction of what the closed loop achieved (stalls included), so
 /// the rate is one the server sustains on average.
 const RATE_FRACTION: f64 = 0.5;
@@ -26,6 +29,72 @@ const HIDES: f64 = 0.2;
 pub(super) struct B02Claim;
 
 pub(super) static B02: B02Claim = B02Claim;
+
+/// One round: the closed loop, the open loop's rate, the open loop.
+type Round = (clab_load::Report, f64, clab_load::Report);
+
+/// The closed loop, then the open loop at a rate it sustained on average.
+fn both_loops(url: &str, secs: usize) -> Result<Round, String> {
+    let closed = load(url, clab_load::Mode::Closed { connections: 8 }, secs)?;
+    let rate = (closed.throughput * RATE_FRACTION).max(100.0);
+    let open = load(
+        url,
+        clab_load::Mode::Open {
+            rate,
+            connections: 32,
+        },
+        secs,
+    )?;
+    Ok((closed, rate, open))
+}
+
+/// Per-second p99 of the last round: the closed loop's, and the open loop's from the intended
+/// and from the actual send.
+fn over_time(figures: &[Figure], closed: &clab_load::Report, open: &clab_load::Report) -> Chart {
+    let line = |r: &clab_load::Report, f: fn(&clab_load::TimelineSecond) -> Option<f64>| {
+        r.timeline
+            .iter()
+            .filter_map(|s| f(s).map(|v| Point::new(s.second as f64 + 1.0, v)))
+            .collect::<Vec<_>>()
+    };
+    let get = |name: &str| Figure::find(figures, name).unwrap_or(f64::NAN);
+    Chart::lines(
+        format!(
+            "{STALL_MS} ms stalls: the open loop's corrected p99 shows {:.0} ms, the closed loop \
+             reports {:.1} ms",
+            get("open loop p99, corrected"),
+            get("closed loop p99")
+        ),
+        Axis::new("second of the run", "s"),
+        Axis::new("p99 latency in that second", "ms").log(),
+    )
+    .series(
+        "open loop, corrected (from the intended send)",
+        Mark::Line,
+        line(open, |s| s.p99_ms),
+    )
+    .series(
+        "open loop, uncorrected (from the actual send)",
+        Mark::Line,
+        line(open, |s| s.p99_uncorrected_ms),
+    )
+    .series(
+        "closed loop (8 connections)",
+        Mark::Line,
+        line(closed, |s| s.p99_ms),
+    )
+    .series(
+        "the stall",
+        Mark::Dashed,
+        vec![
+            Point::new(1.0, STALL_MS as f64),
+            Point::new(
+                closed.timeline.len().max(open.timeline.len()).max(2) as f64,
+                STALL_MS as f64,
+            ),
+        ],
+    )
+}
 
 fn latency_fig(name: &str, ms: f64, note: &str) -> Figure {
     Figure::new(name, ms, "ms").note(note)
@@ -47,11 +116,12 @@ impl Experiment for B02Claim {
              every {} s by a `/cpu?ms={STALL_MS}` request (CPU work on the loop freezes it). \
              `GET /plaintext` for {} s each: closed loop, 8 connections; then open loop at {:.0}% \
              of the closed loop's throughput over 32 connections, latency from the intended send \
-             time (corrected) and from the actual send (uncorrected). Client and server share \
-             this machine's cores.",
+             time (corrected) and from the actual send (uncorrected); {} rounds (figures: median \
+             and range). Client and server share this machine's cores.",
             STALL_EVERY.as_secs(),
             ctx.size(SECONDS),
-            RATE_FRACTION * 100.0
+            RATE_FRACTION * 100.0,
+            ctx.size(ROUNDS)
         )
     }
 
@@ -78,51 +148,50 @@ impl Experiment for B02Claim {
                 }
             })
         };
-        let secs = ctx.size(SECONDS);
+        let (secs, rounds) = (ctx.size(SECONDS), ctx.size(ROUNDS));
         let url = server.url("/plaintext");
-        let closed = load(&url, clab_load::Mode::Closed { connections: 8 }, secs);
-        let open = closed.as_ref().ok().map(|c| {
-            let rate = (c.throughput * RATE_FRACTION).max(100.0);
-            load(
-                &url,
-                clab_load::Mode::Open {
-                    rate,
-                    connections: 32,
-                },
-                secs,
-            )
-            .map(|r| (rate, r))
-        });
+        let measured = (0..rounds)
+            .map(|_| both_loops(&url, secs))
+            .collect::<Result<Vec<_>, String>>();
         stop.store(true, Ordering::Relaxed);
         let _ = staller.join();
-        let closed = closed?;
-        let (rate, open) = open.ok_or("the closed loop did not run")??;
+        let measured = measured?;
         let p99 = |l: &Option<clab_load::Latency>| l.as_ref().map_or(f64::NAN, |l| l.p99);
-        Ok(vec![
+        let column = |f: &dyn Fn(&Round) -> f64| -> Vec<f64> { measured.iter().map(f).collect() };
+        let (closed, rate, open) = measured.last().ok_or("no round ran")?;
+        let figures = vec![
             latency_fig(
                 "stall",
                 STALL_MS as f64,
                 "the server's loop frozen this long, once a second",
             ),
-            latency_fig(
+            Figure::summary(
                 "closed loop p99",
-                p99(&closed.latency_uncorrected_ms),
-                &format!("{:.0} req/s, 8 connections", closed.throughput),
-            ),
-            latency_fig(
+                &column(&|r| p99(&r.0.latency_uncorrected_ms)),
+                "ms",
+            )
+            .note(format!(
+                "last round: {:.0} req/s, 8 connections",
+                closed.throughput
+            )),
+            Figure::summary(
                 "open loop p99, corrected",
-                p99(&open.latency_corrected_ms),
-                &format!(
-                    "target {rate:.0} req/s, achieved {:.0}; {} not sent",
-                    open.throughput, open.errors.not_sent
-                ),
-            ),
-            latency_fig(
+                &column(&|r| p99(&r.2.latency_corrected_ms)),
+                "ms",
+            )
+            .note(format!(
+                "last round: target {rate:.0} req/s, achieved {:.0}; {} not sent",
+                open.throughput, open.errors.not_sent
+            )),
+            Figure::summary(
                 "open loop p99, uncorrected",
-                p99(&open.latency_uncorrected_ms),
-                "from the actual send: what a closed-loop tool reports",
-            ),
-        ])
+                &column(&|r| p99(&r.2.latency_uncorrected_ms)),
+                "ms",
+            )
+            .note("from the actual send: what a closed-loop tool reports"),
+        ];
+        ctx.chart(over_time(&figures, closed, open));
+        Ok(figures)
     }
 
     fn judge(&self, figures: &[Figure]) -> Verdict {

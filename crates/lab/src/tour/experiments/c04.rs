@@ -3,12 +3,15 @@
 //! workers.
 
 use super::loadgen::load;
-use crate::tour::{Context, Experiment, Figure, Meta, Verdict, VerdictKind};
+use crate::tour::{
+    Axis, Chart, Context, Experiment, Figure, Mark, Meta, Point, Verdict, VerdictKind,
+};
 
 /// Closed-loop concurrencies of the IO-bound runs.
 const CONCURRENCY: [usize; 4] = [1, 4, 16, 64];
-/// Seconds per run: `--quick` and full.
-const SECONDS: (usize, usize) = (2, 5);
+/// Seconds per run and interleaved rounds: `--quick` and full.
+const SECONDS: (usize, usize) = (2, 4);
+const ROUNDS: (usize, usize) = (2, 3);
 /// The CPU-bound request: this many ms of CPU on the worker.
 const CPU_MS: u64 = 20;
 /// Holds when concurrency 64 gives at least this many times concurrency 1's IO-bound
@@ -29,6 +32,60 @@ fn cpu_name(w: usize) -> String {
     format!("CPU-bound, {w} worker(s)")
 }
 
+/// IO-bound throughput against concurrency on one core, beside the bound that `c` requests
+/// each waiting as long as one alone gives: `c` times concurrency 1's throughput.
+fn concurrency_chart(figures: &[Figure]) -> Chart {
+    let at = |c: usize| figures.iter().find(|f| f.name == io_name(c));
+    let ours: Vec<Point> = CONCURRENCY
+        .iter()
+        .filter_map(|&c| at(c).map(|f| Point::figure(c as f64, f)))
+        .collect();
+    let one = at(1).map_or(f64::NAN, |f| f.value);
+    let last = *CONCURRENCY.last().unwrap_or(&1);
+    let gain = at(last).map_or(f64::NAN, |f| f.value) / one;
+    let bound = CONCURRENCY
+        .iter()
+        .map(|&c| Point::new(c as f64, one * c as f64))
+        .collect();
+    Chart::lines(
+        format!("One core, IO-bound: concurrency {last} serves x{gain:.0} what concurrency 1 does"),
+        Axis::new("concurrent requests (closed loop)", "count").log(),
+        Axis::new("throughput", "req/s").log(),
+    )
+    .series("measured (median of rounds)", Mark::Line, ours)
+    .series(
+        "c x concurrency 1 (nothing but waiting)",
+        Mark::Dashed,
+        bound,
+    )
+}
+
+/// CPU-bound throughput on 1 and 2 workers, beside perfect scaling.
+fn cores_chart(figures: &[Figure]) -> Chart {
+    let at = |w: usize| figures.iter().find(|f| f.name == cpu_name(w));
+    let one = at(1).map_or(f64::NAN, |f| f.value);
+    let gain = at(2).map_or(f64::NAN, |f| f.value) / one;
+    let ours: Vec<Point> = [1, 2]
+        .iter()
+        .enumerate()
+        .filter_map(|(i, &w)| at(w).map(|f| Point::figure(i as f64, f)))
+        .collect();
+    Chart::bars(
+        format!("CPU-bound: 2 workers serve x{gain:.2} what 1 does"),
+        vec!["1 worker".into(), "2 workers".into()],
+        Axis::new(
+            format!("throughput, {CPU_MS} ms of CPU per request"),
+            "req/s",
+        ),
+    )
+    .series("measured (median, whisker: range)", Mark::Bar, ours)
+    .series(
+        "perfect scaling (workers x 1 worker)",
+        Mark::Span,
+        vec![Point::new(0.0, one), Point::new(1.0, 2.0 * one)],
+    )
+}
+
 impl Experiment for C04Claim {
     fn meta(&self) -> &Meta {
         &Meta {
@@ -44,9 +101,11 @@ impl Experiment for C04Claim {
             "IO-bound: `clab serve --model async-multi --workers 1 --latency same-region` pinned \
              to one CPU, `GET /users/1` (two simulated 20-30 ms waits) with `clab load` closed \
              loop at concurrency {CONCURRENCY:?}. CPU-bound: `--workers 1` and `--workers 2` \
-             (not pinned), `GET /cpu?ms={CPU_MS}` at concurrency 8. {} s per run; the client \
-             shares the machine's cores.",
-            ctx.size(SECONDS)
+             (not pinned), `GET /cpu?ms={CPU_MS}` at concurrency 8. {} s per run, {} \
+             interleaved rounds of every run (figures: median and range); the client shares \
+             the machine's cores.",
+            ctx.size(SECONDS),
+            ctx.size(ROUNDS)
         )
     }
 
@@ -55,11 +114,10 @@ impl Experiment for C04Claim {
         ctx: &mut Context,
         _: &mut dyn crate::costs::Progress,
     ) -> Result<Vec<Figure>, String> {
-        let secs = ctx.size(SECONDS);
+        let (secs, rounds) = (ctx.size(SECONDS), ctx.size(ROUNDS));
         let cpu = crate::costs::affinity::two_cpus()
             .map_err(|e| e.to_string())?
             .0;
-        let mut figures = Vec::new();
         let io = ctx.server_on(
             &[
                 "--model",
@@ -71,36 +129,55 @@ impl Experiment for C04Claim {
             ],
             Some(cpu),
         )?;
-        for c in CONCURRENCY {
-            let r = load(
-                &io.url("/users/1"),
-                clab_load::Mode::Closed { connections: c },
-                secs,
-            )?;
-            figures.push(
-                Figure::new(io_name(c), r.throughput, "req/s").note(format!("pinned to CPU {cpu}")),
-            );
-        }
-        drop(io);
-        for workers in [1usize, 2] {
-            let w = workers.to_string();
-            let server = ctx.server(&[
+        let cpu_server = |workers: &str| {
+            ctx.server(&[
                 "--model",
                 "async-multi",
                 "--workers",
-                &w,
+                workers,
                 "--latency",
                 "none",
                 "--cpu-policy",
                 "inline",
-            ])?;
-            let r = load(
-                &server.url(&format!("/cpu?ms={CPU_MS}")),
-                clab_load::Mode::Closed { connections: 8 },
-                secs,
-            )?;
-            figures.push(Figure::new(cpu_name(workers), r.throughput, "req/s"));
+            ])
+        };
+        let workers = [cpu_server("1")?, cpu_server("2")?];
+        // Rounds interleave every run, so a slow minute of the machine lands on all of them.
+        let mut io_runs = vec![Vec::new(); CONCURRENCY.len()];
+        let mut cpu_runs = vec![Vec::new(); workers.len()];
+        for _ in 0..rounds {
+            for (c, out) in CONCURRENCY.iter().zip(&mut io_runs) {
+                let r = load(
+                    &io.url("/users/1"),
+                    clab_load::Mode::Closed { connections: *c },
+                    secs,
+                )?;
+                out.push(r.throughput);
+            }
+            for (server, out) in workers.iter().zip(&mut cpu_runs) {
+                let r = load(
+                    &server.url(&format!("/cpu?ms={CPU_MS}")),
+                    clab_load::Mode::Closed { connections: 8 },
+                    secs,
+                )?;
+                out.push(r.throughput);
+            }
         }
+        let mut figures: Vec<Figure> = CONCURRENCY
+            .iter()
+            .zip(&io_runs)
+            .map(|(c, v)| {
+                Figure::summary(io_name(*c), v, "req/s").note(format!("pinned to CPU {cpu}"))
+            })
+            .collect();
+        figures.extend(
+            cpu_runs
+                .iter()
+                .enumerate()
+                .map(|(i, v)| Figure::summary(cpu_name(i + 1), v, "req/s")),
+        );
+        ctx.chart(concurrency_chart(&figures));
+        ctx.chart(cores_chart(&figures));
         Ok(figures)
     }
 

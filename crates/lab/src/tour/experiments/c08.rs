@@ -1,6 +1,6 @@
 //! C08: 10,000 connections as threads
 
-use super::from_costs::CostsClaim;
+use super::from_costs::{CostsClaim, no_charts};
 use crate::tour::Meta;
 
 pub(super) static C08: CostsClaim = CostsClaim {
@@ -10,4 +10,5 @@ pub(super) static C08: CostsClaim = CostsClaim {
         claim: "10,000 connections as threads would take 5-10 GB just for their stacks (§06).",
     },
     setup: "Physical memory of K parked threads, scaled to 10,000, against the chapter's estimate",
+    charts: no_charts,
 };

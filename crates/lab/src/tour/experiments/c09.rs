@@ -1,6 +1,6 @@
 //! C09: creating a thread
 
-use super::from_costs::CostsClaim;
+use super::from_costs::{CostsClaim, no_charts};
 use crate::tour::Meta;
 
 pub(super) static C09: CostsClaim = CostsClaim {
@@ -10,4 +10,5 @@ pub(super) static C09: CostsClaim = CostsClaim {
         claim: "Creating a thread costs microseconds to milliseconds (§06).",
     },
     setup: "spawn + join, median of many, pinned to one CPU and unpinned",
+    charts: no_charts,
 };

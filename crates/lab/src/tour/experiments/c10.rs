@@ -1,6 +1,6 @@
 //! C10: a context switch
 
-use super::from_costs::CostsClaim;
+use super::from_costs::{CostsClaim, no_charts};
 use crate::tour::Meta;
 
 pub(super) static C10: CostsClaim = CostsClaim {
@@ -10,4 +10,5 @@ pub(super) static C10: CostsClaim = CostsClaim {
         claim: "A context switch costs 1-10 µs (§06).",
     },
     setup: "Thread ping-pong over a futex and a pipe on one CPU, and a futex across two CPUs, per one-way hand-off",
+    charts: no_charts,
 };

@@ -1,6 +1,6 @@
 //! C14: async fn as a state machine
 
-use super::from_costs::CostsClaim;
+use super::from_costs::{CostsClaim, no_charts};
 use crate::tour::Meta;
 
 pub(super) static C14: CostsClaim = CostsClaim {
@@ -10,4 +10,5 @@ pub(super) static C14: CostsClaim = CostsClaim {
         claim: "An async function is compiled into a state machine; each await is a state transition (§08).",
     },
     setup: "The compiled future of the chapter's fetch_user_data (two awaits): its size and states, beside a hand-written state machine run to the same result",
+    charts: no_charts,
 };

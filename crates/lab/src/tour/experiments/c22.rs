@@ -4,7 +4,9 @@
 
 use super::idle::idle_connections;
 use super::loadgen::load;
-use crate::tour::{ChildServer, Context, Experiment, Figure, Meta, Verdict, VerdictKind};
+use crate::tour::{
+    Axis, Chart, ChildServer, Context, Experiment, Figure, Mark, Meta, Point, Verdict, VerdictKind,
+};
 
 /// Idle connections: `--quick` and full.
 const IDLE: (usize, usize) = (2_000, 10_000);
@@ -41,6 +43,31 @@ fn round(server: &ChildServer, secs: usize) -> Result<Round, String> {
     let cpu_us = (after.cpu_s - before.cpu_s) * 1e6 / total;
     let p99 = report.latency_uncorrected_ms.map_or(f64::NAN, |l| l.p99);
     Ok((cpu_us, p99, report.throughput))
+}
+
+/// `what` (e.g. "p99") without and with `n` idle connections, titled with their `ratio`.
+fn side_by_side(figures: &[Figure], n: usize, what: &str, unit: &str, ratio: &str) -> Chart {
+    let names = [
+        format!("{what}, no idle connections"),
+        format!("{what}, {n} idle connections"),
+    ];
+    let points = names
+        .iter()
+        .enumerate()
+        .filter_map(|(i, name)| {
+            figures
+                .iter()
+                .find(|f| &f.name == name)
+                .map(|f| Point::figure(i as f64, f))
+        })
+        .collect();
+    let ratio = Figure::find(figures, ratio).unwrap_or(f64::NAN);
+    Chart::bars(
+        format!("{n} idle connections change {what} by x{ratio:.2} (chapter: nothing)"),
+        vec!["0 idle connections".into(), format!("{n} idle connections")],
+        Axis::new(what, unit),
+    )
+    .series("measured (median, whisker: range)", Mark::Bar, points)
 }
 
 impl Experiment for C22Claim {
@@ -94,7 +121,7 @@ impl Experiment for C22Claim {
         let fig = |name: &str, v: Vec<f64>, unit: &str| Figure::summary(name, &v, unit);
         let cpu_ratio: Vec<f64> = a.iter().zip(&b).map(|(x, y)| y.0 / x.0).collect();
         let p99_ratio: Vec<f64> = a.iter().zip(&b).map(|(x, y)| y.1 / x.1).collect();
-        Ok(vec![
+        let figures = vec![
             fig("CPU per request ratio, idle / none", cpu_ratio, "ratio")
                 .claimed("1 (nothing per request)")
                 .note("per round, the two servers seconds apart"),
@@ -123,7 +150,22 @@ impl Experiment for C22Claim {
                 "bytes",
             )
             .note("RSS of the busy server minus the bare one: what idling does cost"),
-        ])
+        ];
+        ctx.chart(side_by_side(
+            &figures,
+            n,
+            "server CPU per request",
+            "µs",
+            "CPU per request ratio, idle / none",
+        ));
+        ctx.chart(side_by_side(
+            &figures,
+            n,
+            "p99",
+            "ms",
+            "p99 ratio, idle / none",
+        ));
+        Ok(figures)
     }
 
     fn judge(&self, figures: &[Figure]) -> Verdict {

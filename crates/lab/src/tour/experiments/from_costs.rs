@@ -2,9 +2,12 @@
 //! claim ID become figures, and the verdict aggregates how its code judged each row against
 //! the chapter's range (`crates/lab/src/costs/verdict.rs`).
 
+use crate::costs;
 use crate::costs::table::{Quantity, Row, format};
 use crate::costs::verdict::Verdict as RowVerdict;
-use crate::tour::{Context, Experiment, Figure, Meta, Verdict, VerdictKind};
+use crate::tour::{
+    Axis, Chart, Context, Experiment, Figure, Mark, Meta, Point, Verdict, VerdictKind,
+};
 
 /// A claim measured by `clab costs`: what each `cNN.rs` declares.
 #[derive(Debug)]
@@ -12,6 +15,65 @@ pub(super) struct CostsClaim {
     pub meta: Meta,
     /// What is measured, before the sizes `--quick` sets.
     pub setup: &'static str,
+    /// The charts its section shows, drawn from the whole costs report.
+    pub charts: fn(&costs::Report) -> Vec<Chart>,
+}
+
+/// For the claims whose table says enough.
+pub(super) fn no_charts(_: &costs::Report) -> Vec<Chart> {
+    Vec::new()
+}
+
+/// The chapter's table of green threads vs OS threads (C07–C10, C15) as bars on a log scale,
+/// one chart per quantity, each row beside the chapter's range.
+pub(super) fn costs_table(report: &costs::Report) -> Vec<Chart> {
+    let table = ["C07", "C08", "C09", "C10", "C15"];
+    let quantities = [
+        (Quantity::Nanos, "time", "ns"),
+        (Quantity::Bytes, "memory", "bytes"),
+        (Quantity::Count, "units that fit", "count"),
+    ];
+    quantities
+        .iter()
+        .map(|&(q, what, unit)| {
+            let rows: Vec<&Row> = report
+                .rows
+                .iter()
+                .filter(|r| r.quantity == q && table.contains(&r.claim_id))
+                .collect();
+            let within = rows
+                .iter()
+                .filter(|r| matches!(r.verdict, RowVerdict::Within | RowVerdict::Confirmed))
+                .count();
+            let measured = rows
+                .iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    Point::new(i as f64, r.measured.median)
+                        .range((r.measured.runs > 1).then_some((r.measured.min, r.measured.max)))
+                })
+                .collect();
+            let claimed = rows
+                .iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    Point::new(i as f64, r.claim.lo).range(Some((r.claim.lo, r.claim.hi)))
+                })
+                .collect();
+            Chart::bars(
+                format!(
+                    "The chapter's table, {what}: {within} of {} rows within its range",
+                    rows.len()
+                ),
+                rows.iter()
+                    .map(|r| format!("{} — {} ({})", r.property, r.unit, r.claim_id))
+                    .collect(),
+                Axis::new(what, unit).log(),
+            )
+            .series("measured (median, whisker: range)", Mark::Bar, measured)
+            .series("chapter's range", Mark::Span, claimed)
+        })
+        .collect()
 }
 
 impl Experiment for CostsClaim {
@@ -33,7 +95,11 @@ impl Experiment for CostsClaim {
         ctx: &mut Context,
         progress: &mut dyn crate::costs::Progress,
     ) -> Result<Vec<Figure>, String> {
-        figures(self.meta.id, ctx, progress)
+        let figures = figures(self.meta.id, ctx, progress)?;
+        for chart in (self.charts)(ctx.costs(progress)?) {
+            ctx.chart(chart);
+        }
+        Ok(figures)
     }
 
     fn judge(&self, figures: &[Figure]) -> Verdict {

@@ -2,6 +2,7 @@
 //! and one line here.
 
 mod b02;
+mod b03;
 mod b05;
 mod c02;
 mod c03;
@@ -35,5 +36,6 @@ pub static ALL: &[&dyn Experiment] = &[
     &c17::C17,
     &c22::C22,
     &b02::B02,
+    &b03::B03,
     &b05::B05,
 ];

@@ -26,7 +26,7 @@ fn class(kind: VerdictKind) -> &'static str {
 const STYLE: &str = "body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}\
 table{border-collapse:collapse;width:100%;margin:1rem 0}th,td{border:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-align:top}\
 th{background:#f3f3f3}.holds{background:#e3f6e3}.differs{background:#fff4d6}.fails{background:#fbe0e0}.unknown{background:#eee}\
-section{border-top:2px solid #ddd;margin-top:2rem}code{background:#f3f3f3;padding:0 .2rem}.small{color:#555;font-size:90%}";
+section{border-top:2px solid #ddd;margin-top:2rem}figure.chart{margin:1rem 0}figure.chart svg{max-width:100%;height:auto}code{background:#f3f3f3;padding:0 .2rem}.small{color:#555;font-size:90%}";
 
 pub fn html(r: &Results) -> String {
     let mut h = String::new();
@@ -90,9 +90,26 @@ pub fn html(r: &Results) -> String {
                 esc(&f.note)
             );
         }
+        h.push_str("</tbody></table>");
+        for c in &e.charts {
+            // A chart that cannot be drawn leaves its numbers in the table above and says so.
+            match super::svg(c) {
+                Ok(svg) => {
+                    let _ = write!(h, "<figure class=\"chart\">{svg}</figure>");
+                }
+                Err(why) => {
+                    let _ = write!(
+                        h,
+                        "<p class=\"small\">chart “{}” could not be drawn: {}</p>",
+                        esc(&c.title),
+                        esc(&why)
+                    );
+                }
+            }
+        }
         let _ = write!(
             h,
-            "</tbody></table><p class=\"small\">{:.1} s{}</p></section>",
+            "<p class=\"small\">{:.1} s{}</p></section>",
             e.seconds,
             e.others_cpu_share
                 .map(|s| format!(

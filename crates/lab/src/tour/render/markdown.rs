@@ -2,12 +2,77 @@
 
 use std::fmt::Write as _;
 
-use super::{key_figure, range, value};
+use super::{key_figure, point_text, quantity, range, value};
 use crate::tour::Results;
+use crate::tour::chart::{Chart, ChartKind, Mark, Point};
 
 /// A table cell: no pipes or newlines inside.
 fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
+}
+
+/// A chart as a table: one row per category (bars) or per `x` (lines), one column per series.
+fn chart_table(c: &Chart) -> String {
+    let unit = &c.value_axis.unit;
+    let (first, rows): (String, Vec<(String, f64)>) = match &c.kind {
+        ChartKind::Bars { categories } => (
+            String::new(),
+            categories
+                .iter()
+                .enumerate()
+                .map(|(i, name)| (name.clone(), i as f64))
+                .collect(),
+        ),
+        ChartKind::Lines { x_axis } => {
+            let mut xs: Vec<f64> = c
+                .series
+                .iter()
+                .flat_map(|s| s.points.iter().map(|p| p.x))
+                .collect();
+            xs.sort_by(f64::total_cmp);
+            xs.dedup();
+            let rows = xs
+                .iter()
+                .map(|x| (quantity(*x, &x_axis.unit), *x))
+                .collect();
+            (x_axis.label.clone(), rows)
+        }
+    };
+    let shown = |mark: Mark, p: &Point| match (mark, p.lo, p.hi) {
+        (Mark::Bar, Some(lo), Some(hi)) => format!(
+            "{} ({}–{})",
+            quantity(p.y, unit),
+            quantity(lo, unit),
+            quantity(hi, unit)
+        ),
+        _ => point_text(mark, p, unit),
+    };
+    let mut t = format!(
+        "\n*{}* ({}{})\n\n| {} |",
+        c.title,
+        c.value_axis.label,
+        if c.value_axis.log {
+            ", log scale in the HTML chart"
+        } else {
+            ""
+        },
+        cell(&first)
+    );
+    for s in &c.series {
+        let _ = write!(t, " {} |", cell(&s.name));
+    }
+    t.push_str("\n|---|");
+    t.push_str(&"---|".repeat(c.series.len()));
+    t.push('\n');
+    for (name, x) in rows {
+        let _ = write!(t, "| {} |", cell(&name));
+        for s in &c.series {
+            let v = s.points.iter().find(|p| p.x == x).map(|p| shown(s.mark, p));
+            let _ = write!(t, " {} |", v.unwrap_or_default());
+        }
+        t.push('\n');
+    }
+    t
 }
 
 pub fn markdown(r: &Results) -> String {
@@ -58,6 +123,9 @@ pub fn markdown(r: &Results) -> String {
                 cell(f.claimed.as_deref().unwrap_or("")),
                 f.judged.as_deref().unwrap_or("")
             );
+        }
+        for c in &e.charts {
+            m.push_str(&chart_table(c));
         }
     }
     let mc = &r.machine;

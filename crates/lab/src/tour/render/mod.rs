@@ -4,10 +4,13 @@
 
 mod html;
 mod markdown;
+mod svg;
 
 pub use html::html;
 pub use markdown::markdown;
+pub use svg::svg;
 
+use super::chart::{Mark, Point};
 use super::{Figure, Results};
 use std::io;
 use std::path::Path;
@@ -29,8 +32,12 @@ pub fn write_report(results: &Results, dir: &Path) -> io::Result<()> {
 
 /// A figure's value with its unit, readable (`2.1 µs`, `8.0 MiB`, `1,000,000`).
 fn value(f: &Figure) -> String {
-    let v = f.value;
-    match f.unit.as_str() {
+    quantity(f.value, &f.unit)
+}
+
+/// `v` in `unit`, readable: how figures, chart axes and chart labels print.
+fn quantity(v: f64, unit: &str) -> String {
+    match unit {
         "ns" if v >= 1e6 => format!("{:.2} ms", v / 1e6),
         "ns" if v >= 1e3 => format!("{:.2} µs", v / 1e3),
         "ns" => format!("{v:.0} ns"),
@@ -43,8 +50,12 @@ fn value(f: &Figure) -> String {
         "ratio" => format!("{v:.2}x"),
         "req/s" => format!("{v:.0} req/s"),
         "ms" => format!("{v:.2} ms"),
+        "s" if v.fract() == 0.0 => format!("{v:.0} s"),
+        "s" => format!("{v:.1} s"),
         "µs" => format!("{v:.1} µs"),
-        "count" if v >= 0.0 => crate::costs::table::thousands(v.round() as u64),
+        "count" if v >= 0.0 && v.fract() == 0.0 => crate::costs::table::thousands(v.round() as u64),
+        "count" => format!("{v:.1}"),
+        "%" => format!("{v:.0}%"),
         unit => format!("{v:.3} {unit}"),
     }
 }
@@ -70,4 +81,15 @@ fn key_figure(figures: &[Figure]) -> String {
         .first()
         .map(|f| format!("{}: {}", f.name, value(f)))
         .unwrap_or_else(|| "—".to_owned())
+}
+
+/// A chart point as words: a claimed range as `lo–hi` (`≥ lo` when open), a value as itself.
+fn point_text(mark: Mark, p: &Point, unit: &str) -> String {
+    match (mark, p.lo, p.hi) {
+        (Mark::Span, Some(lo), Some(hi)) if hi.is_finite() && hi > lo => {
+            format!("{}–{}", quantity(lo, unit), quantity(hi, unit))
+        }
+        (Mark::Span, Some(lo), _) => format!("≥ {}", quantity(lo, unit)),
+        _ => quantity(p.y, unit),
+    }
 }

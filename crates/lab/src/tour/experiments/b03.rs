@@ -1,0 +1,244 @@
+//! B03: Little's law. Throughput = concurrency / latency; a connection pool of P connections,
+//! each held for R per query, caps a service at P/R whatever the load. The same server at
+//! pool sizes 1..16, every database call holding its connection for a fixed simulated round
+//! trip (`--hold-connection`), loaded far above the pool, against the bound.
+
+use super::loadgen::load;
+use crate::tour::{
+    Axis, Chart, ChildServer, Context, Experiment, Figure, Mark, Meta, Point, Verdict, VerdictKind,
+};
+
+/// Pool sizes: `--quick` runs the first four.
+const POOLS: [usize; 5] = [1, 2, 4, 8, 16];
+/// The fixed simulated round trip of every remote call, ms.
+const ROUND_TRIP_MS: f64 = 20.0;
+/// Database calls per `GET /users/{id}` (the user, then their orders: `handlers/users.rs`).
+const QUERIES: f64 = 2.0;
+/// Closed-loop connections: far more than the largest pool, so the pool is what waits.
+const CONNECTIONS: usize = 48;
+/// Seconds per run and interleaved rounds: `--quick` and full.
+const SECONDS: (usize, usize) = (2, 3);
+const ROUNDS: (usize, usize) = (2, 3);
+/// Holds when every pool-limited run lands within these fractions of its bound. A run counts
+/// as pool-limited when its bound is under `LIMITED` of the uncapped server's throughput
+/// (above that, something else caps it first).
+const HOLDS_LOW: f64 = 0.85;
+const HOLDS_HIGH: f64 = 1.05;
+const DIFFERS_LOW: f64 = 0.6;
+const LIMITED: f64 = 0.7;
+
+pub(super) struct B03Claim;
+
+pub(super) static B03: B03Claim = B03Claim;
+
+fn pools(ctx: &Context) -> &'static [usize] {
+    &POOLS[..ctx.size((4, POOLS.len()))]
+}
+
+/// The P/R bound of a pool of `p` in req/s: each request holds a connection for `QUERIES`
+/// round trips.
+fn bound(p: usize) -> f64 {
+    p as f64 * 1000.0 / (QUERIES * ROUND_TRIP_MS)
+}
+
+fn measured(p: usize) -> String {
+    format!("throughput, pool of {p}")
+}
+
+const UNCAPPED: &str = "throughput, round trips outside the pool (no cap)";
+
+impl Experiment for B03Claim {
+    fn meta(&self) -> &Meta {
+        &Meta {
+            id: "B03",
+            title: "a pool of P with round trip R caps throughput at P/R",
+            claim: "Little's law: throughput = concurrency / latency; a connection pool of P \
+                    with round-trip R caps a service at P/R.",
+        }
+    }
+
+    fn setup(&self, ctx: &Context) -> String {
+        format!(
+            "`clab serve --model async-multi --latency {ROUND_TRIP_MS} --hold-connection \
+             --pool-size P` for P in {:?}: every database call holds one of P connections for \
+             its simulated {ROUND_TRIP_MS} ms round trip and its query, as a real query in \
+             flight does; `GET /users/{{id}}` makes {QUERIES} such calls, so the bound is \
+             P / ({QUERIES} x {ROUND_TRIP_MS} ms). `clab load` closed loop, {CONNECTIONS} \
+             connections, {} s per run, {} interleaved rounds; beside them the same server \
+             without --hold-connection (round trips outside the pool), for what caps it \
+             otherwise. The round trip is simulated (a timer).",
+            pools(ctx),
+            ctx.size(SECONDS),
+            ctx.size(ROUNDS)
+        )
+    }
+
+    fn run(
+        &self,
+        ctx: &mut Context,
+        _: &mut dyn crate::costs::Progress,
+    ) -> Result<Vec<Figure>, String> {
+        let rt = ROUND_TRIP_MS.to_string();
+        let server = |pool: usize, hold: bool| -> Result<ChildServer, String> {
+            let pool = pool.to_string();
+            let mut args = vec![
+                "--model",
+                "async-multi",
+                "--latency",
+                &rt,
+                "--pool-size",
+                &pool,
+            ];
+            if hold {
+                args.push("--hold-connection");
+            }
+            ctx.server(&args)
+        };
+        let mut servers = pools(ctx)
+            .iter()
+            .map(|&p| server(p, true))
+            .collect::<Result<Vec<_>, _>>()?;
+        servers.push(server(*POOLS.last().unwrap_or(&16), false)?);
+        let (secs, rounds) = (ctx.size(SECONDS), ctx.size(ROUNDS));
+        let mut runs = vec![Vec::new(); servers.len()];
+        for _ in 0..rounds {
+            for (s, out) in servers.iter().zip(&mut runs) {
+                let r = load(
+                    &s.url("/users/7"),
+                    clab_load::Mode::Closed {
+                        connections: CONNECTIONS,
+                    },
+                    secs,
+                )?;
+                out.push(r.throughput);
+            }
+        }
+        drop(servers);
+        let mut figures: Vec<Figure> = pools(ctx)
+            .iter()
+            .zip(&runs)
+            .map(|(&p, v)| {
+                Figure::summary(measured(p), v, "req/s")
+                    .claimed(format!("P/R = {:.0} req/s", bound(p)))
+            })
+            .collect();
+        if let Some(v) = runs.last() {
+            figures.push(Figure::summary(UNCAPPED, v, "req/s"));
+        }
+        ctx.chart(chart(&figures, pools(ctx)));
+        Ok(figures)
+    }
+
+    fn judge(&self, figures: &[Figure]) -> Verdict {
+        let uncapped = Figure::find(figures, UNCAPPED).unwrap_or(f64::INFINITY);
+        let limited: Vec<(usize, f64)> = POOLS
+            .iter()
+            .filter(|&&p| bound(p) < LIMITED * uncapped)
+            .filter_map(|&p| Figure::find(figures, &measured(p)).map(|t| (p, t / bound(p))))
+            .collect();
+        if limited.is_empty() {
+            return Verdict::new(
+                VerdictKind::Inconclusive,
+                "no pool-limited run was measured",
+            );
+        }
+        let shown: Vec<String> = limited
+            .iter()
+            .map(|(p, r)| format!("P={p}: {:.0}% of P/R", r * 100.0))
+            .collect();
+        let numbers = format!(
+            "{}; uncapped {uncapped:.0} req/s; holds when every pool-limited run is within \
+             {:.0}-{:.0}% of P/R, differs from {:.0}%",
+            shown.join(", "),
+            HOLDS_LOW * 100.0,
+            HOLDS_HIGH * 100.0,
+            DIFFERS_LOW * 100.0
+        );
+        let (lo, hi) = limited
+            .iter()
+            .fold((f64::INFINITY, 0f64), |(a, b), (_, r)| {
+                (a.min(*r), b.max(*r))
+            });
+        if lo >= HOLDS_LOW && hi <= HOLDS_HIGH {
+            Verdict::new(VerdictKind::Holds, numbers)
+        } else if lo >= DIFFERS_LOW && hi <= HOLDS_HIGH {
+            Verdict::new(VerdictKind::HoldsWithDifference, numbers)
+        } else {
+            Verdict::new(VerdictKind::DoesNotHold, numbers)
+        }
+    }
+}
+
+/// Throughput against pool size, beside P/R and the uncapped server.
+fn chart(figures: &[Figure], pools: &[usize]) -> Chart {
+    let ours: Vec<Point> = pools
+        .iter()
+        .filter_map(|&p| {
+            figures
+                .iter()
+                .find(|f| f.name == measured(p))
+                .map(|f| Point::figure(p as f64, f))
+        })
+        .collect();
+    let worst = ours
+        .iter()
+        .map(|pt| pt.y / bound(pt.x as usize))
+        .fold(f64::INFINITY, f64::min);
+    let uncapped = Figure::find(figures, UNCAPPED).unwrap_or(f64::NAN);
+    let (first, last) = (
+        *pools.first().unwrap_or(&1) as f64,
+        *pools.last().unwrap_or(&1) as f64,
+    );
+    Chart::lines(
+        format!(
+            "Throughput follows P/R: every pool size reaches at least {:.0}% of its bound",
+            worst * 100.0
+        ),
+        Axis::new("pool size P (connections)", "count").log(),
+        Axis::new("throughput", "req/s").log(),
+    )
+    .series("measured (median of rounds)", Mark::Line, ours)
+    .series(
+        format!("P/R bound (R = {QUERIES} x {ROUND_TRIP_MS} ms per request)"),
+        Mark::Dashed,
+        pools
+            .iter()
+            .map(|&p| Point::new(p as f64, bound(p)))
+            .collect(),
+    )
+    .series(
+        "round trips outside the pool (no cap)",
+        Mark::Dashed,
+        vec![Point::new(first, uncapped), Point::new(last, uncapped)],
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn figs(share: f64, uncapped: f64) -> Vec<Figure> {
+        let mut f: Vec<Figure> = POOLS
+            .iter()
+            .map(|&p| Figure::new(measured(p), bound(p).min(uncapped) * share, "req/s"))
+            .collect();
+        f.push(Figure::new(UNCAPPED, uncapped, "req/s"));
+        f
+    }
+
+    #[test]
+    fn on_the_bound_holds_far_below_does_not() {
+        assert_eq!(B03.judge(&figs(0.95, 1500.0)).kind, VerdictKind::Holds);
+        assert_eq!(
+            B03.judge(&figs(0.7, 1500.0)).kind,
+            VerdictKind::HoldsWithDifference
+        );
+        let v = B03.judge(&figs(0.3, 1500.0));
+        assert_eq!(v.kind, VerdictKind::DoesNotHold);
+        assert!(v.reason.contains("P=1: 30%"), "{}", v.reason);
+        // Above the bound is not Little's law either.
+        assert_eq!(B03.judge(&figs(1.5, 1500.0)).kind, VerdictKind::DoesNotHold);
+        // Only pools whose bound is under the uncapped throughput count.
+        assert_eq!(B03.judge(&figs(0.95, 30.0)).kind, VerdictKind::Inconclusive);
+    }
+}
