@@ -2,8 +2,8 @@
 
 use std::path::PathBuf;
 
-use super::Chart;
 use super::server::ChildServer;
+use super::{Chart, LimitHit};
 use crate::costs;
 
 /// See the module docs.
@@ -17,6 +17,8 @@ pub struct Context {
     database: PathBuf,
     /// Charts the running experiment made, taken when it ends.
     charts: Vec<Chart>,
+    /// Machine limits the running experiment met, taken when it ends.
+    limits: Vec<LimitHit>,
 }
 
 impl Context {
@@ -28,6 +30,7 @@ impl Context {
             clab,
             database,
             charts: Vec::new(),
+            limits: Vec::new(),
         }
     }
 
@@ -58,6 +61,16 @@ impl Context {
     /// The running experiment's charts, for its result.
     pub fn take_charts(&mut self) -> Vec<Chart> {
         std::mem::take(&mut self.charts)
+    }
+
+    /// Record a machine limit that stopped part of the running experiment.
+    pub fn limit_hit(&mut self, hit: LimitHit) {
+        self.limits.push(hit);
+    }
+
+    /// The running experiment's limits, for its result.
+    pub fn take_limits(&mut self) -> Vec<LimitHit> {
+        std::mem::take(&mut self.limits)
     }
 
     pub fn quick(&self) -> bool {

@@ -30,7 +30,7 @@ pub use chart::{Axis, Chart, Mark, Point};
 pub use context::Context;
 pub use experiment::{Experiment, Figure, Meta};
 pub use machine::MachineFacts;
-pub use results::{ExperimentResult, NOISY, Results};
+pub use results::{ExperimentResult, LimitHit, NOISY, Results};
 pub use server::{ChildServer, ProcSample, get};
 pub use verdict::{Verdict, VerdictKind};
 
@@ -139,6 +139,7 @@ pub fn run(opts: &TourOptions, progress: &mut dyn TourProgress) -> Results {
             seconds: started.elapsed().as_secs_f64(),
             others_cpu_share: others,
             charts: ctx.take_charts(),
+            limits: ctx.take_limits(),
         });
     }
     Results::new(

@@ -36,6 +36,22 @@ pub struct ExperimentResult {
     /// Pictures of the figures, drawn by the report.
     #[serde(default)]
     pub charts: Vec<Chart>,
+    /// Machine limits that stopped part of it short; it went on at the size reached.
+    #[serde(default)]
+    pub limits: Vec<LimitHit>,
+}
+
+/// A machine limit met during an experiment: what stopped where, and the knob that moves it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LimitHit {
+    /// What was being made ("idle keep-alive connections", "tokio tasks").
+    pub what: String,
+    pub wanted: u64,
+    /// How many there were when the limit stopped it.
+    pub reached: u64,
+    /// The limit ("open files per process") and what the system said.
+    pub limit: String,
+    pub knob: String,
 }
 
 /// Other processes' CPU share above which an experiment's run counts as noisy.

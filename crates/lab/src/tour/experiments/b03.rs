@@ -14,8 +14,12 @@ const POOLS: [usize; 5] = [1, 2, 4, 8, 16];
 const ROUND_TRIP_MS: f64 = 20.0;
 /// Database calls per `GET /users/{id}` (the user, then their orders: `handlers/users.rs`).
 const QUERIES: f64 = 2.0;
-/// Closed-loop connections: far more than the largest pool, so the pool is what waits.
-const CONNECTIONS: usize = 48;
+/// Closed-loop connections for a pool of `p`: more requests than connections at every moment,
+/// so the pool is always what they wait for, but not so many that a run of a few seconds
+/// sees only the first wave (latency = connections / throughput).
+fn connections(p: usize) -> usize {
+    2 * p + 4
+}
 /// Seconds per run and interleaved rounds: `--quick` and full.
 const SECONDS: (usize, usize) = (2, 3);
 const ROUNDS: (usize, usize) = (2, 3);
@@ -35,17 +39,24 @@ fn pools(ctx: &Context) -> &'static [usize] {
     &POOLS[..ctx.size((4, POOLS.len()))]
 }
 
-/// The P/R bound of a pool of `p` in req/s: each request holds a connection for `QUERIES`
-/// round trips.
-fn bound(p: usize) -> f64 {
-    p as f64 * 1000.0 / (QUERIES * ROUND_TRIP_MS)
+/// The P/R bound of a pool of `p` in req/s, `r_ms` being how long one request holds a
+/// connection: measured alone, `QUERIES` round trips and their queries.
+fn bound(p: usize, r_ms: f64) -> f64 {
+    p as f64 * 1000.0 / r_ms
 }
+
+const ALONE: &str = "R: one request alone (its connection holds)";
 
 fn measured(p: usize) -> String {
     format!("throughput, pool of {p}")
 }
 
 const UNCAPPED: &str = "throughput, round trips outside the pool (no cap)";
+
+/// The R of the figures, or the simulated round trips alone when it was not measured.
+fn r_ms(figures: &[Figure]) -> f64 {
+    Figure::find(figures, ALONE).unwrap_or(QUERIES * ROUND_TRIP_MS)
+}
 
 impl Experiment for B03Claim {
     fn meta(&self) -> &Meta {
@@ -62,11 +73,12 @@ impl Experiment for B03Claim {
             "`clab serve --model async-multi --latency {ROUND_TRIP_MS} --hold-connection \
              --pool-size P` for P in {:?}: every database call holds one of P connections for \
              its simulated {ROUND_TRIP_MS} ms round trip and its query, as a real query in \
-             flight does; `GET /users/{{id}}` makes {QUERIES} such calls, so the bound is \
-             P / ({QUERIES} x {ROUND_TRIP_MS} ms). `clab load` closed loop, {CONNECTIONS} \
-             connections, {} s per run, {} interleaved rounds; beside them the same server \
-             without --hold-connection (round trips outside the pool), for what caps it \
-             otherwise. The round trip is simulated (a timer).",
+             flight does; `GET /users/{{id}}` makes {QUERIES} such calls. R, how long one \
+             request holds connections, is its mean latency alone (concurrency 1, pool of 1); \
+             the bound is P/R. `clab load` closed loop at 2P+4 connections (the pool always \
+             has waiters), {} s per run, {} interleaved rounds; beside them the same server \
+             without --hold-connection (round trips outside the pool) at the largest pool's \
+             concurrency, for what caps it otherwise. The round trip is simulated (a timer).",
             pools(ctx),
             ctx.size(SECONDS),
             ctx.size(ROUNDS)
@@ -100,16 +112,20 @@ impl Experiment for B03Claim {
             .collect::<Result<Vec<_>, _>>()?;
         servers.push(server(*POOLS.last().unwrap_or(&16), false)?);
         let (secs, rounds) = (ctx.size(SECONDS), ctx.size(ROUNDS));
+        let url = |s: &ChildServer| s.url("/users/7");
+        let alone = load(
+            &url(&servers[0]),
+            clab_load::Mode::Closed { connections: 1 },
+            secs,
+        )?
+        .latency_uncorrected_ms
+        .map_or(f64::NAN, |l| l.mean);
+        let mut concurrency: Vec<usize> = pools(ctx).iter().map(|&p| connections(p)).collect();
+        concurrency.push(connections(*pools(ctx).last().unwrap_or(&1)));
         let mut runs = vec![Vec::new(); servers.len()];
         for _ in 0..rounds {
-            for (s, out) in servers.iter().zip(&mut runs) {
-                let r = load(
-                    &s.url("/users/7"),
-                    clab_load::Mode::Closed {
-                        connections: CONNECTIONS,
-                    },
-                    secs,
-                )?;
+            for ((s, out), &c) in servers.iter().zip(&mut runs).zip(&concurrency) {
+                let r = load(&url(s), clab_load::Mode::Closed { connections: c }, secs)?;
                 out.push(r.throughput);
             }
         }
@@ -119,9 +135,14 @@ impl Experiment for B03Claim {
             .zip(&runs)
             .map(|(&p, v)| {
                 Figure::summary(measured(p), v, "req/s")
-                    .claimed(format!("P/R = {:.0} req/s", bound(p)))
+                    .claimed(format!("P/R = {:.0} req/s", bound(p, alone)))
+                    .note(format!("{} connections", connections(p)))
             })
             .collect();
+        figures.push(Figure::new(ALONE, alone, "ms").note(format!(
+            "mean latency at concurrency 1: {QUERIES} simulated {ROUND_TRIP_MS} ms round \
+                 trips and their queries"
+        )));
         if let Some(v) = runs.last() {
             figures.push(Figure::summary(UNCAPPED, v, "req/s"));
         }
@@ -131,10 +152,11 @@ impl Experiment for B03Claim {
 
     fn judge(&self, figures: &[Figure]) -> Verdict {
         let uncapped = Figure::find(figures, UNCAPPED).unwrap_or(f64::INFINITY);
+        let r = r_ms(figures);
         let limited: Vec<(usize, f64)> = POOLS
             .iter()
-            .filter(|&&p| bound(p) < LIMITED * uncapped)
-            .filter_map(|&p| Figure::find(figures, &measured(p)).map(|t| (p, t / bound(p))))
+            .filter(|&&p| bound(p, r) < LIMITED * uncapped)
+            .filter_map(|&p| Figure::find(figures, &measured(p)).map(|t| (p, t / bound(p, r))))
             .collect();
         if limited.is_empty() {
             return Verdict::new(
@@ -147,7 +169,7 @@ impl Experiment for B03Claim {
             .map(|(p, r)| format!("P={p}: {:.0}% of P/R", r * 100.0))
             .collect();
         let numbers = format!(
-            "{}; uncapped {uncapped:.0} req/s; holds when every pool-limited run is within \
+            "R = {r:.1} ms; {}; uncapped {uncapped:.0} req/s; holds when every pool-limited run is within \
              {:.0}-{:.0}% of P/R, differs from {:.0}%",
             shown.join(", "),
             HOLDS_LOW * 100.0,
@@ -180,9 +202,10 @@ fn chart(figures: &[Figure], pools: &[usize]) -> Chart {
                 .map(|f| Point::figure(p as f64, f))
         })
         .collect();
+    let r = r_ms(figures);
     let worst = ours
         .iter()
-        .map(|pt| pt.y / bound(pt.x as usize))
+        .map(|pt| pt.y / bound(pt.x as usize, r))
         .fold(f64::INFINITY, f64::min);
     let uncapped = Figure::find(figures, UNCAPPED).unwrap_or(f64::NAN);
     let (first, last) = (
@@ -199,11 +222,11 @@ fn chart(figures: &[Figure], pools: &[usize]) -> Chart {
     )
     .series("measured (median of rounds)", Mark::Line, ours)
     .series(
-        format!("P/R bound (R = {QUERIES} x {ROUND_TRIP_MS} ms per request)"),
+        format!("P/R bound (R = {r:.1} ms, measured alone)"),
         Mark::Dashed,
         pools
             .iter()
-            .map(|&p| Point::new(p as f64, bound(p)))
+            .map(|&p| Point::new(p as f64, bound(p, r)))
             .collect(),
     )
     .series(
@@ -220,8 +243,9 @@ mod tests {
     fn figs(share: f64, uncapped: f64) -> Vec<Figure> {
         let mut f: Vec<Figure> = POOLS
             .iter()
-            .map(|&p| Figure::new(measured(p), bound(p).min(uncapped) * share, "req/s"))
+            .map(|&p| Figure::new(measured(p), bound(p, 40.0).min(uncapped) * share, "req/s"))
             .collect();
+        f.push(Figure::new(ALONE, 40.0, "ms"));
         f.push(Figure::new(UNCAPPED, uncapped, "req/s"));
         f
     }

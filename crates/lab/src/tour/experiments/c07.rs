@@ -1,6 +1,6 @@
 //! C07: a thread's stack: virtual reserve, physical use
 
-use super::from_costs::{CostsClaim, no_charts};
+use super::from_costs::{CostsClaim, no_charts, no_limits};
 use crate::tour::Meta;
 
 pub(super) static C07: CostsClaim = CostsClaim {
@@ -11,4 +11,5 @@ pub(super) static C07: CostsClaim = CostsClaim {
     },
     setup: "Parked threads with std's default and 8 MiB stacks: VSZ, smaps Rss and kernel stack per thread, K threads at once",
     charts: no_charts,
+    limits: no_limits,
 };

@@ -1,6 +1,6 @@
 //! C08: 10,000 connections as threads
 
-use super::from_costs::{CostsClaim, no_charts};
+use super::from_costs::{CostsClaim, no_charts, no_limits};
 use crate::tour::Meta;
 
 pub(super) static C08: CostsClaim = CostsClaim {
@@ -11,4 +11,5 @@ pub(super) static C08: CostsClaim = CostsClaim {
     },
     setup: "Physical memory of K parked threads, scaled to 10,000, against the chapter's estimate",
     charts: no_charts,
+    limits: no_limits,
 };

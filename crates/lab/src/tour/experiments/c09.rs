@@ -1,6 +1,6 @@
 //! C09: creating a thread
 
-use super::from_costs::{CostsClaim, no_charts};
+use super::from_costs::{CostsClaim, no_charts, no_limits};
 use crate::tour::Meta;
 
 pub(super) static C09: CostsClaim = CostsClaim {
@@ -11,4 +11,5 @@ pub(super) static C09: CostsClaim = CostsClaim {
     },
     setup: "spawn + join, median of many, pinned to one CPU and unpinned",
     charts: no_charts,
+    limits: no_limits,
 };

@@ -1,6 +1,6 @@
 //! C10: a context switch
 
-use super::from_costs::{CostsClaim, no_charts};
+use super::from_costs::{CostsClaim, no_charts, no_limits};
 use crate::tour::Meta;
 
 pub(super) static C10: CostsClaim = CostsClaim {
@@ -11,4 +11,5 @@ pub(super) static C10: CostsClaim = CostsClaim {
     },
     setup: "Thread ping-pong over a futex and a pipe on one CPU, and a futex across two CPUs, per one-way hand-off",
     charts: no_charts,
+    limits: no_limits,
 };

@@ -1,6 +1,6 @@
 //! C14: async fn as a state machine
 
-use super::from_costs::{CostsClaim, no_charts};
+use super::from_costs::{CostsClaim, no_charts, no_limits};
 use crate::tour::Meta;
 
 pub(super) static C14: CostsClaim = CostsClaim {
@@ -11,4 +11,5 @@ pub(super) static C14: CostsClaim = CostsClaim {
     },
     setup: "The compiled future of the chapter's fetch_user_data (two awaits): its size and states, beside a hand-written state machine run to the same result",
     charts: no_charts,
+    limits: no_limits,
 };

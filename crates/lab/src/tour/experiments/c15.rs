@@ -1,6 +1,6 @@
 //! C15: green threads vs OS threads
 
-use super::from_costs::{CostsClaim, costs_table};
+use super::from_costs::{CostsClaim, costs_table, unit_limits};
 use crate::tour::Meta;
 
 pub(super) static C15: CostsClaim = CostsClaim {
@@ -11,4 +11,5 @@ pub(super) static C15: CostsClaim = CostsClaim {
     },
     setup: "The chapter's table with a measured column for OS threads, tokio tasks and may coroutines: memory per unit, creation, switch, how many fit",
     charts: costs_table,
+    limits: unit_limits,
 };

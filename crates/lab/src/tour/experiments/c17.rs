@@ -56,7 +56,8 @@ impl Experiment for C17Claim {
                 "same-region",
             ])?;
             if workers == "2" {
-                let idle = idle_connections(&server, n)?;
+                let idle = idle_connections(ctx, &server, n)?;
+                let n = idle.len();
                 let threads = server.sample()?.threads;
                 drop(idle);
                 figures.push(

@@ -101,7 +101,8 @@ impl Experiment for C22Claim {
         let n = ctx.size(IDLE);
         let args = ["--model", "event-loop", "--latency", "none"];
         let (bare, busy) = (ctx.server(&args)?, ctx.server(&args)?);
-        let idle = idle_connections(&busy, n)?;
+        let idle = idle_connections(ctx, &busy, n)?;
+        let n = idle.len();
         let rss_idle = busy.sample()?.rss_bytes as f64 - bare.sample()?.rss_bytes as f64;
         let (mut a, mut b) = (Vec::new(), Vec::new());
         for r in 0..ctx.size(ROUNDS) {

@@ -6,7 +6,7 @@ use crate::costs;
 use crate::costs::table::{Quantity, Row, format};
 use crate::costs::verdict::Verdict as RowVerdict;
 use crate::tour::{
-    Axis, Chart, Context, Experiment, Figure, Mark, Meta, Point, Verdict, VerdictKind,
+    Axis, Chart, Context, Experiment, Figure, LimitHit, Mark, Meta, Point, Verdict, VerdictKind,
 };
 
 /// A claim measured by `clab costs`: what each `cNN.rs` declares.
@@ -17,6 +17,37 @@ pub(super) struct CostsClaim {
     pub setup: &'static str,
     /// The charts its section shows, drawn from the whole costs report.
     pub charts: fn(&costs::Report) -> Vec<Chart>,
+    /// The machine limits its measurements met.
+    pub limits: fn(&costs::Report) -> Vec<LimitHit>,
+}
+
+/// For the claims that create nothing up to a limit.
+pub(super) fn no_limits(_: &costs::Report) -> Vec<LimitHit> {
+    Vec::new()
+}
+
+/// The "how many fit" probes (C15) that a machine limit stopped, not the probe's own cap.
+pub(super) fn unit_limits(report: &costs::Report) -> Vec<LimitHit> {
+    report
+        .limits
+        .iter()
+        .filter(|l| !l.capped())
+        .map(|l| LimitHit {
+            what: format!("{}s alive at once", l.unit),
+            wanted: l.cap,
+            reached: l.reached,
+            limit: match &l.error {
+                Some(e) => format!("{} ({e})", l.stopped_by.name()),
+                None if l.guarded => format!(
+                    "{} (stopped short on purpose; would fail near {})",
+                    l.stopped_by.name(),
+                    l.projected
+                ),
+                None => l.stopped_by.name().to_owned(),
+            },
+            knob: l.knob.to_owned(),
+        })
+        .collect()
 }
 
 /// For the claims whose table says enough.
@@ -96,9 +127,10 @@ impl Experiment for CostsClaim {
         progress: &mut dyn crate::costs::Progress,
     ) -> Result<Vec<Figure>, String> {
         let figures = figures(self.meta.id, ctx, progress)?;
-        for chart in (self.charts)(ctx.costs(progress)?) {
-            ctx.chart(chart);
-        }
+        let report = ctx.costs(progress)?;
+        let (charts, limits) = ((self.charts)(report), (self.limits)(report));
+        charts.into_iter().for_each(|c| ctx.chart(c));
+        limits.into_iter().for_each(|l| ctx.limit_hit(l));
         Ok(figures)
     }
 

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::{key_figure, range, value};
-use crate::tour::{Results, VerdictKind};
+use crate::tour::{LimitHit, Results, VerdictKind};
 
 /// Minimal escaping for text placed in HTML.
 fn esc(s: &str) -> String {
@@ -27,6 +27,30 @@ const STYLE: &str = "body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;mar
 table{border-collapse:collapse;width:100%;margin:1rem 0}th,td{border:1px solid #ccc;padding:.3rem .5rem;text-align:left;vertical-align:top}\
 th{background:#f3f3f3}.holds{background:#e3f6e3}.differs{background:#fff4d6}.fails{background:#fbe0e0}.unknown{background:#eee}\
 section{border-top:2px solid #ddd;margin-top:2rem}figure.chart{margin:1rem 0}figure.chart svg{max-width:100%;height:auto}code{background:#f3f3f3;padding:0 .2rem}.small{color:#555;font-size:90%}";
+
+/// The machine limits an experiment met (nothing when none).
+fn limits_table(hits: &[LimitHit]) -> String {
+    if hits.is_empty() {
+        return String::new();
+    }
+    let mut h = String::from(
+        "<table class=\"limits\"><thead><tr><th>machine limit met</th><th>while making</th>\
+         <th>reached of wanted</th><th>knob</th></tr></thead><tbody>",
+    );
+    for l in hits {
+        let _ = write!(
+            h,
+            "<tr class=\"differs\"><td>{}</td><td>{}</td><td>{} of {}</td><td><code>{}</code></td></tr>",
+            esc(&l.limit),
+            esc(&l.what),
+            l.reached,
+            l.wanted,
+            esc(&l.knob)
+        );
+    }
+    h.push_str("</tbody></table>");
+    h
+}
 
 pub fn html(r: &Results) -> String {
     let mut h = String::new();
@@ -91,6 +115,7 @@ pub fn html(r: &Results) -> String {
             );
         }
         h.push_str("</tbody></table>");
+        h.push_str(&limits_table(&e.limits));
         for c in &e.charts {
             // A chart that cannot be drawn leaves its numbers in the table above and says so.
             match super::svg(c) {
@@ -146,6 +171,22 @@ pub fn html(r: &Results) -> String {
             esc(&l.knob)
         );
     }
-    h.push_str("</tbody></table></section></body></html>\n");
+    h.push_str("</tbody></table>");
+    let met: Vec<LimitHit> = r
+        .experiments
+        .iter()
+        .flat_map(|e| {
+            e.limits.iter().map(|l| LimitHit {
+                what: format!("{} ({})", l.what, e.id),
+                ..l.clone()
+            })
+        })
+        .collect();
+    if met.is_empty() {
+        h.push_str("<p>No experiment met a machine limit.</p>");
+    } else {
+        h.push_str(&limits_table(&met));
+    }
+    h.push_str("</section></body></html>\n");
     h
 }

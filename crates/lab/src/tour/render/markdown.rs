@@ -124,6 +124,13 @@ pub fn markdown(r: &Results) -> String {
                 f.judged.as_deref().unwrap_or("")
             );
         }
+        for l in &e.limits {
+            let _ = writeln!(
+                m,
+                "\nMachine limit met: {}, while making {} ({} of {}); knob: `{}`",
+                l.limit, l.what, l.reached, l.wanted, l.knob
+            );
+        }
         for c in &e.charts {
             m.push_str(&chart_table(c));
         }

@@ -14,7 +14,7 @@ use crate::tour::chart::{Axis, Chart, ChartKind, Mark, Series};
 
 const WIDTH: u32 = 760;
 const FONT: &str = "sans-serif";
-/// Measured series in order; references are grey.
+/// Series in order; the chapter's bands are grey.
 const COLOURS: [RGBColor; 6] = [
     RGBColor(31, 119, 180),
     RGBColor(214, 39, 40),
@@ -171,9 +171,11 @@ fn values(series: &[Series]) -> impl Iterator<Item = f64> + '_ {
 }
 
 fn colour(i: usize, s: &Series) -> RGBColor {
+    // Bands are the chapter's ranges: grey. Dashed references keep their own colour, so two
+    // of them in one chart stay apart.
     match s.mark {
-        Mark::Span | Mark::Dashed => REFERENCE,
-        Mark::Bar | Mark::Line => COLOURS[i % COLOURS.len()],
+        Mark::Span => REFERENCE,
+        Mark::Bar | Mark::Line | Mark::Dashed => COLOURS[i % COLOURS.len()],
     }
 }
 
