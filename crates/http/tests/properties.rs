@@ -24,8 +24,21 @@ struct Built {
     keep_alive: bool,
 }
 
-fn token(max: usize) -> impl Strategy<Value = String> {
-    proptest::string::string_regex(&format!("[!#$%&'*+.^_`|~0-9A-Za-z-]{{1,{max}}}")).unwrap()
+/// A string of `len` bytes drawn from `class` (cheaper to generate than a regex strategy).
+fn string_of(
+    class: &'static [u8],
+    len: std::ops::RangeInclusive<usize>,
+) -> impl Strategy<Value = String> + Clone {
+    proptest::collection::vec(prop::sample::select(class), len)
+        .prop_map(|b| b.into_iter().map(char::from).collect())
+}
+
+const TCHAR: &[u8] =
+    b"!#$%&'*+.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-";
+const VCHAR_SP: &[u8] = b" !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~";
+
+fn token(max: usize) -> impl Strategy<Value = String> + Clone {
+    string_of(TCHAR, 1..=max)
 }
 
 /// Optional whitespace: none most of the time.
@@ -33,8 +46,18 @@ fn ows() -> impl Strategy<Value = &'static str> {
     prop_oneof![4 => Just(""), 1 => Just(" "), 1 => Just("\t"), 1 => Just(" \t ")]
 }
 
+/// A quoted-string: qdtext, and quoted-pairs escaping `"` or `\\`.
 fn quoted_string() -> impl Strategy<Value = String> {
-    proptest::string::string_regex(r#""([ !#-\[\]-~]|\\[ -~]){0,8}""#).unwrap()
+    string_of(VCHAR_SP, 0..=8).prop_map(|inner| {
+        let escaped: String = inner
+            .chars()
+            .flat_map(|c| match c {
+                '"' | '\\' => vec!['\\', c],
+                c => vec![c],
+            })
+            .collect();
+        format!("\"{escaped}\"")
+    })
 }
 
 /// RFC 9112 §7.1.1 chunk extensions, BWS included.
@@ -69,7 +92,8 @@ fn size(n: usize) -> impl Strategy<Value = String> {
 fn chunked_body() -> impl Strategy<Value = (Vec<u8>, Vec<u8>)> {
     let chunk = proptest::collection::vec(any::<u8>(), 1..24)
         .prop_flat_map(|data| (size(data.len()), chunk_ext(), Just(data)));
-    let trailer = (token(8), "[ -~]{0,8}").prop_map(|(n, v)| format!("X-{n}: {v}\r\n"));
+    let trailer =
+        (token(8), string_of(VCHAR_SP, 0..=8)).prop_map(|(n, v)| format!("X-{n}: {v}\r\n"));
     (
         proptest::collection::vec(chunk, 0..4),
         size(0),
@@ -93,10 +117,17 @@ fn chunked_body() -> impl Strategy<Value = (Vec<u8>, Vec<u8>)> {
 
 fn target() -> impl Strategy<Value = String> {
     prop_oneof![
-        8 => proptest::string::string_regex(
-            "/([a-z0-9._~!$&'()*+,;=:@/-]|%[0-9A-Fa-f]{2}){0,16}(\\?[a-z0-9=&/?]{0,8})?"
+        8 => (
+            proptest::collection::vec(
+                prop_oneof![
+                    4 => string_of(b"abcz019._~!$&'()*+,;=:@/-", 1..=1),
+                    1 => string_of(b"0123456789ABCDEFabcdef", 2..=2).prop_map(|h| format!("%{h}")),
+                ],
+                0..16,
+            ),
+            prop_oneof![Just(String::new()), string_of(b"az09=&/?", 0..=8).prop_map(|q| format!("?{q}"))],
         )
-        .unwrap(),
+            .prop_map(|(path, query)| format!("/{}{query}", path.concat())),
         1 => Just("http://a/p?q".to_owned()),
     ]
 }
@@ -117,8 +148,13 @@ fn host() -> impl Strategy<Value = &'static str> {
 /// Field lines that carry no framing: names are prefixed so none is Host, Content-Length,
 /// Transfer-Encoding or Connection.
 fn other_fields() -> impl Strategy<Value = String> {
-    let field = (token(10), ows(), "[ -~\t\u{80}-\u{ff}]{0,12}")
-        .prop_map(|(n, sp, v)| format!("X-{n}:{sp}{v}\r\n"));
+    // Values are SP, HTAB, VCHAR and obs-text (U+00E9 is sent as the bytes C3 A9).
+    let value = proptest::collection::vec(
+        prop_oneof![8 => string_of(VCHAR_SP, 1..=1), 1 => Just("\t".to_owned()), 1 => Just("\u{e9}".to_owned())],
+        0..12,
+    );
+    let field =
+        (token(10), ows(), value).prop_map(|(n, sp, v)| format!("X-{n}:{sp}{}\r\n", v.concat()));
     proptest::collection::vec(field, 0..4).prop_map(|f| f.concat())
 }
 
