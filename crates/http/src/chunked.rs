@@ -6,6 +6,8 @@
 //! chunk-size     = 1*HEXDIG
 //! last-chunk     = 1*("0") [ chunk-ext ] CRLF
 //! chunk-ext      = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
+//! chunk-ext-name = token
+//! chunk-ext-val  = token / quoted-string
 //! trailer-section = *( field-line CRLF )
 //! ```
 //!
@@ -13,18 +15,20 @@
 //! may feed it a growing buffer; [`crate::parse_request`] is stateless and simply starts a fresh
 //! decoder on each call. Data chunks are copied as slices, everything else byte by byte.
 //!
-//! §7.1.1: "A recipient MUST ignore unrecognized chunk extensions." They are checked only for
-//! forbidden bytes (controls, bare CR/LF) and a bounded length, then skipped.
+//! §7.1: "Recipients MUST anticipate potentially large hexadecimal numerals and prevent parsing
+//! errors due to integer conversion overflows": a chunk size that does not fit in 64 bits is
+//! malformed framing (400), not a large body; a size that fits but crosses `max_body` is 413,
+//! decided when the size's digits end (only then is it known which of the two it is).
+//! §7.1.1: "A recipient MUST ignore unrecognized chunk extensions." Every extension is
+//! unrecognized here, but it must still match the grammar above (anything else is 400: a
+//! lenient recipient and a strict one would otherwise disagree about where the size line
+//! ends), and the whole line is bounded by [`Limits::MAX_CHUNK_LINE`].
 //! §7.1.2: trailer fields are parsed (name, colon, value bytes) and discarded: this codec never
 //! merges them into the header section.
 
-use crate::ParseError;
 use crate::ParseErrorKind::{BadRequest, BodyTooLarge, HeadersTooLarge};
-use crate::head::{is_field_byte, is_token};
-
-/// Longest chunk-size line (size + extensions), in bytes. Longer lines are refused with 400:
-/// extensions carry nothing this codec uses, so a long one is only a way to waste memory.
-pub(crate) const MAX_CHUNK_LINE: usize = 4096;
+use crate::syntax::{is_field_byte, is_token, parameters_end};
+use crate::{Limits, ParseError};
 
 /// Bounds for one chunked body.
 #[derive(Debug, Clone, Copy)]
@@ -45,9 +49,7 @@ pub(crate) struct ChunkLimits {
 enum State {
     /// Reading the hex digits of a chunk size.
     Size,
-    /// Whitespace after the size: only `;` (an extension) or more whitespace may follow.
-    ExtStart,
-    /// Inside chunk extensions, until CR.
+    /// After the size, until CR: chunk extensions (judged whole when the CR arrives).
     Ext,
     /// Expecting the LF that ends the chunk-size line.
     SizeLf,
@@ -89,8 +91,10 @@ pub(crate) struct ChunkedDecoder {
     /// Size of the chunk whose size line is being read.
     size: u64,
     digits: usize,
-    /// Start of the current chunk-size line, for [`MAX_CHUNK_LINE`].
+    /// Start of the current chunk-size line, for [`Limits::MAX_CHUNK_LINE`].
     line_start: usize,
+    /// Where the chunk extensions of the current size line start (just after the size).
+    ext_start: usize,
     /// Start of the trailer section, for `max_trailer`.
     trailer_start: usize,
     trailer_fields: usize,
@@ -110,6 +114,7 @@ impl ChunkedDecoder {
             size: 0,
             digits: 0,
             line_start: 0,
+            ext_start: 0,
             trailer_start: 0,
             trailer_fields: 0,
         }
@@ -144,6 +149,10 @@ impl ChunkedDecoder {
                 };
                 continue;
             }
+            if self.state == State::Ext {
+                self.state = self.extensions(input)?;
+                continue;
+            }
             let b = input[self.pos];
             self.pos += 1;
             self.state = self.step(b)?;
@@ -160,23 +169,11 @@ impl ChunkedDecoder {
     /// One byte outside chunk data.
     fn step(&mut self, b: u8) -> Result<State, ParseError> {
         match self.state {
-            State::Size | State::ExtStart | State::Ext
-                if self.pos - self.line_start > MAX_CHUNK_LINE =>
-            {
+            // A byte other than the CR in position MAX_CHUNK_LINE + 1 makes the line too long.
+            State::Size if self.pos - self.line_start > Limits::MAX_CHUNK_LINE && b != b'\r' => {
                 Err(bad("chunk-size line too long"))
             }
             State::Size => self.size_byte(b),
-            State::ExtStart => match b {
-                b' ' | b'\t' => Ok(State::ExtStart),
-                b';' => Ok(State::Ext),
-                // BWS is only allowed before a ";": "5 \r\n" is not a chunk-size line.
-                _ => Err(bad("invalid byte after chunk size")),
-            },
-            State::Ext => match b {
-                b'\r' => Ok(State::SizeLf),
-                b if is_field_byte(b) => Ok(State::Ext),
-                _ => Err(bad("invalid byte in chunk extension")),
-            },
             State::SizeLf => {
                 expect_lf(b)?;
                 Ok(self.chunk_start())
@@ -210,7 +207,7 @@ impl ChunkedDecoder {
                 expect_lf(b)?;
                 Ok(State::Done)
             }
-            State::Data(_) | State::Done => Ok(self.state),
+            State::Ext | State::Data(_) | State::Done => Ok(self.state),
         }
     }
 
@@ -220,9 +217,16 @@ impl ChunkedDecoder {
             b'a'..=b'f' => b - b'a' + 10,
             b'A'..=b'F' => b - b'A' + 10,
             _ if self.digits == 0 => return Err(bad("missing chunk size")),
-            b' ' | b'\t' => return Ok(State::ExtStart),
-            b';' => return Ok(State::Ext),
-            b'\r' => return Ok(State::SizeLf),
+            // BWS or ";" begins the extensions (BWS alone, "5 \r\n", is refused there).
+            b' ' | b'\t' | b';' => {
+                self.size_complete()?;
+                self.ext_start = self.pos - 1;
+                return Ok(State::Ext);
+            }
+            b'\r' => {
+                self.size_complete()?;
+                return Ok(State::SizeLf);
+            }
             _ => return Err(bad("invalid byte in chunk size")),
         };
         self.digits += 1;
@@ -230,13 +234,46 @@ impl ChunkedDecoder {
             .size
             .checked_mul(16)
             .and_then(|s| s.checked_add(u64::from(digit)))
-            .ok_or_else(|| bad("chunk size overflows"))?;
-        // Refuse as soon as the declared size crosses the limit, before its data arrives.
+            .ok_or_else(|| bad("chunk size does not fit in 64 bits"))?;
+        Ok(State::Size)
+    }
+
+    /// The size's digits have ended: refuse a size that crosses the body limit before any of
+    /// its data arrives.
+    fn size_complete(&self) -> Result<(), ParseError> {
         let total = (self.body_len as u64).saturating_add(self.size);
         if total > self.limits.max_body as u64 {
             return Err(BodyTooLarge.into());
         }
-        Ok(State::Size)
+        Ok(())
+    }
+
+    /// Chunk extensions: find the CR that ends the size line (only field bytes before it,
+    /// within [`Limits::MAX_CHUNK_LINE`]), then judge the extensions by their grammar.
+    fn extensions(&mut self, input: &[u8]) -> Result<State, ParseError> {
+        let limit = input
+            .len()
+            .min(self.line_start + Limits::MAX_CHUNK_LINE + 1);
+        let Some(p) = input[self.pos..limit]
+            .iter()
+            .position(|&b| !is_field_byte(b))
+        else {
+            if limit - self.line_start > Limits::MAX_CHUNK_LINE {
+                return Err(bad("chunk-size line too long"));
+            }
+            self.pos = limit;
+            return Ok(State::Ext);
+        };
+        let cr = self.pos + p;
+        if input[cr] != b'\r' {
+            return Err(bad("invalid byte in chunk extension"));
+        }
+        let ext = &input[self.ext_start..cr];
+        if parameters_end(ext, 0, false) != Some(ext.len()) {
+            return Err(bad("malformed chunk extension"));
+        }
+        self.pos = cr + 1;
+        Ok(State::SizeLf)
     }
 
     /// The chunk-size line is complete: data follows, or the trailer section for size 0.

@@ -3,25 +3,7 @@
 
 use crate::ParseError;
 use crate::ParseErrorKind::BadRequest;
-
-/// Optional whitespace (RFC 9110 §5.6.3).
-fn is_ows(b: u8) -> bool {
-    b == b' ' || b == b'\t'
-}
-
-fn trim_ows(mut s: &[u8]) -> &[u8] {
-    while let [first, rest @ ..] = s
-        && is_ows(*first)
-    {
-        s = rest;
-    }
-    while let [rest @ .., last] = s
-        && is_ows(*last)
-    {
-        s = rest;
-    }
-    s
-}
+use crate::syntax::{is_ows, parameters_end, skip_ows, token_end, trim_ows};
 
 /// The non-empty elements of a comma-separated list (RFC 9110 §5.6.1: "a recipient MUST
 /// parse and ignore a reasonable number of empty list elements").
@@ -54,6 +36,12 @@ pub(crate) fn content_length(value: &[u8]) -> Result<u64, ParseError> {
 
 /// What the `Transfer-Encoding` field lines of a message say, accumulated over every line
 /// in order (RFC 9110 §5.3: repeated lines combine into one list).
+///
+/// Each list element must be a `transfer-coding` (RFC 9110 §10.1.4):
+/// `token *( OWS ";" OWS token BWS "=" BWS ( token / quoted-string ) )`. RFC 9112 §7.1:
+/// "The chunked coding does not define any parameters. Their presence SHOULD be treated as an
+/// error." Either fault sets `malformed`, which the request parser refuses (400); the client
+/// side frames by the coding names alone.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct TransferCodings {
     /// At least one coding was listed.
@@ -64,22 +52,49 @@ pub(crate) struct TransferCodings {
     pub chunked: usize,
     /// A coding other than `chunked` appears (this codec decodes no other).
     pub other: bool,
+    /// An element is not a transfer-coding, or `chunked` carries parameters.
+    pub malformed: bool,
 }
 
 impl TransferCodings {
     /// Fold one `Transfer-Encoding` field value into the summary.
     pub(crate) fn add(&mut self, value: &[u8]) {
-        for element in list_elements(value) {
-            // A coding may carry parameters (`gzip;q=1`): only the name matters here.
-            let name = trim_ows(element.split(|&b| b == b';').next().unwrap_or_default());
-            let chunked = name.eq_ignore_ascii_case(b"chunked");
+        let mut i = 0;
+        loop {
+            // RFC 9110 §5.6.1: empty list elements (and the OWS around commas) are ignored.
+            while value.get(i).is_some_and(|&b| b == b',' || is_ows(b)) {
+                i += 1;
+            }
+            if i == value.len() {
+                return;
+            }
+            let name_end = token_end(value, i);
+            let name = &value[i..name_end];
+            // The element ends at a comma or the end of the value, after optional OWS.
+            let end = parameters_end(value, name_end, true)
+                .map(|e| skip_ows(value, e))
+                .filter(|&e| !name.is_empty() && value.get(e).is_none_or(|&b| b == b','));
+            let chunked = end.is_some() && name.eq_ignore_ascii_case(b"chunked");
             self.any = true;
             self.last_is_chunked = chunked;
             if chunked {
                 self.chunked += 1;
+                let params = trim_ows(&value[name_end..end.unwrap_or(name_end)]);
+                self.malformed |= !params.is_empty();
             } else {
                 self.other = true;
             }
+            i = match end {
+                Some(e) => e,
+                None => {
+                    // Not a transfer-coding: skip to the next comma and go on counting.
+                    self.malformed = true;
+                    value[i..]
+                        .iter()
+                        .position(|&b| b == b',')
+                        .map_or(value.len(), |p| i + p)
+                }
+            };
         }
     }
 }
@@ -122,6 +137,33 @@ mod tests {
         assert_eq!(te.chunked, 1);
         let mut te = TransferCodings::default();
         te.add(b"chunked, gzip;q=1");
-        assert!(!te.last_is_chunked);
+        assert!(!te.last_is_chunked && !te.malformed);
+        // Parameter values may be quoted strings holding commas.
+        let mut te = TransferCodings::default();
+        te.add(b"gzip;a=\"x, y\" , ,chunked");
+        assert!(te.last_is_chunked && te.other && !te.malformed);
+        assert_eq!(te.chunked, 1);
+    }
+
+    #[test]
+    fn transfer_codings_must_be_well_formed() {
+        for bad in [
+            &b"chunked;a=1"[..],
+            b"chunked ;a",
+            b"chunked x",
+            b"\"chunked\"",
+            b"chunked;",
+            b"gzip;q, chunked",
+            b"gzip;q=\"1, chunked",
+            b"(chunked)",
+        ] {
+            let mut te = TransferCodings::default();
+            te.add(bad);
+            assert!(te.malformed, "{bad:?}");
+        }
+        // Malformed elements never count as chunked (a client frames by names).
+        let mut te = TransferCodings::default();
+        te.add(b"chunked x");
+        assert!(!te.last_is_chunked && te.other);
     }
 }

@@ -24,12 +24,19 @@
 //!   reject the message by sending a 400 (Bad Request) ..." — rejected.
 //! - RFC 9110 §5.5: field values are `*( VCHAR / obs-text / SP / HTAB )`: any other control
 //!   character (NUL, DEL, ...) is refused (400).
-//! - §2.3 / §2.6: the version is `HTTP-name "/" DIGIT "." DIGIT`, `HTTP-name` case-sensitive.
-//!   A well-formed version other than 1.0/1.1 gets 505 (RFC 9110 §15.6.6); garbage gets 400.
+//! - §2.3: `HTTP-version = HTTP-name "/" DIGIT "." DIGIT`, `HTTP-name = %s"HTTP"` (case-
+//!   sensitive). Only that exact shape is a version: a well-formed one other than 1.0/1.1
+//!   (`HTTP/2.0`, `HTTP/0.9`, `HTTP/3.1`) gets 505 (RFC 9110 §15.6.6); anything else
+//!   (`HTTP/3`, `HTTP/1.10`, `http/1.1`, `HTTP/1.1x`) is a malformed request line: 400.
+//! - §3: a method longer than [`Limits::MAX_METHOD`] is refused (400; see `method`).
 //! - Limits ([`crate::Limits`]): request line over `max_request_line` → 414, head over
 //!   `max_head` or more than `max_headers` fields → 431, checked as soon as crossed.
+//!
+//! The scan judges bytes strictly in order and stops at the first fault, so a prefix that
+//! shows a fault is refused exactly as the whole input is (`tests/split.rs`, `tests/fuzz.rs`).
 
 use crate::ParseErrorKind::{BadRequest, HeadersTooLarge, UnsupportedVersion, UriTooLong};
+use crate::syntax::{is_field_byte, is_token};
 use crate::{Limits, ParseError};
 
 /// A complete head: its length (through the final CRLF) and its number of field lines.
@@ -37,34 +44,6 @@ use crate::{Limits, ParseError};
 pub(crate) struct Head {
     pub len: usize,
     pub fields: usize,
-}
-
-/// A 256-entry membership table: alphanumerics plus `extra`.
-pub(crate) const fn byte_table(extra: &[u8]) -> [bool; 256] {
-    let mut table = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        table[b] = (b as u8).is_ascii_alphanumeric();
-        b += 1;
-    }
-    let mut i = 0;
-    while i < extra.len() {
-        table[extra[i] as usize] = true;
-        i += 1;
-    }
-    table
-}
-
-static TOKEN: [bool; 256] = byte_table(b"!#$%&'*+-.^_`|~");
-
-/// `tchar` of RFC 9110 §5.6.2.
-pub(crate) fn is_token(b: u8) -> bool {
-    TOKEN[usize::from(b)]
-}
-
-/// A byte allowed inside a field value (RFC 9110 §5.5): VCHAR, obs-text, SP, HTAB.
-pub(crate) fn is_field_byte(b: u8) -> bool {
-    (b >= b' ' && b != 0x7f) || b == b'\t'
 }
 
 /// A byte allowed in the request line: SP and VCHAR (method, target and version are all
@@ -134,6 +113,10 @@ fn scan_window(window: &[u8], limits: &Limits) -> Result<Option<Head>, ParseErro
 }
 
 /// The request line starting at `start`: index of its CR, or `None` if incomplete.
+///
+/// Every verdict depends only on the bytes in order, so a prefix that already shows a fault
+/// gets the same verdict as the whole input (the server answers as early as it can, and a
+/// split read can never change the answer).
 fn request_line(window: &[u8], start: usize, limits: &Limits) -> Result<Option<usize>, ParseError> {
     // Never look further than a line of the maximum length plus its CRLF.
     let cap = window.len().min(
@@ -141,19 +124,32 @@ fn request_line(window: &[u8], start: usize, limits: &Limits) -> Result<Option<u
             .saturating_add(limits.max_request_line)
             .saturating_add(2),
     );
-    let line = &window[..cap];
-    match line_end_at(line, start, is_request_line_byte)? {
-        Some(cr) if cr - start > limits.max_request_line => Err(UriTooLong.into()),
-        Some(cr) => Ok(Some(cr)),
-        None => {
-            // A trailing CR may be the start of the CRLF: it is not part of the line.
-            let seen = line.len() - start - usize::from(line.last() == Some(&b'\r'));
-            if seen > limits.max_request_line {
-                Err(UriTooLong.into())
-            } else {
-                Ok(None)
-            }
-        }
+    let line = &window[start..cap];
+    method(line, limits)?;
+    let end = first_not(line, is_request_line_byte);
+    // A line byte in position max_request_line + 1 proves the line too long, whatever follows
+    // it; a CR there may still begin the CRLF of a line of exactly the maximum length.
+    if end.unwrap_or(line.len()) > limits.max_request_line {
+        return Err(UriTooLong.into());
+    }
+    match end {
+        Some(i) => Ok(line_end(line, i)?.map(|cr| start + cr)),
+        None => Ok(None),
+    }
+}
+
+/// RFC 9112 §3: "A server that receives a method longer than any that it implements SHOULD
+/// respond with a 501 (Not Implemented) status code." Unknown methods are the routes' to
+/// answer (405/501), so the codec cannot know which it implements; a method token over
+/// [`Limits::MAX_METHOD`] is instead treated as a malformed request line (400), decided as
+/// soon as that many token bytes have arrived without the SP that ends a method.
+fn method(line: &[u8], limits: &Limits) -> Result<(), ParseError> {
+    // Only bytes an acceptable line can hold count: when max_request_line is the smaller
+    // limit, 414 is the verdict for every prefix alike.
+    let line = &line[..line.len().min(limits.max_request_line)];
+    match line.get(..=Limits::MAX_METHOD) {
+        Some(first) if first.iter().all(|&b| is_token(b)) => Err(bad("method too long")),
+        _ => Ok(()),
     }
 }
 
@@ -181,9 +177,15 @@ fn line_end_at(
     from: usize,
     allowed: impl Fn(u8) -> bool,
 ) -> Result<Option<usize>, ParseError> {
-    let Some(i) = first_not(&window[from..], allowed).map(|p| from + p) else {
-        return Ok(None);
-    };
+    match first_not(&window[from..], allowed) {
+        Some(p) => line_end(window, from + p),
+        None => Ok(None),
+    }
+}
+
+/// Judge the first byte `window[i]` that a line may not hold: the CR of a CRLF (its index),
+/// `None` if the LF has not arrived yet, or an error.
+fn line_end(window: &[u8], i: usize) -> Result<Option<usize>, ParseError> {
     match window[i] {
         b'\r' => match window.get(i + 1) {
             None => Ok(None),
@@ -232,9 +234,6 @@ fn version(line: &[u8]) -> Result<(), ParseError> {
     };
     match &line[sp + 1..] {
         b"HTTP/1.1" | b"HTTP/1.0" => Ok(()),
-        [b'H', b'T', b'T', b'P', b'/', major] if major.is_ascii_digit() => {
-            Err(UnsupportedVersion.into())
-        }
         [b'H', b'T', b'T', b'P', b'/', major, b'.', minor]
             if major.is_ascii_digit() && minor.is_ascii_digit() =>
         {

@@ -29,10 +29,12 @@ mod encode;
 mod error;
 mod fields;
 mod head;
+mod host;
 mod limits;
 mod parse;
 mod request;
 mod response;
+mod syntax;
 mod target;
 
 pub use client::{

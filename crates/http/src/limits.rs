@@ -18,6 +18,16 @@ impl Limits {
     pub const DEFAULT_MAX_HEAD: usize = 16 * 1024;
     pub const DEFAULT_MAX_HEADERS: usize = 100;
     pub const DEFAULT_MAX_BODY: usize = 1024 * 1024;
+
+    /// Longest method token, fixed. Over it: 400 (a malformed request line). Twice the longest
+    /// method in the IANA registry (`UPDATEREDIRECTREF`, 17 bytes) leaves room for extensions
+    /// while refusing a "method" that is only a way to fill the request line.
+    pub const MAX_METHOD: usize = 32;
+
+    /// Longest chunk-size line of a chunked body (size and extensions, before its CRLF),
+    /// fixed. Over it: 400. Extensions carry nothing this codec uses, so a long one is only a
+    /// way to waste the server's time and memory.
+    pub const MAX_CHUNK_LINE: usize = 4096;
 }
 
 impl Default for Limits {

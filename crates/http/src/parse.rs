@@ -8,13 +8,16 @@
 //! - RFC 9112 §3.2 / RFC 9110 §7.2: "A server MUST respond with a 400 (Bad Request) status
 //!   code to any HTTP/1.1 request message that lacks a Host header field and to any request
 //!   message that contains more than one Host header field line or a Host header field with
-//!   an invalid field value."
+//!   an invalid field value." Valid means `uri-host [ ":" port ]` ([`crate::host`]).
 //! - §6.1: "A server MAY reject a request that contains both Content-Length and
 //!   Transfer-Encoding or process such a request in accordance with the Transfer-Encoding
 //!   alone. Regardless, the server MUST close the connection after responding to such a
 //!   request" — rejected (400; every [`crate::ParseError`] closes).
 //! - §6.1: "A server that receives a request message with a transfer coding it does not
 //!   understand SHOULD respond with 501 (Not Implemented)." Only `chunked` is understood.
+//! - RFC 9110 §10.1.4 / RFC 9112 §7.1: a Transfer-Encoding element that is not a
+//!   `transfer-coding`, or `chunked` with parameters, is malformed framing: 400 (checked
+//!   before the rules on the codings' order and names).
 //! - §6.3 rule 4: "If a Transfer-Encoding header field is present in a request and the
 //!   chunked transfer coding is not the final encoding, the message body length cannot be
 //!   determined reliably; the server MUST respond with the 400 (Bad Request) status code and
@@ -32,7 +35,7 @@
 use crate::ParseErrorKind::{BadRequest, BodyTooLarge, UnsupportedTransferCoding};
 use crate::chunked::{self, ChunkLimits};
 use crate::fields::{TransferCodings, content_length, has_token};
-use crate::{Limits, Method, ParseError, Request, Version, head, target};
+use crate::{Limits, Method, ParseError, Request, Version, head, host, target};
 
 /// Result of a parse attempt. `Partial` means "read more bytes and call again".
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -150,7 +153,7 @@ fn head_facts(
         let name = h.name.as_bytes();
         if name.eq_ignore_ascii_case(b"host") {
             hosts += 1;
-            if !valid_host(h.value) {
+            if !host::valid(h.value) {
                 return Err(bad("invalid Host"));
             }
         } else if name.eq_ignore_ascii_case(b"content-length") {
@@ -174,6 +177,9 @@ fn head_facts(
     let framing = if te_lines > 0 {
         if length.is_some() {
             return Err(bad("both Content-Length and Transfer-Encoding"));
+        }
+        if codings.malformed {
+            return Err(bad("malformed Transfer-Encoding"));
         }
         if version == Version::Http10 {
             return Err(bad("Transfer-Encoding in an HTTP/1.0 request"));
@@ -201,14 +207,6 @@ fn head_facts(
         framing,
         keep_alive,
     })
-}
-
-/// `Host = uri-host [ ":" port ]` (RFC 9110 §7.2): only bytes RFC 3986 allows in a host and
-/// port. An empty value is allowed ("a client MUST send a Host header field with an empty
-/// field value" when the authority is undefined).
-fn valid_host(value: &[u8]) -> bool {
-    static HOST: [bool; 256] = crate::head::byte_table(b"-._~!$&'()*+,;=:[]%");
-    value.iter().all(|&b| HOST[usize::from(b)])
 }
 
 fn httparse_reason(e: httparse::Error) -> &'static str {

@@ -33,10 +33,18 @@ pub(crate) fn absolute_form_scheme_len(target: &str) -> Option<usize> {
 }
 
 /// RFC 3986 unreserved, sub-delims, gen-delims other than `#`, and `%`.
-static URI: [bool; 256] = crate::head::byte_table(b"-._~!$&'()*+,;=:@/?%[]");
+static URI: [bool; 256] = crate::syntax::byte_table(b"-._~!$&'()*+,;=:@/?%[]");
 
 fn is_uri_byte(b: u8) -> bool {
     URI[usize::from(b)]
+}
+
+/// Whether the `%` at `bytes[i]` starts a pct-encoded triplet (RFC 3986 §2.1:
+/// `"%" HEXDIG HEXDIG`).
+pub(crate) fn percent_encoded_at(bytes: &[u8], i: usize) -> bool {
+    bytes
+        .get(i + 1..i + 3)
+        .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit))
 }
 
 /// Check `target` for `method`; see the module docs.
@@ -57,13 +65,8 @@ pub(crate) fn validate(method: &Method, target: &str) -> Result<(), ParseError> 
         if !is_uri_byte(b) || (!brackets_ok && (b == b'[' || b == b']')) {
             return Err(BadRequest("invalid byte in request-target").into());
         }
-        if b == b'%' {
-            let hex = bytes
-                .get(i + 1..i + 3)
-                .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit));
-            if !hex {
-                return Err(BadRequest("invalid percent-encoding in request-target").into());
-            }
+        if b == b'%' && !percent_encoded_at(bytes, i) {
+            return Err(BadRequest("invalid percent-encoding in request-target").into());
         }
     }
     Ok(())

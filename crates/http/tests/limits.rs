@@ -46,6 +46,43 @@ fn endless_request_line_is_refused_once_past_the_limit() {
     assert_eq!(status(&buf), 414);
 }
 
+/// RFC 9112 §3: a method longer than any the server implements is not a long URI. A method
+/// over `Limits::MAX_METHOD` is refused as a malformed request line (400) as soon as its
+/// 33rd token byte arrives, even when it would also overflow the request line (414).
+#[test]
+fn overlong_method_is_400_not_414() {
+    let mut buf = vec![b'A'; Limits::MAX_METHOD];
+    assert_eq!(parse(&buf), Ok(Parsed::Partial));
+    buf.push(b'A');
+    assert_eq!(status(&buf), 400);
+    buf.resize(LINE + 100, b'A');
+    buf.extend_from_slice(b" / HTTP/1.1\r\nHost: a\r\n\r\n");
+    assert_eq!(status(&buf), 400);
+    // With a request-line limit below MAX_METHOD, 414 comes first, for every prefix alike.
+    let small = Limits {
+        max_request_line: 16,
+        ..Limits::default()
+    };
+    let parse_small = |b: &[u8]| parse_request(b, &small).map_err(|e| e.status());
+    assert_eq!(parse_small(&buf[..16]), Ok(Parsed::Partial));
+    assert_eq!(parse_small(&buf[..17]), Err(414));
+    assert_eq!(parse_small(&buf), Err(414));
+}
+
+/// Once the request line holds one byte more than the limit it is 414, whatever byte comes
+/// next: the verdict on a prefix and on the whole input agree.
+#[test]
+fn request_line_verdict_does_not_depend_on_what_follows() {
+    let mut buf = request_line(LINE + 1);
+    buf.truncate(LINE + 1);
+    assert_eq!(status(&buf), 414);
+    for next in [b'\x01', b'\r', b'\n', b'a'] {
+        let mut longer = buf.clone();
+        longer.push(next);
+        assert_eq!(status(&longer), 414, "followed by {next:#x}");
+    }
+}
+
 /// A head of exactly `len` bytes (through the final CRLF) made of filler fields.
 fn head_of(len: usize) -> Vec<u8> {
     let mut head = b"GET / HTTP/1.1\r\nHost: a\r\n".to_vec();

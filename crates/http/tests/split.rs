@@ -5,18 +5,8 @@
 mod common;
 
 use clab_http::Parsed;
+use common::corpus::VALID;
 use common::{parse, parse_all};
-
-/// Valid single requests, each complete only at its last byte.
-const VALID: &[&[u8]] = &[
-    b"GET / HTTP/1.1\r\nHost: a\r\n\r\n",
-    b"\r\nGET /x?y=1 HTTP/1.1\r\nHost: example.com:8080\r\nAccept: */*\r\nConnection: close\r\n\r\n",
-    b"GET / HTTP/1.0\r\n\r\n",
-    b"POST /echo HTTP/1.1\r\nHost: a\r\nContent-Type: text/plain\r\nContent-Length: 11\r\n\r\nhello world",
-    b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;name=val\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\nY: u\r\n\r\n",
-    b"PUT /c HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
-    b"OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n",
-];
 
 #[test]
 fn every_prefix_is_partial() {

@@ -79,6 +79,37 @@ fn valid_requests() {
             b"abc0123456789",
             true,
         ),
+        // §7.1.1: extensions by the grammar (BWS around ";" and "=", quoted values) are
+        // accepted and ignored.
+        (
+            b"POST /c HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3 ; a = b ;c;d=\"x;\\\"y\"\r\nabc\r\n0;z\r\n\r\n",
+            Method::Post,
+            "/c",
+            Version::Http11,
+            b"abc",
+            true,
+        ),
+        // §7.1: leading zeros in a chunk size (1*HEXDIG) do not overflow it.
+        (
+            b"POST /c HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n000000000000000000003\r\nabc\r\n0\r\n\r\n",
+            Method::Post,
+            "/c",
+            Version::Http11,
+            b"abc",
+            true,
+        ),
+        // RFC 9110 §7.2: IP literals and ports in Host.
+        (b"GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n", Method::Get, "/", Version::Http11, b"", true),
+        (b"GET / HTTP/1.1\r\nHost: 127.0.0.1:80\r\n\r\n", Method::Get, "/", Version::Http11, b"", true),
+        // §3: a method of exactly Limits::MAX_METHOD bytes is a method.
+        (
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEF / HTTP/1.1\r\nHost: a\r\n\r\n",
+            Method::Other("ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEF".into()),
+            "/",
+            Version::Http11,
+            b"",
+            true,
+        ),
         // RFC 9110 §10.1.4: transfer-coding names are case-insensitive.
         (
             b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: Chunked\r\n\r\n0\r\n\r\n",
@@ -147,6 +178,16 @@ const INVALID: &[(&[u8], u16, &str)] = &[
     (b"GET / HTTP/1.0\r\nHost: a\r\nhost: b\r\n\r\n", 400, "§3.2 repeated Host in 1.0"),
     (b"GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400, "RFC 9110 §7.2 invalid Host"),
     (b"GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", 400, "RFC 9110 §7.2 invalid Host"),
+    // RFC 9110 §7.2: Host = uri-host [ ":" port ] (RFC 3986 §3.2.2, §3.2.3).
+    (b"GET / HTTP/1.1\r\nHost: a:b\r\n\r\n", 400, "RFC 9110 §7.2 non-digit port"),
+    (b"GET / HTTP/1.1\r\nHost: a:1:2\r\n\r\n", 400, "RFC 9110 §7.2 two ports"),
+    (b"GET / HTTP/1.1\r\nHost: ::1\r\n\r\n", 400, "RFC 3986 §3.2.2 IPv6 without brackets"),
+    (b"GET / HTTP/1.1\r\nHost: [::1\r\n\r\n", 400, "RFC 3986 §3.2.2 unclosed IP-literal"),
+    (b"GET / HTTP/1.1\r\nHost: [zz]:80\r\n\r\n", 400, "RFC 3986 §3.2.2 invalid IPv6address"),
+    (b"GET / HTTP/1.1\r\nHost: [::1]x\r\n\r\n", 400, "RFC 9110 §7.2 junk after IP-literal"),
+    (b"GET / HTTP/1.1\r\nHost: a%zz\r\n\r\n", 400, "RFC 3986 §2.1 bad pct-encoding in host"),
+    (b"GET / HTTP/1.1\r\nHost: u@a\r\n\r\n", 400, "RFC 9110 §7.2 userinfo is not uri-host"),
+    (b"GET / HTTP/1.1\r\nHost: :80\r\n\r\n", 400, "RFC 9110 §4.2.1 empty host with a port"),
     // RFC 9112 §6.3 rule 5: invalid or repeated Content-Length.
     (b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: x\r\n\r\n", 400, "§6.3 non-digit CL"),
     (b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n", 400, "§6.3 negative CL"),
@@ -186,8 +227,18 @@ const INVALID: &[(&[u8], u16, &str)] = &[
     // RFC 9112 §2.3 / RFC 9110 §15.6.6: version.
     (b"GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505, "§2.3 HTTP/2.0"),
     (b"GET / HTTP/1.2\r\nHost: a\r\n\r\n", 505, "§2.3 HTTP/1.2"),
-    (b"GET / HTTP/3\r\nHost: a\r\n\r\n", 505, "§2.3 HTTP/3"),
+    (b"GET / HTTP/3.1\r\nHost: a\r\n\r\n", 505, "§2.3 HTTP/3.1"),
     (b"GET / HTTP/0.9\r\nHost: a\r\n\r\n", 505, "§2.3 HTTP/0.9"),
+    // §2.3: HTTP-version is exactly HTTP-name "/" DIGIT "." DIGIT; any other shape is a
+    // malformed request line (400), not an unsupported version (505).
+    (b"GET / HTTP/3\r\nHost: a\r\n\r\n", 400, "§2.3 HTTP/3 (no minor digit)"),
+    (b"GET / HTTP/1\r\nHost: a\r\n\r\n", 400, "§2.3 HTTP/1 (no minor digit)"),
+    (b"GET / HTTP/1.\r\nHost: a\r\n\r\n", 400, "§2.3 HTTP/1. (empty minor)"),
+    (b"GET / HTTP/01.1\r\nHost: a\r\n\r\n", 400, "§2.3 two-digit major"),
+    (b"GET / HTTP/1.1x\r\nHost: a\r\n\r\n", 400, "§2.3 junk after the version"),
+    (b"GET / HTTP/1,1\r\nHost: a\r\n\r\n", 400, "§2.3 comma for dot"),
+    (b"GET / HTTP/\xd9\xa1.1\r\nHost: a\r\n\r\n", 400, "§2.3 DIGIT is ASCII only"),
+    (b"GET / HTTP/1.1/\r\nHost: a\r\n\r\n", 400, "§2.3 trailing slash"),
     (b"GET / HTTP/x\r\nHost: a\r\n\r\n", 400, "§2.3 garbage version"),
     (b"GET / http/1.1\r\nHost: a\r\n\r\n", 400, "§2.3 HTTP-name is case-sensitive"),
     (b"GET / HTTP/1.10\r\nHost: a\r\n\r\n", 400, "§2.3 two-digit minor"),
@@ -198,6 +249,8 @@ const INVALID: &[(&[u8], u16, &str)] = &[
     (b"GET\t/ HTTP/1.1\r\nHost: a\r\n\r\n", 400, "§3 HTAB delimiter"),
     (b"G(T / HTTP/1.1\r\nHost: a\r\n\r\n", 400, "§3.1 non-token method"),
     (b" GET / HTTP/1.1\r\nHost: a\r\n\r\n", 400, "§3 leading SP"),
+    // §3: a method over Limits::MAX_METHOD (32) is a malformed request line, not a long URI.
+    (b"ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFG / HTTP/1.1\r\nHost: a\r\n\r\n", 400, "§3 method of 33 bytes"),
     // RFC 9112 §3.2: request-target forms.
     (b"GET a HTTP/1.1\r\nHost: a\r\n\r\n", 400, "§3.2 not origin-form"),
     (b"GET * HTTP/1.1\r\nHost: a\r\n\r\n", 400, "§3.2.4 asterisk only for OPTIONS"),
@@ -209,6 +262,24 @@ const INVALID: &[(&[u8], u16, &str)] = &[
     (b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nz\r\n", 400, "§7.1 non-hex size"),
     (b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcd\r\n", 400, "§7.1 data longer than size"),
     (b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\nabc\r\n", 400, "§7.1 bare LF after size"),
+    // §7.1: a size that does not fit in 64 bits is malformed (400), one that fits but is over
+    // max_body is too large (413).
+    (b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n10000000000000000\r\n", 400, "§7.1 size of 2^64"),
+    (b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0ffffffffffffffffff\r\n", 400, "§7.1 size over 2^64"),
+    (b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\n", 413, "§7.1 size of 2^64 - 1 (fits, too large)"),
+    // §7.1.1: chunk-ext = *( BWS ";" BWS token [ BWS "=" BWS ( token / quoted-string ) ] ).
+    (b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3;\r\nabc\r\n0\r\n\r\n", 400, "§7.1.1 \";\" without a name"),
+    (b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3;=v\r\nabc\r\n0\r\n\r\n", 400, "§7.1.1 value without a name"),
+    (b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3;a=\r\nabc\r\n0\r\n\r\n", 400, "§7.1.1 \"=\" without a value"),
+    (b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3;a=\"x\r\nabc\r\n0\r\n\r\n", 400, "§7.1.1 unterminated quoted-string"),
+    (b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3;a b\r\nabc\r\n0\r\n\r\n", 400, "§7.1.1 two tokens without \";\""),
+    (b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3;a=b c\r\nabc\r\n0\r\n\r\n", 400, "§7.1.1 junk after the value"),
+    (b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3;a=b \r\nabc\r\n0\r\n\r\n", 400, "§7.1.1 BWS not followed by \";\""),
+    (b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3;a=(b)\r\nabc\r\n0\r\n\r\n", 400, "§7.1.1 value neither token nor quoted-string"),
+    (b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0;a,b\r\n\r\n", 400, "§7.1.1 comma in last-chunk extension"),
+    // RFC 9110 §10.1.4 / RFC 9112 §7.1: malformed transfer-coding; chunked takes no parameters.
+    (b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked;q=1\r\n\r\n0\r\n\r\n", 400, "§7.1 parameters on chunked"),
+    (b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip;q, chunked\r\n\r\n0\r\n\r\n", 400, "RFC 9110 §10.1.4 parameter without a value"),
     (b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nT : v\r\n\r\n", 400, "§7.1.2/§5.1 trailer SP before colon"),
     (b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nT: v\r\n w\r\n\r\n", 400, "§7.1.2/§5.2 trailer obs-fold"),
     // Limits that a head alone can reveal.

@@ -1,6 +1,9 @@
 //! Helpers shared by the integration tests (included with `mod common;`).
 #![allow(dead_code)]
 
+pub mod corpus;
+pub mod props;
+
 use clab_http::{Limits, Parsed, Request, parse_request};
 
 /// Parse with default limits; the status code on error.
