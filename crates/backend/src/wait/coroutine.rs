@@ -33,6 +33,11 @@ use crate::CpuPolicy;
 /// - **Blocking calls pin the carrier**: anything that blocks the OS thread (a std lock, a
 ///   blocking driver, `std::thread::sleep`) stalls every coroutine on that carrier; see
 ///   [`crate::MAY_PINNING_NOTE`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MayWait {
+    pub cpu_policy: CpuPolicy,
+}
+
 /// Coroutines: may's semaphore parks the coroutine, not its carrier, while it waits.
 #[derive(Debug)]
 pub struct CoroutineSlots(Arc<may::sync::Semphore>);
@@ -54,11 +59,6 @@ impl super::Slots for CoroutineSlots {
         self.0.wait();
         ready(CoroutineSlot(Arc::clone(&self.0)))
     }
-}
-
-#[derive(Debug, Clone, Copy, Default)]
-pub struct MayWait {
-    pub cpu_policy: CpuPolicy,
 }
 
 impl Wait for MayWait {

@@ -52,8 +52,10 @@ fn both_loops(url: &str, secs: usize) -> Result<Round, String> {
 /// and from the actual send.
 fn over_time(figures: &[Figure], closed: &clab_load::Report, open: &clab_load::Report) -> Chart {
     let line = |r: &clab_load::Report, f: fn(&clab_load::TimelineSecond) -> Option<f64>| {
+        // Only whole seconds of the measured window: the last bucket holds a few stragglers.
         r.timeline
             .iter()
+            .filter(|s| (s.second + 1) as f64 <= r.elapsed_s + 0.05)
             .filter_map(|s| f(s).map(|v| Point::new(s.second as f64 + 1.0, v)))
             .collect::<Vec<_>>()
     };

@@ -243,7 +243,7 @@ fn bars_chart(
                 Mark::Span => c
                     .draw_series(s.points.iter().map(|p| {
                         // A range is a band; a single figure a grey bar from the axis.
-                        let a = p.lo.map_or(lo, |a| at(a));
+                        let a = p.lo.map_or(lo, &at);
                         let b = p.hi.unwrap_or(p.y);
                         let b = if b.is_finite() { at(b) } else { hi };
                         Rectangle::new([(a, y_hi(p.x)), (b, y_lo(p.x))], col.mix(0.4).filled())
