@@ -41,7 +41,8 @@ impl Progress for Bar {
     fn start(&mut self, steps: u64) {
         if std::io::stderr().is_terminal() {
             let bar = ProgressBar::new(steps);
-            if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} {elapsed} {msg}")
+            if let Ok(style) =
+                ProgressStyle::with_template("{bar:30} {pos}/{len} {elapsed} (ETA {eta}) {msg}")
             {
                 bar.set_style(style);
             }

@@ -4,6 +4,14 @@
 
 use anyhow::Context;
 use signal_hook::consts::{SIGINT, SIGTERM};
+use std::io::Write as _;
+
+/// A line on stderr that cannot fail: `eprintln!` panics when stderr is a closed pipe (the
+/// tour that started a server died), and a panic on the signal thread would leave the server
+/// running, deaf to the signal that was to stop it.
+pub fn say(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
 
 /// Runs `first` (on a signal thread) when the first SIGINT/SIGTERM arrives, after printing
 /// `"clab {command}: {message}"`; the second signal exits with 128 + its number.
@@ -20,11 +28,11 @@ pub fn on_first_signal(
             let mut seen = false;
             for signal in signals.forever() {
                 if seen {
-                    eprintln!("clab {command}: second signal, exiting now");
+                    say(&format!("clab {command}: second signal, exiting now"));
                     std::process::exit(128 + signal);
                 }
                 seen = true;
-                eprintln!("clab {command}: {message}");
+                say(&format!("clab {command}: {message}"));
                 first();
             }
         })

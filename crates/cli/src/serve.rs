@@ -133,7 +133,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     )?;
     clab_server::serve_with(model, listen, opts, shutdown, print_ready)
         .with_context(|| format!("model {model}"))?;
-    eprintln!("clab serve: stopped");
+    crate::interrupt::say("clab serve: stopped");
     Ok(ExitCode::SUCCESS)
 }
 

@@ -66,6 +66,8 @@ impl TourProgress for Bars {
     }
 
     fn done(&mut self, id: &str, verdict: &Verdict) {
+        // The experiment's own bar (its steps, with ETA) ends with it.
+        clab_lab::costs::Progress::finish(&mut self.costs);
         let line = format!("{id}: {}", verdict.kind.words());
         match &self.tour {
             Some(bar) => {

@@ -39,22 +39,28 @@ impl ChildServer {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
+        // Built before the fork: between fork and exec only async-signal-safe calls.
+        // SAFETY: an all-zero cpu_set_t is the empty set; CPU_SET writes inside it.
+        let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
         if let Some(cpu) = cpu {
-            // Built before the fork: between fork and exec only async-signal-safe calls.
-            // SAFETY: an all-zero cpu_set_t is the empty set; CPU_SET writes inside it.
-            let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
             unsafe { libc::CPU_SET(cpu, &mut set) };
-            // SAFETY: the closure only calls sched_setaffinity (async-signal-safe) on a set
-            // it owns; the child then execs, and every thread it starts inherits the mask.
-            unsafe {
-                std::os::unix::process::CommandExt::pre_exec(&mut command, move || {
-                    if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0
-                    {
-                        return Err(std::io::Error::last_os_error());
-                    }
-                    Ok(())
-                });
-            }
+        }
+        // SAFETY: the closure only calls prctl and sched_setaffinity (both async-signal-safe)
+        // on values it owns; the child then execs, and every thread it starts inherits the
+        // mask. PR_SET_PDEATHSIG: a tour killed without its Drop (SIGKILL, SIGTERM) takes
+        // its servers with it instead of leaving them listening.
+        unsafe {
+            std::os::unix::process::CommandExt::pre_exec(&mut command, move || {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                if cpu.is_some()
+                    && libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0
+                {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
         }
         let mut child = command
             .spawn()

@@ -130,7 +130,7 @@ impl Experiment for B02Claim {
     fn run(
         &self,
         ctx: &mut Context,
-        _: &mut dyn crate::costs::Progress,
+        progress: &mut dyn crate::costs::Progress,
     ) -> Result<Vec<Figure>, String> {
         let server = ctx.server(&[
             "--model",
@@ -152,8 +152,12 @@ impl Experiment for B02Claim {
         };
         let (secs, rounds) = (ctx.size(SECONDS), ctx.size(ROUNDS));
         let url = server.url("/plaintext");
+        progress.start(rounds as u64);
         let measured = (0..rounds)
-            .map(|_| both_loops(&url, secs))
+            .map(|r| {
+                progress.step(&format!("round {}: closed, then open loop", r + 1));
+                both_loops(&url, secs)
+            })
             .collect::<Result<Vec<_>, String>>();
         stop.store(true, Ordering::Relaxed);
         let _ = staller.join();

@@ -88,7 +88,7 @@ impl Experiment for B03Claim {
     fn run(
         &self,
         ctx: &mut Context,
-        _: &mut dyn crate::costs::Progress,
+        progress: &mut dyn crate::costs::Progress,
     ) -> Result<Vec<Figure>, String> {
         let rt = ROUND_TRIP_MS.to_string();
         let server = |pool: usize, hold: bool| -> Result<ChildServer, String> {
@@ -113,6 +113,8 @@ impl Experiment for B03Claim {
         servers.push(server(*POOLS.last().unwrap_or(&16), false)?);
         let (secs, rounds) = (ctx.size(SECONDS), ctx.size(ROUNDS));
         let url = |s: &ChildServer| s.url("/users/7");
+        progress.start(1 + (rounds * servers.len()) as u64);
+        progress.step("R: one request alone");
         let alone = load(
             &url(&servers[0]),
             clab_load::Mode::Closed { connections: 1 },
@@ -125,6 +127,7 @@ impl Experiment for B03Claim {
         let mut runs = vec![Vec::new(); servers.len()];
         for _ in 0..rounds {
             for ((s, out), &c) in servers.iter().zip(&mut runs).zip(&concurrency) {
+                progress.step(&format!("{c} connections"));
                 let r = load(&url(s), clab_load::Mode::Closed { connections: c }, secs)?;
                 out.push(r.throughput);
             }

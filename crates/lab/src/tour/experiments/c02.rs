@@ -46,10 +46,12 @@ impl Experiment for C02Claim {
     fn run(
         &self,
         ctx: &mut Context,
-        _: &mut dyn crate::costs::Progress,
+        progress: &mut dyn crate::costs::Progress,
     ) -> Result<Vec<Figure>, String> {
         let mut figures = Vec::new();
+        progress.start(PROFILES.len() as u64);
         for (i, (profile, lo, hi)) in PROFILES.iter().enumerate() {
+            progress.step(&format!("--latency {profile}"));
             let server = ctx.server(&["--model", "async-multi", "--latency", profile])?;
             let n = ctx.size(REQUESTS);
             let timings = dashboard::sample(&server, n, 1 + i * n)?;

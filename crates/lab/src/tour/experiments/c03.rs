@@ -87,10 +87,12 @@ impl Experiment for C03Claim {
     fn run(
         &self,
         ctx: &mut Context,
-        _: &mut dyn crate::costs::Progress,
+        progress: &mut dyn crate::costs::Progress,
     ) -> Result<Vec<Figure>, String> {
         let server = ctx.server(&["--model", "async-multi", "--latency", "same-region"])?;
         let n = ctx.size(REQUESTS);
+        progress.start(1);
+        progress.step(&format!("{n} dashboards"));
         // Warm the connection to the database and the code paths; not measured.
         dashboard::sample(&server, 2, 9_000)?;
         let before = server.sample()?;

@@ -112,7 +112,7 @@ impl Experiment for C04Claim {
     fn run(
         &self,
         ctx: &mut Context,
-        _: &mut dyn crate::costs::Progress,
+        progress: &mut dyn crate::costs::Progress,
     ) -> Result<Vec<Figure>, String> {
         let (secs, rounds) = (ctx.size(SECONDS), ctx.size(ROUNDS));
         let cpu = crate::costs::affinity::two_cpus()
@@ -145,8 +145,10 @@ impl Experiment for C04Claim {
         // Rounds interleave every run, so a slow minute of the machine lands on all of them.
         let mut io_runs = vec![Vec::new(); CONCURRENCY.len()];
         let mut cpu_runs = vec![Vec::new(); workers.len()];
-        for _ in 0..rounds {
+        progress.start((rounds * (CONCURRENCY.len() + workers.len())) as u64);
+        for round in 1..=rounds {
             for (c, out) in CONCURRENCY.iter().zip(&mut io_runs) {
+                progress.step(&format!("round {round}: IO-bound, concurrency {c}"));
                 let r = load(
                     &io.url("/users/1"),
                     clab_load::Mode::Closed { connections: *c },
@@ -154,7 +156,8 @@ impl Experiment for C04Claim {
                 )?;
                 out.push(r.throughput);
             }
-            for (server, out) in workers.iter().zip(&mut cpu_runs) {
+            for (w, (server, out)) in workers.iter().zip(&mut cpu_runs).enumerate() {
+                progress.step(&format!("round {round}: CPU-bound, {} worker(s)", w + 1));
                 let r = load(
                     &server.url(&format!("/cpu?ms={CPU_MS}")),
                     clab_load::Mode::Closed { connections: 8 },

@@ -42,11 +42,13 @@ impl Experiment for C17Claim {
     fn run(
         &self,
         ctx: &mut Context,
-        _: &mut dyn crate::costs::Progress,
+        progress: &mut dyn crate::costs::Progress,
     ) -> Result<Vec<Figure>, String> {
         let n = ctx.size(CONNECTIONS);
         let mut figures = Vec::new();
+        progress.start(2);
         for workers in ["2", "1"] {
+            progress.step(&format!("{workers} worker(s)"));
             let server = ctx.server(&[
                 "--model",
                 "async-multi",

@@ -96,11 +96,13 @@ impl Experiment for C22Claim {
     fn run(
         &self,
         ctx: &mut Context,
-        _: &mut dyn crate::costs::Progress,
+        progress: &mut dyn crate::costs::Progress,
     ) -> Result<Vec<Figure>, String> {
         let n = ctx.size(IDLE);
         let args = ["--model", "event-loop", "--latency", "none"];
         let (bare, busy) = (ctx.server(&args)?, ctx.server(&args)?);
+        progress.start(1 + 2 * ctx.size(ROUNDS) as u64);
+        progress.step(&format!("opening {n} idle connections"));
         let idle = idle_connections(ctx, &busy, n)?;
         let n = idle.len();
         let rss_idle = busy.sample()?.rss_bytes as f64 - bare.sample()?.rss_bytes as f64;
@@ -113,6 +115,7 @@ impl Experiment for C22Claim {
                 [(&busy, &mut b), (&bare, &mut a)]
             };
             for (server, out) in order {
+                progress.step(&format!("round {}", r + 1));
                 out.push(round(server, ctx.size(SECONDS))?);
             }
         }
