@@ -93,11 +93,13 @@ impl Point {
         Self::new(x, f.value).range(f.range)
     }
 
-    /// With the range `lo..hi` (a figure's repeats, a claimed range).
+    /// With the range `lo..hi` (a figure's repeats, a claimed range). An infinite `hi` (an
+    /// open claim, "1,000,000+") is stored as none: JSON has no infinity, and a band with a
+    /// low end and no high one runs to the chart's edge.
     pub fn range(mut self, range: Option<(f64, f64)>) -> Self {
         if let Some((lo, hi)) = range {
             self.lo = Some(lo);
-            self.hi = Some(hi);
+            self.hi = Some(hi).filter(|h| h.is_finite());
         }
         self
     }

@@ -10,7 +10,9 @@ use super::{Context, Verdict};
 pub struct Figure {
     /// What it is ("Creation — OS thread, pinned").
     pub name: String,
-    /// The median (or the single value).
+    /// The median (or the single value). NaN when not measured: JSON writes it as `null`,
+    /// which reads back as NaN, so a results file with a missing figure still re-renders.
+    #[serde(deserialize_with = "nan_from_null")]
     pub value: f64,
     /// `ns`, `bytes`, `count`, `ratio`, `ms`, `req/s`, …
     pub unit: String,
@@ -25,6 +27,10 @@ pub struct Figure {
     pub judged: Option<String>,
     /// How it was measured, caveats.
     pub note: String,
+}
+
+fn nan_from_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 
 impl Figure {

@@ -82,3 +82,51 @@ fn git_revision() -> Option<String> {
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
         .filter(|s| !s.is_empty())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tour::{Axis, Chart, Mark, Point, VerdictKind};
+
+    /// `clab report` must draw from the file what the tour drew: JSON has no NaN and no
+    /// infinity (both become `null`), so a missing figure and an open claimed range must
+    /// survive the trip.
+    #[test]
+    fn a_report_rerendered_from_its_json_is_the_same() {
+        let chart = Chart::bars(
+            "how many fit",
+            vec!["tokio task".into()],
+            Axis::new("units", "count").log(),
+        )
+        .series("measured", Mark::Bar, vec![Point::new(0.0, 300_000.0)])
+        .series(
+            "chapter",
+            Mark::Span,
+            vec![Point::new(0.0, 1e6).range(Some((1e6, f64::INFINITY)))],
+        );
+        let result = ExperimentResult {
+            id: "X1".into(),
+            title: "t".into(),
+            claim: "c".into(),
+            setup: "s".into(),
+            figures: vec![Figure::new("not measured", f64::NAN, "ms")],
+            verdict: Verdict::new(VerdictKind::Inconclusive, "r"),
+            seconds: 1.0,
+            others_cpu_share: None,
+            charts: vec![chart],
+            limits: Vec::new(),
+        };
+        let r = Results::new(true, MachineFacts::read(None), vec![result]);
+        let json = serde_json::to_string(&r).unwrap();
+        let back: Results = serde_json::from_str(&json).unwrap();
+        assert!(back.experiments[0].figures[0].value.is_nan());
+        assert_eq!(
+            crate::tour::render::html(&back),
+            crate::tour::render::html(&r)
+        );
+        assert_eq!(
+            crate::tour::render::markdown(&back),
+            crate::tour::render::markdown(&r)
+        );
+    }
+}

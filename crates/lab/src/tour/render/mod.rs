@@ -86,7 +86,7 @@ fn key_figure(figures: &[Figure]) -> String {
 /// A chart point as words: a claimed range as `lo–hi` (`≥ lo` when open), a value as itself.
 fn point_text(mark: Mark, p: &Point, unit: &str) -> String {
     match (mark, p.lo, p.hi) {
-        (Mark::Span, Some(lo), Some(hi)) if hi.is_finite() && hi > lo => {
+        (Mark::Span, Some(lo), Some(hi)) if hi > lo => {
             format!("{}–{}", quantity(lo, unit), quantity(hi, unit))
         }
         (Mark::Span, Some(lo), _) => format!("≥ {}", quantity(lo, unit)),

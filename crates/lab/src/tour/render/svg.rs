@@ -244,8 +244,12 @@ fn bars_chart(
                     .draw_series(s.points.iter().map(|p| {
                         // A range is a band; a single figure a grey bar from the axis.
                         let a = p.lo.map_or(lo, &at);
-                        let b = p.hi.unwrap_or(p.y);
-                        let b = if b.is_finite() { at(b) } else { hi };
+                        let b = match (p.lo, p.hi) {
+                            (_, Some(h)) => at(h),
+                            // An open claim ("N or more"): to the edge.
+                            (Some(_), None) => hi,
+                            (None, None) => at(p.y),
+                        };
                         Rectangle::new([(a, y_hi(p.x)), (b, y_lo(p.x))], col.mix(0.4).filled())
                     }))
                     .map_err(err)?,
@@ -273,7 +277,7 @@ fn bars_chart(
             match (s.mark, p.lo) {
                 // A band's words sit inside its right end.
                 (Mark::Span, Some(_)) => {
-                    let end = p.hi.filter(|h| h.is_finite()).map_or(hi, at);
+                    let end = p.hi.map_or(hi, &at);
                     Text::new(format!("{shown} "), (end, y), inside.clone())
                 }
                 _ => Text::new(
