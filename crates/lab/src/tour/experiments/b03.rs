@@ -149,6 +149,18 @@ impl Experiment for B03Claim {
         if let Some(v) = runs.last() {
             figures.push(Figure::summary(UNCAPPED, v, "req/s"));
         }
+        // The key figure first (the summary table shows it): the pool furthest from its bound.
+        let worst = pools(ctx)
+            .iter()
+            .filter_map(|&p| {
+                Figure::find(&figures, &measured(p)).map(|t| 100.0 * t / bound(p, alone))
+            })
+            .fold(f64::INFINITY, f64::min);
+        figures.insert(
+            0,
+            Figure::new("lowest throughput as a share of P/R", worst, "%")
+                .note("over the pool sizes, medians of the rounds"),
+        );
         ctx.chart(chart(&figures, pools(ctx)));
         Ok(figures)
     }

@@ -43,7 +43,7 @@ fn fig2(figures: &[Figure]) -> Chart {
                 .map(|f| Point::figure(i as f64, f))
         })
         .collect();
-    let share = Figure::find(figures, "IO share of wall time").unwrap_or(f64::NAN);
+    let share = Figure::find(figures, "IO share of wall time").unwrap_or(f64::NAN) / 100.0;
     Chart::bars(
         format!(
             "Fig 2 here: {:.1}% of a request is waiting on IO (chapter: ~95%)",
@@ -102,13 +102,16 @@ impl Experiment for C03Claim {
             timings.iter().map(|t| f(t) / 1000.0).collect()
         };
         let (wall, cpu, io) = (ms(|t| t.wall_us), ms(|t| t.cpu_us), ms(|t| t.io_wait_us));
-        let share: Vec<f64> = timings.iter().map(|t| t.io_wait_us / t.wall_us).collect();
+        let share: Vec<f64> = timings
+            .iter()
+            .map(|t| 100.0 * t.io_wait_us / t.wall_us)
+            .collect();
         let outside_ms = (after.cpu_s - before.cpu_s) * 1000.0 / n as f64;
         let figures = vec![
             fig(
                 "IO share of wall time",
                 &share,
-                "ratio",
+                "%",
                 Some("~95%".into()),
                 "io_wait / wall per request",
             ),
@@ -143,13 +146,14 @@ impl Experiment for C03Claim {
 
     fn judge(&self, figures: &[Figure]) -> Verdict {
         let get = |name: &str| Figure::find(figures, name);
-        let (Some(share), Some(io), Some(cpu)) = (
+        let (Some(percent), Some(io), Some(cpu)) = (
             get("IO share of wall time"),
             get("IO wait"),
             get("CPU (handler's thread time)"),
         ) else {
             return Verdict::new(VerdictKind::Inconclusive, "the breakdown was not measured");
         };
+        let share = percent / 100.0;
         let numbers = format!(
             "IO is {:.1}% of a request's time ({io:.1} ms IO, {cpu:.2} ms CPU; the chapter: ~95%, \
              {CHAPTER_IO_MS} ms and {CHAPTER_CPU_MS} ms); thresholds: holds >= {:.0}%, differs >= {:.0}%",
@@ -173,7 +177,7 @@ mod tests {
 
     fn figs(share: f64) -> Vec<Figure> {
         vec![
-            Figure::new("IO share of wall time", share, "ratio"),
+            Figure::new("IO share of wall time", share * 100.0, "%"),
             Figure::new("IO wait", 125.0, "ms"),
             Figure::new("CPU (handler's thread time)", 1.5, "ms"),
         ]

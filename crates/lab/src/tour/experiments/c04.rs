@@ -179,6 +179,18 @@ impl Experiment for C04Claim {
                 .enumerate()
                 .map(|(i, v)| Figure::summary(cpu_name(i + 1), v, "req/s")),
         );
+        // The key figure first (the summary table shows it).
+        let last = *CONCURRENCY.last().unwrap_or(&1);
+        let gain = Figure::find(&figures, &io_name(last)).unwrap_or(f64::NAN)
+            / Figure::find(&figures, &io_name(1)).unwrap_or(f64::NAN);
+        figures.insert(
+            0,
+            Figure::new(
+                format!("IO-bound on one core, concurrency {last} / concurrency 1"),
+                gain,
+                "ratio",
+            ),
+        );
         ctx.chart(concurrency_chart(&figures));
         ctx.chart(cores_chart(&figures));
         Ok(figures)

@@ -55,7 +55,7 @@ fn quantity(v: f64, unit: &str) -> String {
         "µs" => format!("{v:.1} µs"),
         "count" if v >= 0.0 && v.fract() == 0.0 => crate::costs::table::thousands(v.round() as u64),
         "count" => format!("{v:.1}"),
-        "%" => format!("{v:.0}%"),
+        "%" => format!("{v:.1}%"),
         unit => format!("{v:.3} {unit}"),
     }
 }
