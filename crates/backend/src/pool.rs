@@ -1,49 +1,39 @@
 //! A tiny blocking connection pool: at most `size` connections, opened lazily, handed out one
 //! caller at a time, with a checkout timeout.
 //!
-//! Why not r2d2/deadpool: the whole protocol is ~80 lines and says exactly what the service
+//! Why not r2d2/deadpool: the whole protocol is ~100 lines and says exactly what the service
 //! does under overload. A caller that finds every connection busy waits on a condition
 //! variable up to the timeout, then fails with [`BackendError::Unavailable`] so the service
 //! answers 503 instead of hanging.
 //!
-//! Checkout protocol:
-//! 1. lock; if an idle connection exists, take it;
-//! 2. else if fewer than `size` exist, count one more, unlock and open it (a failed open
-//!    un-counts it and returns the error);
-//! 3. else wait on the condvar until a connection is returned or the deadline passes.
-//!
-//! A returned [`Pooled`] goes back to the idle list and wakes one waiter; [`Pooled::discard`]
-//! drops a broken connection and frees its slot so the next caller opens a fresh one.
+//! The checkout protocol (take an idle connection, else open one if fewer than `size` exist,
+//! else wait up to the timeout; a returned connection wakes one waiter; [`Pooled::discard`]
+//! frees a broken connection's slot) is `clab_sync::checkout`, where loom checks that no
+//! checkout sleeps through a return. This file adds the connections, the opener and the
+//! errors.
 
 use std::fmt;
-use std::sync::{Condvar, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use clab_sync::checkout::{Checkout, TakeError};
 
 use crate::BackendError;
 
 type Opener<C> = Box<dyn Fn() -> Result<C, BackendError> + Send + Sync>;
 
 pub(crate) struct Pool<C> {
-    state: Mutex<State<C>>,
-    returned: Condvar,
+    checkout: Checkout<C>,
     open: Opener<C>,
-    size: usize,
     timeout: Duration,
     /// Which part of the backend this pool serves, for error messages: `"database"`, `"cache"`.
     part: &'static str,
-}
-
-struct State<C> {
-    idle: Vec<C>,
-    /// Connections that exist: idle plus checked out (plus being opened).
-    open: usize,
 }
 
 impl<C> fmt::Debug for Pool<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Pool")
             .field("part", &self.part)
-            .field("size", &self.size)
+            .field("size", &self.checkout.size())
             .field("timeout", &self.timeout)
             .finish_non_exhaustive()
     }
@@ -57,71 +47,30 @@ impl<C> Pool<C> {
         open: impl Fn() -> Result<C, BackendError> + Send + Sync + 'static,
     ) -> Self {
         Self {
-            state: Mutex::new(State {
-                idle: Vec::with_capacity(size),
-                open: 0,
-            }),
-            returned: Condvar::new(),
+            checkout: Checkout::new(size),
             open: Box::new(open),
-            size: size.max(1),
             timeout,
             part,
         }
     }
 
-    /// A poisoned lock only means another thread panicked while holding it; the pool's state
-    /// (a Vec and a counter) is still consistent, so keep going.
-    fn lock(&self) -> MutexGuard<'_, State<C>> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     /// Take a connection (see the module doc for the protocol).
     pub(crate) fn get(&self) -> Result<Pooled<'_, C>, BackendError> {
-        let deadline = Instant::now() + self.timeout;
-        let mut state = self.lock();
-        loop {
-            if let Some(conn) = state.idle.pop() {
-                return Ok(Pooled {
-                    pool: self,
-                    conn: Some(conn),
-                });
-            }
-            if state.open < self.size {
-                state.open += 1;
-                drop(state);
-                return match (self.open)() {
-                    Ok(conn) => Ok(Pooled {
-                        pool: self,
-                        conn: Some(conn),
-                    }),
-                    Err(e) => {
-                        self.forget_one();
-                        Err(e)
-                    }
-                };
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                return Err(BackendError::Unavailable(
-                    self.part,
-                    format!(
-                        "pool exhausted after {} ms: all {} connections busy",
-                        self.timeout.as_millis(),
-                        self.size
-                    ),
-                ));
-            }
-            state = self
-                .returned
-                .wait_timeout(state, deadline - now)
-                .unwrap_or_else(|p| p.into_inner())
-                .0;
+        match self.checkout.take(Some(self.timeout), &self.open) {
+            Ok(conn) => Ok(Pooled {
+                pool: self,
+                conn: Some(conn),
+            }),
+            Err(TakeError::Open(e)) => Err(e),
+            Err(TakeError::TimedOut) => Err(BackendError::Unavailable(
+                self.part,
+                format!(
+                    "pool exhausted after {} ms: all {} connections busy",
+                    self.timeout.as_millis(),
+                    self.checkout.size()
+                ),
+            )),
         }
-    }
-
-    fn forget_one(&self) {
-        self.lock().open -= 1;
-        self.returned.notify_one();
     }
 }
 
@@ -135,7 +84,7 @@ impl<C> Pooled<'_, C> {
     /// Drop this connection instead of returning it (it is broken); its slot is freed.
     pub(crate) fn discard(mut self) {
         self.conn = None;
-        self.pool.forget_one();
+        self.pool.checkout.forget_one();
     }
 }
 
@@ -159,8 +108,7 @@ impl<C> std::ops::DerefMut for Pooled<'_, C> {
 impl<C> Drop for Pooled<'_, C> {
     fn drop(&mut self) {
         if let Some(conn) = self.conn.take() {
-            self.pool.lock().idle.push(conn);
-            self.pool.returned.notify_one();
+            self.pool.checkout.put_back(conn);
         }
     }
 }

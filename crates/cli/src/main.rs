@@ -5,6 +5,7 @@ mod costs;
 mod interrupt;
 mod load;
 mod models;
+mod race;
 mod serve;
 mod tour;
 
@@ -34,6 +35,8 @@ enum Command {
     Tour(tour::Args),
     /// Re-render a tour's report from its results.json, without re-running.
     Report(tour::ReportArgs),
+    /// Race conditions in process and their fixes (`clab race counter`).
+    Race(race::Args),
 }
 
 fn main() -> ExitCode {
@@ -45,6 +48,7 @@ fn main() -> ExitCode {
         Command::Costs(args) => costs::run(args),
         Command::Tour(args) => tour::run(args),
         Command::Report(args) => tour::report(args),
+        Command::Race(args) => race::run(args),
     };
     match result {
         Ok(code) => code,

@@ -20,43 +20,23 @@
 //! and polling a waiting `Notified` takes the `Notify`'s one mutex, shared by every
 //! connection: a global lock per request. A [`Watch`] keeps its waker in its own slot, so a
 //! poll touches only memory of its own connection; the shared registry is locked once when a
-//! watch is created, once when it is dropped, and once by `trigger`.
+//! watch is created, once when it is dropped, and once by `trigger`. That registry and its
+//! wake-up protocol live in `clab_sync::trigger`, where loom checks them for lost wake-ups.
 
-use std::collections::HashMap;
+use clab_sync::trigger::{Trigger, Watcher};
 use std::future::Future;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::pin::Pin;
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::task::{Context, Poll, Waker};
+use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll};
 
 /// A cloneable "stop now, gracefully" signal. Cheap to check on hot paths (one atomic load).
 #[derive(Debug, Clone, Default)]
 pub struct Shutdown {
-    inner: Arc<Inner>,
-}
-
-#[derive(Debug, Default)]
-struct Inner {
-    triggered: AtomicBool,
-    next_id: AtomicU64,
-    /// The waker slot of every live [`Watch`], woken by `trigger`.
-    watchers: Mutex<HashMap<u64, Arc<Slot>>>,
+    /// The flag and every [`Watch`]'s waker slot (`clab_sync::trigger`, loom-checked).
+    trigger: Trigger,
     /// Created on first use by a blocking model; readable once triggered.
-    eventfd: OnceLock<OwnedFd>,
-}
-
-/// One watcher's waker. Locked by its own task on poll and by `trigger`: uncontended.
-#[derive(Debug, Default)]
-struct Slot {
-    waker: Mutex<Option<Waker>>,
-}
-
-/// Poisoning cannot leave these maps inconsistent (every critical section is one
-/// insert/remove/take), so a panic elsewhere must not stop shutdown.
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
+    eventfd: Arc<OnceLock<OwnedFd>>,
 }
 
 impl Shutdown {
@@ -66,28 +46,22 @@ impl Shutdown {
 
     /// Start the graceful shutdown. Idempotent; callable from any thread, no runtime needed.
     pub fn trigger(&self) {
-        if self.inner.triggered.swap(true, Ordering::SeqCst) {
-            return;
-        }
-        if let Some(fd) = self.inner.eventfd.get() {
+        // `pull` sets the flag before this looks for the fd (see `wake_fd`).
+        if self.trigger.pull()
+            && let Some(fd) = self.eventfd.get()
+        {
             signal_eventfd(fd.as_raw_fd());
-        }
-        let slots: Vec<Arc<Slot>> = lock(&self.inner.watchers).values().cloned().collect();
-        for slot in slots {
-            if let Some(waker) = lock(&slot.waker).take() {
-                waker.wake();
-            }
         }
     }
 
     pub fn is_triggered(&self) -> bool {
-        self.inner.triggered.load(Ordering::SeqCst)
+        self.trigger.is_pulled()
     }
 
     /// A file descriptor that becomes readable (and stays readable) once the trigger is
     /// pulled, for blocking threads to include in their `poll(2)` set. Never read it.
     pub fn wake_fd(&self) -> std::io::Result<RawFd> {
-        if let Some(fd) = self.inner.eventfd.get() {
+        if let Some(fd) = self.eventfd.get() {
             return Ok(fd.as_raw_fd());
         }
         // SAFETY: eventfd takes no pointers; a non-negative return is a new fd we own.
@@ -98,7 +72,7 @@ impl Shutdown {
         // SAFETY: `raw` is a fresh fd owned by nobody else.
         let fd = unsafe { OwnedFd::from_raw_fd(raw) };
         // Losing the race to another thread drops our fd; theirs is used.
-        let fd = self.inner.eventfd.get_or_init(|| fd).as_raw_fd();
+        let fd = self.eventfd.get_or_init(|| fd).as_raw_fd();
         // `trigger` sets the flag before it looks for the fd: either it saw the fd and
         // signalled it, or this load sees the flag.
         if self.is_triggered() {
@@ -110,13 +84,8 @@ impl Shutdown {
     /// A future that resolves once [`Shutdown::trigger`] has been called. Create one per
     /// long-lived task and poll it as often as needed (`&mut watch` in `select!`).
     pub fn watch(&self) -> Watch {
-        let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
-        let slot = Arc::new(Slot::default());
-        lock(&self.inner.watchers).insert(id, Arc::clone(&slot));
         Watch {
-            inner: Arc::clone(&self.inner),
-            id,
-            slot,
+            watcher: self.trigger.watch(),
         }
     }
 
@@ -134,41 +103,18 @@ fn signal_eventfd(fd: RawFd) {
     unsafe { libc::write(fd, (&raw const one).cast(), 8) };
 }
 
-/// See [`Shutdown::watch`]. Resolves (and keeps resolving) once shutdown is triggered.
+/// See [`Shutdown::watch`]. Resolves (and keeps resolving) once shutdown is triggered; its
+/// wake-up protocol is `clab_sync::trigger`'s.
 #[derive(Debug)]
 pub struct Watch {
-    inner: Arc<Inner>,
-    id: u64,
-    slot: Arc<Slot>,
+    watcher: Watcher,
 }
 
 impl Future for Watch {
     type Output = ();
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.inner.triggered.load(Ordering::SeqCst) {
-            return Poll::Ready(());
-        }
-        {
-            let mut waker = lock(&self.slot.waker);
-            match &*waker {
-                Some(old) if old.will_wake(cx.waker()) => {}
-                _ => *waker = Some(cx.waker().clone()),
-            }
-        }
-        // `trigger` sets the flag before it takes wakers: either it found ours, or this load
-        // sees the flag (the slot's mutex orders the two).
-        if self.inner.triggered.load(Ordering::SeqCst) {
-            Poll::Ready(())
-        } else {
-            Poll::Pending
-        }
-    }
-}
-
-impl Drop for Watch {
-    fn drop(&mut self) {
-        lock(&self.inner.watchers).remove(&self.id);
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        Pin::new(&mut self.watcher).poll(cx)
     }
 }
 
@@ -195,9 +141,6 @@ mod tests {
         rt.block_on(waiting).unwrap();
         assert!(shutdown.is_triggered());
         rt.block_on(shutdown.wait());
-        assert!(
-            lock(&shutdown.inner.watchers).is_empty(),
-            "dropped watches deregister"
-        );
+        assert_eq!(shutdown.trigger.watchers(), 0, "dropped watches deregister");
     }
 }
