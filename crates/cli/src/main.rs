@@ -4,6 +4,7 @@
 mod costs;
 mod interrupt;
 mod load;
+mod logging;
 mod models;
 mod race;
 mod serve;

@@ -70,6 +70,10 @@ pub struct Args {
     /// too, as a real query in flight does: the pool then caps throughput at P/R.
     #[arg(long)]
     hold_connection: bool,
+    /// What the server logs to stderr (warnings by default); CLAB_LOG (e.g.
+    /// `clab_server=debug`) overrides it.
+    #[arg(long, value_enum, default_value_t = crate::logging::Level::Warn)]
+    log_level: crate::logging::Level,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -103,6 +107,7 @@ impl From<CpuPolicyArg> for CpuPolicy {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    crate::logging::init(args.log_level)?;
     let model = args.model;
     let opts = options(&args)?;
     if opts.workers == Some(0) {

@@ -166,3 +166,38 @@ fn sigterm_under_load_loses_no_request() {
         }
     }
 }
+
+/// A server whose stderr reader went away (the tour that started it died) must still stop on
+/// SIGTERM: printing "shutting down" to the closed pipe used to panic the signal thread
+/// before it triggered the shutdown, leaving the server running.
+#[test]
+fn sigterm_stops_a_server_whose_stderr_is_closed() {
+    let mut server = clab()
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database-url",
+            "sqlite::memory:",
+        ])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starting clab serve");
+    let mut lines = BufReader::new(server.stderr.take().expect("piped stderr")).lines();
+    while let Some(Ok(line)) = lines.next() {
+        if line.contains("listening on http://") {
+            break;
+        }
+    }
+    drop(lines);
+    let status = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .expect("running kill");
+    assert!(status.success());
+    wait_at_most(
+        &mut server,
+        Duration::from_secs(10),
+        "clab serve with a closed stderr",
+    );
+}

@@ -15,6 +15,7 @@
 //! - [`Shared`]: what a model's connections share (app, options, shutdown, [`debug::Stats`]);
 //!   it answers the lab's `/debug/stats` before the app sees a request.
 
+mod accept_errors;
 pub mod block_on;
 mod buffers;
 mod busy;

@@ -242,7 +242,7 @@ pub(crate) fn accept(listener: &TcpListener, shutdown: &Shutdown) -> Option<TcpS
             Err(err) if err.kind() == io::ErrorKind::ConnectionAborted => {}
             Err(err) => {
                 // EMFILE and friends: back off instead of spinning; the backlog keeps waiting.
-                tracing::warn!(%err, "accept failed");
+                crate::accept_errors::accept_failed(&err);
                 std::thread::sleep(ACCEPT_BACKOFF);
             }
         }

@@ -59,7 +59,7 @@ pub async fn accept_loop<B: Backend>(
                 }
                 Err(err) => {
                     // EMFILE and friends: back off instead of spinning; the backlog waits.
-                    tracing::warn!(%err, "accept failed");
+                    crate::accept_errors::accept_failed(&err);
                     tokio::time::sleep(ACCEPT_BACKOFF).await;
                 }
             },

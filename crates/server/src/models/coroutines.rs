@@ -246,7 +246,7 @@ fn accept_loop(
             Err(err) if err.kind() == io::ErrorKind::ConnectionAborted => {}
             Err(err) => {
                 // EMFILE and friends: back off (parking this coroutine only); the backlog waits.
-                tracing::warn!(%err, "accept failed");
+                crate::accept_errors::accept_failed(&err);
                 may::coroutine::sleep(ACCEPT_BACKOFF);
             }
         }
