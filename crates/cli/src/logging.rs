@@ -3,6 +3,7 @@
 //! descriptors looked merely slow. Warnings are on by default; `--log-level` sets the level,
 //! and `CLAB_LOG` (an `EnvFilter` directive such as `clab_server=debug`) overrides it.
 
+use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
 
 /// The levels `--log-level` takes.
@@ -40,6 +41,8 @@ pub fn init(level: Level) -> anyhow::Result<()> {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // Colours only for a person at a terminal, not in a file or a pipe.
+        .with_ansi(std::io::stderr().is_terminal())
         .log_internal_errors(false)
         .try_init();
     Ok(())
