@@ -9,9 +9,12 @@
 //! coroutine parks. A thread model taking an async semaphore, or a task a blocking one, would
 //! wait wrongly, which is why the slots come from [`super::Wait::slots`].
 
+use std::convert::Infallible;
 use std::fmt::Debug;
 use std::future::{Future, ready};
 use std::sync::Arc;
+
+use clab_sync::checkout::{Checkout, TakeError};
 
 /// See the module docs.
 pub trait Slots: Send + Sync + Debug + 'static {
@@ -47,32 +50,24 @@ impl Slots for TaskSlots {
     }
 }
 
-/// Threads: one token per slot in a bounded crossbeam channel; taking one blocks the thread
-/// in the kernel until another thread's drop sends it back.
+/// Threads: the blocking pool's own checkout (`clab_sync::checkout`, loom-modelled) over `n`
+/// unit resources; taking one blocks the thread on its condvar until a drop gives one back.
 #[derive(Debug)]
-pub struct ThreadSlots {
-    give: crossbeam_channel::Sender<()>,
-    take: crossbeam_channel::Receiver<()>,
-}
+pub struct ThreadSlots(Arc<Checkout<()>>);
 
-/// A thread's slot: sent back on drop.
+/// A thread's slot: given back on drop.
 #[derive(Debug)]
-pub struct Token(crossbeam_channel::Sender<()>);
+pub struct Token(Arc<Checkout<()>>);
 
 impl Drop for Token {
     fn drop(&mut self) {
-        // The channel has room for every token and lives as long as the slots' owner.
-        let _ = self.0.try_send(());
+        self.0.put_back(());
     }
 }
 
 impl ThreadSlots {
     pub fn new(n: usize) -> Self {
-        let (give, take) = crossbeam_channel::bounded(n);
-        for _ in 0..n {
-            let _ = give.try_send(());
-        }
-        Self { give, take }
+        Self(Arc::new(Checkout::new(n)))
     }
 }
 
@@ -80,9 +75,13 @@ impl Slots for ThreadSlots {
     type Held = Token;
 
     fn take(&self) -> impl Future<Output = Token> + Send {
-        // `give` is held by `self`, so the channel never disconnects while we wait.
-        let _ = self.take.recv();
-        ready(Token(self.give.clone()))
+        // No deadline, and "opening" a unit slot cannot fail: the only outcome is a slot.
+        match self.0.take(None, || Ok::<(), Infallible>(())) {
+            Ok(()) => {}
+            Err(TakeError::TimedOut) => unreachable!("a take without a deadline cannot time out"),
+            Err(TakeError::Open(never)) => match never {},
+        }
+        ready(Token(Arc::clone(&self.0)))
     }
 }
 
