@@ -140,14 +140,22 @@ impl Chart {
         self
     }
 
-    /// Bars: one value per category, in order (`None`: not measured).
-    pub fn bar_values(self, name: impl Into<String>, values: &[Option<f64>]) -> Self {
-        let points = values
+    /// Bars: category `i` is the figure named `names[i]` among `figures`, with its repeats'
+    /// range (left out when not measured).
+    pub fn bar_figures<S: AsRef<str>>(
+        self,
+        series: impl Into<String>,
+        figures: &[super::Figure],
+        names: &[S],
+    ) -> Self {
+        let points = names
             .iter()
             .enumerate()
-            .filter_map(|(i, v)| v.map(|v| Point::new(i as f64, v)))
+            .filter_map(|(i, n)| {
+                super::Figure::named(figures, n.as_ref()).map(|f| Point::figure(i as f64, f))
+            })
             .collect();
-        self.series(name, Mark::Bar, points)
+        self.series(series, Mark::Bar, points)
     }
 
     /// Whether there is anything to draw.

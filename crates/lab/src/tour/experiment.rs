@@ -79,9 +79,14 @@ impl Figure {
         self
     }
 
+    /// The figure named `name` among `figures`.
+    pub fn named<'a>(figures: &'a [Figure], name: &str) -> Option<&'a Figure> {
+        figures.iter().find(|f| f.name == name)
+    }
+
     /// The value of the figure named `name` among `figures`.
     pub fn find(figures: &[Figure], name: &str) -> Option<f64> {
-        figures.iter().find(|f| f.name == name).map(|f| f.value)
+        Self::named(figures, name).map(|f| f.value)
     }
 }
 

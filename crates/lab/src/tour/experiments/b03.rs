@@ -52,6 +52,7 @@ fn measured(p: usize) -> String {
 }
 
 const UNCAPPED: &str = "throughput, round trips outside the pool (no cap)";
+const LOWEST: &str = "lowest throughput as a share of P/R";
 
 /// The R of the figures, or the simulated round trips alone when it was not measured.
 fn r_ms(figures: &[Figure]) -> f64 {
@@ -158,8 +159,7 @@ impl Experiment for B03Claim {
             .fold(f64::INFINITY, f64::min);
         figures.insert(
             0,
-            Figure::new("lowest throughput as a share of P/R", worst, "%")
-                .note("over the pool sizes, medians of the rounds"),
+            Figure::new(LOWEST, worst, "%").note("over the pool sizes, medians of the rounds"),
         );
         ctx.chart(chart(&figures, pools(ctx)));
         Ok(figures)
@@ -210,18 +210,10 @@ impl Experiment for B03Claim {
 fn chart(figures: &[Figure], pools: &[usize]) -> Chart {
     let ours: Vec<Point> = pools
         .iter()
-        .filter_map(|&p| {
-            figures
-                .iter()
-                .find(|f| f.name == measured(p))
-                .map(|f| Point::figure(p as f64, f))
-        })
+        .filter_map(|&p| Figure::named(figures, &measured(p)).map(|f| Point::figure(p as f64, f)))
         .collect();
     let r = r_ms(figures);
-    let worst = ours
-        .iter()
-        .map(|pt| pt.y / bound(pt.x as usize, r))
-        .fold(f64::INFINITY, f64::min);
+    let worst = Figure::find(figures, LOWEST).unwrap_or(f64::NAN);
     let uncapped = Figure::find(figures, UNCAPPED).unwrap_or(f64::NAN);
     let (first, last) = (
         *pools.first().unwrap_or(&1) as f64,
@@ -229,8 +221,7 @@ fn chart(figures: &[Figure], pools: &[usize]) -> Chart {
     );
     Chart::lines(
         format!(
-            "Throughput follows P/R: every pool size reaches at least {:.0}% of its bound",
-            worst * 100.0
+            "Throughput follows P/R: every pool size reaches at least {worst:.0}% of its bound"
         ),
         Axis::new("pool size P (connections)", "count").log(),
         Axis::new("throughput", "req/s").log(),

@@ -33,16 +33,6 @@ fn fig(name: &str, values: &[f64], unit: &str, claimed: Option<String>, note: &s
 /// The chapter's Fig 2 beside ours: a request's time, IO wait and CPU, in ms.
 fn fig2(figures: &[Figure]) -> Chart {
     let names = ["IO wait", "CPU (handler's thread time)"];
-    let ours: Vec<Point> = names
-        .iter()
-        .enumerate()
-        .filter_map(|(i, n)| {
-            figures
-                .iter()
-                .find(|f| f.name == *n)
-                .map(|f| Point::figure(i as f64, f))
-        })
-        .collect();
     let share = Figure::find(figures, "IO share of wall time").unwrap_or(f64::NAN) / 100.0;
     Chart::bars(
         format!(
@@ -52,7 +42,7 @@ fn fig2(figures: &[Figure]) -> Chart {
         names.iter().map(|n| (*n).to_owned()).collect(),
         Axis::new("time per request", "ms"),
     )
-    .series("measured (median, whisker: range)", Mark::Bar, ours)
+    .bar_figures("measured (median, whisker: range)", figures, &names)
     .series(
         "chapter, Fig 2",
         Mark::Span,

@@ -28,6 +28,12 @@ fn io_name(c: usize) -> String {
     format!("IO-bound, 1 core, concurrency {c}")
 }
 
+/// The key figure: the highest concurrency's IO-bound throughput over concurrency 1's.
+fn gain_name() -> String {
+    let last = *CONCURRENCY.last().unwrap_or(&1);
+    format!("IO-bound on one core, concurrency {last} / concurrency 1")
+}
+
 fn cpu_name(w: usize) -> String {
     format!("CPU-bound, {w} worker(s)")
 }
@@ -35,14 +41,13 @@ fn cpu_name(w: usize) -> String {
 /// IO-bound throughput against concurrency on one core, beside the bound that `c` requests
 /// each waiting as long as one alone gives: `c` times concurrency 1's throughput.
 fn concurrency_chart(figures: &[Figure]) -> Chart {
-    let at = |c: usize| figures.iter().find(|f| f.name == io_name(c));
     let ours: Vec<Point> = CONCURRENCY
         .iter()
-        .filter_map(|&c| at(c).map(|f| Point::figure(c as f64, f)))
+        .filter_map(|&c| Figure::named(figures, &io_name(c)).map(|f| Point::figure(c as f64, f)))
         .collect();
-    let one = at(1).map_or(f64::NAN, |f| f.value);
+    let one = Figure::find(figures, &io_name(1)).unwrap_or(f64::NAN);
     let last = *CONCURRENCY.last().unwrap_or(&1);
-    let gain = at(last).map_or(f64::NAN, |f| f.value) / one;
+    let gain = Figure::find(figures, &gain_name()).unwrap_or(f64::NAN);
     let bound = CONCURRENCY
         .iter()
         .map(|&c| Point::new(c as f64, one * c as f64))
@@ -62,14 +67,8 @@ fn concurrency_chart(figures: &[Figure]) -> Chart {
 
 /// CPU-bound throughput on 1 and 2 workers, beside perfect scaling.
 fn cores_chart(figures: &[Figure]) -> Chart {
-    let at = |w: usize| figures.iter().find(|f| f.name == cpu_name(w));
-    let one = at(1).map_or(f64::NAN, |f| f.value);
-    let gain = at(2).map_or(f64::NAN, |f| f.value) / one;
-    let ours: Vec<Point> = [1, 2]
-        .iter()
-        .enumerate()
-        .filter_map(|(i, &w)| at(w).map(|f| Point::figure(i as f64, f)))
-        .collect();
+    let one = Figure::find(figures, &cpu_name(1)).unwrap_or(f64::NAN);
+    let gain = Figure::find(figures, &cpu_name(2)).unwrap_or(f64::NAN) / one;
     Chart::bars(
         format!("CPU-bound: 2 workers serve x{gain:.2} what 1 does"),
         vec!["1 worker".into(), "2 workers".into()],
@@ -78,7 +77,11 @@ fn cores_chart(figures: &[Figure]) -> Chart {
             "req/s",
         ),
     )
-    .series("measured (median, whisker: range)", Mark::Bar, ours)
+    .bar_figures(
+        "measured (median, whisker: range)",
+        figures,
+        &[cpu_name(1), cpu_name(2)],
+    )
     .series(
         "perfect scaling (workers x 1 worker)",
         Mark::Span,
@@ -183,14 +186,7 @@ impl Experiment for C04Claim {
         let last = *CONCURRENCY.last().unwrap_or(&1);
         let gain = Figure::find(&figures, &io_name(last)).unwrap_or(f64::NAN)
             / Figure::find(&figures, &io_name(1)).unwrap_or(f64::NAN);
-        figures.insert(
-            0,
-            Figure::new(
-                format!("IO-bound on one core, concurrency {last} / concurrency 1"),
-                gain,
-                "ratio",
-            ),
-        );
+        figures.insert(0, Figure::new(gain_name(), gain, "ratio"));
         ctx.chart(concurrency_chart(&figures));
         ctx.chart(cores_chart(&figures));
         Ok(figures)

@@ -5,7 +5,7 @@
 use super::idle::idle_connections;
 use super::loadgen::load;
 use crate::tour::{
-    Axis, Chart, ChildServer, Context, Experiment, Figure, Mark, Meta, Point, Verdict, VerdictKind,
+    Axis, Chart, ChildServer, Context, Experiment, Figure, Meta, Verdict, VerdictKind,
 };
 
 /// Idle connections: `--quick` and full.
@@ -51,23 +51,13 @@ fn side_by_side(figures: &[Figure], n: usize, what: &str, unit: &str, ratio: &st
         format!("{what}, no idle connections"),
         format!("{what}, {n} idle connections"),
     ];
-    let points = names
-        .iter()
-        .enumerate()
-        .filter_map(|(i, name)| {
-            figures
-                .iter()
-                .find(|f| &f.name == name)
-                .map(|f| Point::figure(i as f64, f))
-        })
-        .collect();
     let ratio = Figure::find(figures, ratio).unwrap_or(f64::NAN);
     Chart::bars(
         format!("{n} idle connections change {what} by x{ratio:.2} (chapter: nothing)"),
         vec!["0 idle connections".into(), format!("{n} idle connections")],
         Axis::new(what, unit),
     )
-    .series("measured (median, whisker: range)", Mark::Bar, points)
+    .bar_figures("measured (median, whisker: range)", figures, &names)
 }
 
 impl Experiment for C22Claim {

@@ -122,14 +122,9 @@ impl Scale<'_> {
     /// The drawn range covering `values` (log: whole decades; linear: from 0, or below 0 when
     /// a value is, with 8% headroom).
     fn range(&self, values: impl Iterator<Item = f64>) -> (f64, f64) {
-        let (lo, hi) = values
-            .filter(|v| v.is_finite() && (!self.axis.log || *v > 0.0))
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
-                (a.min(v), b.max(v))
-            });
-        if !lo.is_finite() {
+        let Some((lo, hi)) = self.span(values) else {
             return (0.0, 1.0);
-        }
+        };
         if self.axis.log {
             let (a, b) = (self.to(lo).floor(), self.to(hi).ceil());
             (a, if b > a { b } else { a + 1.0 })
@@ -138,6 +133,17 @@ impl Scale<'_> {
             let hi = if hi > lo { hi * 1.08 } else { lo + 1.0 };
             (lo, hi)
         }
+    }
+
+    /// The smallest and largest of `values` this axis can draw (finite; positive on a log
+    /// axis), if any.
+    fn span(&self, values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
+        values
+            .filter(|v| v.is_finite() && (!self.axis.log || *v > 0.0))
+            .fold(None, |span, v| match span {
+                None => Some((v, v)),
+                Some((a, b)) => Some((v.min(a), v.max(b))),
+            })
     }
 
     /// How many labels: one per decade on a log axis.
@@ -303,18 +309,10 @@ fn lines_chart(root: &Area<'_>, chart: &Chart, x_axis: &Axis) -> Result<(), Err>
         .series
         .iter()
         .flat_map(|s| s.points.iter().map(|p| p.x));
-    let (x0, x1) = match xs.range(x_values) {
-        // Lines start where the data starts, not at zero.
-        (_, hi) if !x_axis.log => {
-            let lo = chart
-                .series
-                .iter()
-                .flat_map(|s| s.points.iter().map(|p| p.x))
-                .fold(f64::INFINITY, f64::min);
-            let max = hi / 1.08;
-            (lo.min(max), if max > lo { max } else { lo + 1.0 })
-        }
-        r => r,
+    // A linear x axis starts where the data starts, not at zero.
+    let (x0, x1) = match xs.span(x_values.clone()) {
+        Some((lo, hi)) if !x_axis.log => (lo, if hi > lo { hi } else { lo + 1.0 }),
+        _ => xs.range(x_values),
     };
     let (y0, y1) = ys.range(values(&chart.series));
     let mut c = ChartBuilder::on(root)
