@@ -1,8 +1,8 @@
 //! Ctrl-C as a user presses it: real SIGINTs to the real binary. `clab load` stops early and
 //! still prints its report; `clab serve` drains and exits 0.
 
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::io::{BufRead, BufReader, Lines, Read};
+use std::process::{Child, ChildStderr, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 fn clab() -> Command {
@@ -38,6 +38,15 @@ fn start_server() -> (Child, String) {
 }
 
 fn start_model(model: &str) -> (Child, String) {
+    let (server, addr, lines) = start_until_ready(model);
+    // Keep draining stderr so the server never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    (server, addr)
+}
+
+/// `clab serve --model MODEL` on a free port with an in-memory database, once it is ready:
+/// the child, its address, and the rest of its stderr (the caller drains or drops it).
+fn start_until_ready(model: &str) -> (Child, String, Lines<BufReader<ChildStderr>>) {
     let mut server = clab()
         .args([
             "serve",
@@ -64,9 +73,7 @@ fn start_model(model: &str) -> (Child, String) {
             break rest.split(';').next().expect("an address").to_owned();
         }
     };
-    // Keep draining stderr so the server never blocks on a full pipe.
-    std::thread::spawn(move || lines.for_each(drop));
-    (server, addr)
+    (server, addr, lines)
 }
 
 #[test]
@@ -172,23 +179,7 @@ fn sigterm_under_load_loses_no_request() {
 /// before it triggered the shutdown, leaving the server running.
 #[test]
 fn sigterm_stops_a_server_whose_stderr_is_closed() {
-    let mut server = clab()
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--database-url",
-            "sqlite::memory:",
-        ])
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("starting clab serve");
-    let mut lines = BufReader::new(server.stderr.take().expect("piped stderr")).lines();
-    while let Some(Ok(line)) = lines.next() {
-        if line.contains("listening on http://") {
-            break;
-        }
-    }
+    let (mut server, _, lines) = start_until_ready("async-multi");
     drop(lines);
     let status = Command::new("kill")
         .args(["-TERM", &server.id().to_string()])
