@@ -4,6 +4,8 @@
 // Shared by several test binaries, each of which uses a part of it.
 #![allow(dead_code)]
 
+pub mod proxy;
+
 use clab_backend::{BackendConfig, DatabaseUrl};
 use clab_http::{ParsedResponse, parse_response, response_body};
 use clab_server::{Listen, Model, ServeOptions, ServerError, Shutdown};

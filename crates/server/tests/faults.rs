@@ -1,0 +1,179 @@
+//! Faults in dependencies, on every model: PostgreSQL, Redis or the upstream API goes away in
+//! the middle of a run and comes back.
+//!
+//! Each dependency is reached through a proxy the test can cut (`support/proxy.rs`), so the
+//! machine's shared PostgreSQL and Redis keep running. While a dependency is gone the server
+//! must answer promptly (no hang beyond the backend's IO timeout) and clearly: 503 with
+//! `Retry-After` and a message naming the part for the database and the upstream; the cache
+//! is cache-aside, so a lost Redis degrades to misses (200, `cache_hit: false`) rather than
+//! failing requests the database can still answer. When the dependency returns, the server
+//! recovers without a restart.
+
+mod support;
+
+use clab_backend::{BackendConfig, DatabaseUrl, IO_TIMEOUT};
+use clab_server::{Model, for_each_model};
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::thread;
+use std::time::{Duration, Instant};
+use support::proxy::{Proxy, receipt_server};
+use support::{Resp, TestServer, get};
+
+/// How long a request may take while its dependency is gone: the backend's IO timeout plus
+/// scheduling slack on a loaded 2-vCPU machine.
+const PROMPT: Duration = IO_TIMEOUT.saturating_add(Duration::from_secs(5));
+/// How long the server may take to serve normally again after the dependency returns.
+const RECOVERY: Duration = Duration::from_secs(20);
+
+/// The `host:port` of a `scheme://[user[:pw]@]host[:port]/…` URL, and the URL with that
+/// authority replaced by `addr`.
+fn via(url: &str, default_port: u16, addr: SocketAddr) -> (SocketAddr, String) {
+    let (scheme, rest) = url.split_once("://").expect("a URL with a scheme");
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let (userinfo, hostport) = match authority.rsplit_once('@') {
+        Some((u, h)) => (format!("{u}@"), h),
+        None => (String::new(), authority),
+    };
+    let hostport = if hostport.contains(':') {
+        hostport.to_owned()
+    } else {
+        format!("{hostport}:{default_port}")
+    };
+    let real = hostport
+        .to_socket_addrs()
+        .expect("resolve the dependency")
+        .next()
+        .expect("an address");
+    (real, format!("{scheme}://{userinfo}{addr}{path}"))
+}
+
+/// One request on a fresh connection, and how long it took.
+fn timed(server: &TestServer, path: &str) -> (Resp, Duration) {
+    let t = Instant::now();
+    let r = server.client().roundtrip(&get(path));
+    (r, t.elapsed())
+}
+
+/// While the dependency is cut: every answer is a prompt 503 naming `part`.
+fn assert_unavailable(model: Model, server: &TestServer, path: &str, part: &str) {
+    for _ in 0..3 {
+        let (r, took) = timed(server, path);
+        assert!(
+            took < PROMPT,
+            "{model}: {path} took {took:?} with {part} gone"
+        );
+        assert_eq!(r.status, 503, "{model}: {path} with {part} gone: {r:?}");
+        assert!(r.header("retry-after").is_some(), "{model}: {r:?}");
+        assert!(
+            r.text().contains(&format!("{part} unavailable")),
+            "{model}: the message must name the {part}: {}",
+            r.text()
+        );
+    }
+}
+
+/// After the dependency returns: answers are 200 again within [`RECOVERY`], then stay so.
+fn assert_recovers(model: Model, server: &TestServer, path: &str, what: &str) {
+    let t = Instant::now();
+    loop {
+        let (r, _) = timed(server, path);
+        if r.status == 200 {
+            break;
+        }
+        assert!(
+            t.elapsed() < RECOVERY,
+            "{model}: no recovery {RECOVERY:?} after {what} returned: {r:?}"
+        );
+        thread::sleep(Duration::from_millis(200));
+    }
+    for _ in 0..5 {
+        let (r, _) = timed(server, path);
+        assert_eq!(r.status, 200, "{model}: after {what} returned: {r:?}");
+    }
+}
+
+fn small(database: DatabaseUrl) -> BackendConfig {
+    BackendConfig {
+        database,
+        seed_users: 50,
+        seed_orders_per_user: 2,
+        pool_size: 2,
+        ..BackendConfig::default()
+    }
+}
+
+/// The dashboard's `timing.cache_hit`.
+fn cache_hit(model: Model, r: &Resp) -> bool {
+    assert_eq!(r.status, 200, "{model}: {r:?}");
+    let v: serde_json::Value = serde_json::from_slice(&r.body).expect("dashboard JSON");
+    v["timing"]["cache_hit"]
+        .as_bool()
+        .expect("timing.cache_hit")
+}
+
+for_each_model! {
+    fn postgres_stopped_mid_run_is_503_then_recovers(model) {
+        let Ok(url) = std::env::var("CLAB_TEST_DATABASE_URL") else {
+            eprintln!("NOTICE: CLAB_TEST_DATABASE_URL unset; the PostgreSQL fault test did not run");
+            return;
+        };
+        let (real, _) = via(&url, 5432, "127.0.0.1:1".parse().expect("addr"));
+        let proxy = Proxy::start(real);
+        let (_, proxied) = via(&url, 5432, proxy.addr);
+        let server = TestServer::start(model, |o| {
+            o.backend = small(proxied.parse().expect("database url"));
+        });
+        assert_eq!(timed(&server, "/users/1").0.status, 200, "{model}: before the fault");
+        proxy.cut();
+        assert_unavailable(model, &server, "/users/1", "database");
+        proxy.restore();
+        assert_recovers(model, &server, "/users/1", "PostgreSQL");
+
+    }
+
+    fn redis_stopped_mid_run_degrades_to_misses_then_recovers(model) {
+        let Ok(url) = std::env::var("CLAB_TEST_REDIS_URL") else {
+            eprintln!("NOTICE: CLAB_TEST_REDIS_URL unset; the Redis fault test did not run");
+            return;
+        };
+        let (real, _) = via(&url, 6379, "127.0.0.1:1".parse().expect("addr"));
+        let proxy = Proxy::start(real);
+        let (_, proxied) = via(&url, 6379, proxy.addr);
+        let server = TestServer::start(model, |o| {
+            o.backend = BackendConfig { redis_url: Some(proxied), ..small(DatabaseUrl::SqliteMemory) };
+        });
+        // A user this test alone reads, so the first call is a miss that fills the cache.
+        let path = format!("/users/{}/dashboard", 11 + Model::ALL.iter().position(|m| *m == model).expect("a model"));
+        let _ = cache_hit(model, &timed(&server, &path).0);
+        assert!(cache_hit(model, &timed(&server, &path).0), "{model}: the second read hits the cache");
+
+        proxy.cut();
+        for _ in 0..3 {
+            let (r, took) = timed(&server, &path);
+            assert!(took < PROMPT, "{model}: the dashboard took {took:?} with Redis gone");
+            assert!(!cache_hit(model, &r), "{model}: with Redis gone every read is a miss");
+        }
+        proxy.restore();
+        let t = Instant::now();
+        while !cache_hit(model, &timed(&server, &path).0) {
+            assert!(t.elapsed() < RECOVERY, "{model}: the cache never came back");
+            thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    fn upstream_dead_mid_run_is_503_then_recovers(model) {
+        let proxy = Proxy::start(receipt_server());
+        let server = TestServer::start(model, |o| {
+            o.backend = BackendConfig {
+                upstream_url: Some(format!("http://{}/notify", proxy.addr)),
+                ..small(DatabaseUrl::SqliteMemory)
+            };
+        });
+        let path = "/users/1/dashboard";
+        assert_eq!(timed(&server, path).0.status, 200, "{model}: before the fault");
+        proxy.cut();
+        assert_unavailable(model, &server, path, "upstream");
+        proxy.restore();
+        assert_recovers(model, &server, path, "the upstream");
+    }
+}

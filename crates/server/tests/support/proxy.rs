@@ -1,0 +1,165 @@
+//! A TCP proxy a test can cut: the dependency "stops" for the server under test without the
+//! test touching the machine's PostgreSQL or Redis (which other tests and users share).
+//!
+//! `cut` closes every proxied connection in both directions and makes new ones close right
+//! after accept, which is what a client sees when a database restarts; `restore` forwards again.
+
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+
+#[derive(Default)]
+struct State {
+    cut: AtomicBool,
+    /// Bytes are swallowed instead of forwarded: a dependency that hangs rather than refuses.
+    stalled: AtomicBool,
+    stopped: AtomicBool,
+    /// Both sockets of every live proxied connection, so `cut` can shut them down.
+    conns: Mutex<Vec<TcpStream>>,
+}
+
+pub struct Proxy {
+    pub addr: SocketAddr,
+    state: Arc<State>,
+}
+
+impl Proxy {
+    /// Listen on 127.0.0.1:0 and forward every connection to `upstream`.
+    pub fn start(upstream: SocketAddr) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the proxy");
+        let addr = listener.local_addr().expect("proxy addr");
+        let state = Arc::new(State::default());
+        let st = Arc::clone(&state);
+        thread::spawn(move || {
+            for client in listener.incoming() {
+                if st.stopped.load(Ordering::SeqCst) {
+                    return;
+                }
+                let Ok(client) = client else { continue };
+                if st.cut.load(Ordering::SeqCst) {
+                    drop(client);
+                    continue;
+                }
+                let Ok(server) = TcpStream::connect(upstream) else {
+                    continue;
+                };
+                forward(&st, client, server);
+            }
+        });
+        Self { addr, state }
+    }
+
+    /// The dependency goes away: live connections are shut down, new ones closed at once.
+    pub fn cut(&self) {
+        self.state.cut.store(true, Ordering::SeqCst);
+        for s in self.state.conns.lock().expect("conns").drain(..) {
+            let _ = s.shutdown(Shutdown::Both);
+        }
+    }
+
+    /// The dependency hangs: connections stay open, but nothing is forwarded either way.
+    pub fn stall(&self) {
+        self.state.stalled.store(true, Ordering::SeqCst);
+    }
+
+    /// The dependency is back (after a stall, the connections that saw bytes swallowed are
+    /// out of step with their peer: they are shut down, as a server restart would).
+    pub fn restore(&self) {
+        if self.state.stalled.swap(false, Ordering::SeqCst) {
+            for s in self.state.conns.lock().expect("conns").drain(..) {
+                let _ = s.shutdown(Shutdown::Both);
+            }
+        }
+        self.state.cut.store(false, Ordering::SeqCst);
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.cut();
+        self.state.stopped.store(true, Ordering::SeqCst);
+        // Wake the accept loop so it sees `stopped`.
+        let _ = TcpStream::connect(self.addr);
+    }
+}
+
+fn forward(state: &Arc<State>, client: TcpStream, server: TcpStream) {
+    let pair = |s: &TcpStream| s.try_clone().expect("clone a proxied socket");
+    {
+        let mut conns = state.conns.lock().expect("conns");
+        conns.retain(|s| s.peer_addr().is_ok());
+        conns.push(pair(&client));
+        conns.push(pair(&server));
+    }
+    for (from, to) in [(pair(&client), pair(&server)), (server, client)] {
+        let state = Arc::clone(state);
+        thread::spawn(move || pipe(&state, from, to));
+    }
+}
+
+/// Copy one direction until either side ends, then end the other.
+fn pipe(state: &State, mut from: TcpStream, mut to: TcpStream) {
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        match from.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(_) if state.stalled.load(Ordering::SeqCst) => {}
+            Ok(n) => {
+                if to.write_all(&buf[..n]).is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    let _ = to.shutdown(Shutdown::Both);
+    let _ = from.shutdown(Shutdown::Both);
+}
+
+/// A minimal upstream API: every connection gets one `200` receipt and a close, as the
+/// backend's notify call expects (`Connection: close`, one call per connection).
+pub fn receipt_server() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind the upstream");
+    let addr = listener.local_addr().expect("upstream addr");
+    thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            thread::spawn(move || answer_receipt(stream));
+        }
+    });
+    addr
+}
+
+fn answer_receipt(mut stream: TcpStream) -> io::Result<()> {
+    // Read the head and the Content-Length body before answering, so the client never sees
+    // its request cut short.
+    let mut req = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = stream.read(&mut buf)?;
+        if n == 0 {
+            return Ok(());
+        }
+        req.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&req);
+        if let Some(end) = text.find("\r\n\r\n") {
+            let len = text[..end]
+                .lines()
+                .find_map(|l| {
+                    let (k, v) = l.split_once(':')?;
+                    k.eq_ignore_ascii_case("content-length")
+                        .then(|| v.trim().parse::<usize>().ok())?
+                })
+                .unwrap_or(0);
+            if req.len() >= end + 4 + len {
+                break;
+            }
+        }
+    }
+    let body = r#"{"id":"receipt-1"}"#;
+    write!(
+        stream,
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+}
