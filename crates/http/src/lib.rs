@@ -23,6 +23,8 @@
 
 mod chunked;
 mod client;
+#[doc(hidden)]
+pub mod corpus;
 mod date;
 mod digits;
 mod encode;

@@ -6,86 +6,14 @@
 
 mod common;
 
+use clab_http::corpus::{ALPHABET, MORE_VALID, VALID, XorShift, mutate};
 use clab_http::{Limits, ParsedResponse, parse_response, parse_response_at_eof};
-use common::corpus::{MORE_VALID, VALID};
 use common::props::{Timer, Watchdog, cases, check};
-
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn pick<'a, T>(&mut self, from: &'a [T]) -> &'a T {
-        &from[self.below(from.len())]
-    }
-}
 
 const RESPONSES: &[&[u8]] = &[
     b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
     b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
 ];
-
-/// Bytes that matter to the grammar, so mutations hit interesting paths often.
-const ALPHABET: &[u8] = b"\r\n :;,=\"\\\t0123456789abcdefABCDEF/[]%\x00\x0b\x7f\xffHTTP";
-
-/// Fragments a smuggler would splice in: framing fields, codings, odd numbers and line ends.
-const DICTIONARY: &[&[u8]] = &[
-    b"\r\n",
-    b"\r\n\r\n",
-    b"\n",
-    b"\r\n ",
-    b"Content-Length: 5\r\n",
-    b"Content-Length: ",
-    b"Transfer-Encoding: chunked\r\n",
-    b"Transfer-Encoding: ",
-    b"chunked",
-    b", chunked",
-    b"gzip, ",
-    b"Host: a\r\n",
-    b"Host: [::1]:80\r\n",
-    b"Connection: close\r\n",
-    b"0\r\n\r\n",
-    b"5\r\nhello\r\n",
-    b";a=\"b\"",
-    b";x",
-    b"ffffffffffffffffff",
-    b"18446744073709551616",
-    b"HTTP/1.0",
-    b"HTTP/2.0",
-    b"GET / HTTP/1.1\r\nHost: a\r\n\r\n",
-];
-
-/// Apply one to four random edits: overwrite, delete or insert a byte, splice in a
-/// dictionary fragment, or duplicate a slice of the input.
-fn mutate(rng: &mut XorShift, buf: &mut Vec<u8>) {
-    for _ in 0..1 + rng.below(4) {
-        let at = rng.below(buf.len() + 1);
-        match rng.below(6) {
-            0 if at < buf.len() => buf[at] = *rng.pick(ALPHABET),
-            1 if at < buf.len() => {
-                buf.remove(at);
-            }
-            2 => {
-                let fragment = rng.pick(DICTIONARY);
-                buf.splice(at..at, fragment.iter().copied());
-            }
-            3 if at < buf.len() => {
-                let end = at + rng.below(buf.len() - at + 1);
-                let copy = buf[at..end].to_vec();
-                let to = rng.below(buf.len() + 1);
-                buf.splice(to..to, copy);
-            }
-            _ => buf.insert(at, *rng.pick(ALPHABET)),
-        }
-    }
-}
 
 /// Up to three read boundaries inside `len` bytes.
 fn cuts(rng: &mut XorShift, len: usize) -> Vec<usize> {

@@ -5,7 +5,7 @@
 mod common;
 
 use clab_http::Parsed;
-use common::corpus::VALID;
+use clab_http::corpus::VALID;
 use common::{parse, parse_all};
 
 #[test]

@@ -1,5 +1,6 @@
 //! Races in one process: the chapter's lost-update counter (claim C18) and its fixes (C20),
-//! on OS threads and on tokio tasks.
+//! on OS threads and on tokio tasks; and, across processes, the [`bank`] workload and checker
+//! behind `clab race bank` (check-then-act on account balances, C19/C20/B01).
 //!
 //! Every strategy is one file and implements [`Counter`] (threads world) and, outside loom,
 //! [`AsyncCounter`] (tasks world):
@@ -21,6 +22,8 @@
 
 pub mod actor;
 pub mod atomic;
+#[cfg(not(loom))]
+pub mod bank;
 pub mod mutex;
 pub mod racy;
 #[cfg(not(loom))]

@@ -1,7 +1,6 @@
 //! Helpers shared by the integration tests (included with `mod common;`).
 #![allow(dead_code)]
 
-pub mod corpus;
 pub mod props;
 
 use clab_http::{Limits, Parsed, Request, parse_request};
