@@ -128,7 +128,6 @@ for_each_model! {
         assert_unavailable(model, &server, "/users/1", "database");
         proxy.restore();
         assert_recovers(model, &server, "/users/1", "PostgreSQL");
-
     }
 
     fn redis_stopped_mid_run_degrades_to_misses_then_recovers(model) {
