@@ -143,6 +143,8 @@ pub const DICTIONARY: &[&[u8]] = &[
 pub struct XorShift(pub u64);
 
 impl XorShift {
+    // A generator, not an iterator: it never ends, and callers draw numbers, not items.
+    #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
