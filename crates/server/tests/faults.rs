@@ -13,7 +13,7 @@ mod support;
 
 use clab_backend::{BackendConfig, DatabaseUrl, IO_TIMEOUT};
 use clab_server::{Model, for_each_model};
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::ToSocketAddrs;
 use std::thread;
 use std::time::{Duration, Instant};
 use support::proxy::{Proxy, receipt_server};
@@ -25,9 +25,13 @@ const PROMPT: Duration = IO_TIMEOUT.saturating_add(Duration::from_secs(5));
 /// How long the server may take to serve normally again after the dependency returns.
 const RECOVERY: Duration = Duration::from_secs(20);
 
-/// The `host:port` of a `scheme://[user[:pw]@]host[:port]/…` URL, and the URL with that
-/// authority replaced by `addr`.
-fn via(url: &str, default_port: u16, addr: SocketAddr) -> (SocketAddr, String) {
+/// A proxy in front of the dependency whose URL is in the environment variable `var`, and
+/// that URL pointed at the proxy; `None` (with a visible notice) when `var` is unset.
+fn proxied(var: &str, default_port: u16) -> Option<(Proxy, String)> {
+    let Ok(url) = std::env::var(var) else {
+        eprintln!("NOTICE: {var} unset; this dependency fault test did not run");
+        return None;
+    };
     let (scheme, rest) = url.split_once("://").expect("a URL with a scheme");
     let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
     let (userinfo, hostport) = match authority.rsplit_once('@') {
@@ -44,7 +48,9 @@ fn via(url: &str, default_port: u16, addr: SocketAddr) -> (SocketAddr, String) {
         .expect("resolve the dependency")
         .next()
         .expect("an address");
-    (real, format!("{scheme}://{userinfo}{addr}{path}"))
+    let proxy = Proxy::start(real);
+    let url = format!("{scheme}://{userinfo}{}{path}", proxy.addr);
+    Some((proxy, url))
 }
 
 /// One request on a fresh connection, and how long it took.
@@ -113,13 +119,7 @@ fn cache_hit(model: Model, r: &Resp) -> bool {
 
 for_each_model! {
     fn postgres_stopped_mid_run_is_503_then_recovers(model) {
-        let Ok(url) = std::env::var("CLAB_TEST_DATABASE_URL") else {
-            eprintln!("NOTICE: CLAB_TEST_DATABASE_URL unset; the PostgreSQL fault test did not run");
-            return;
-        };
-        let (real, _) = via(&url, 5432, "127.0.0.1:1".parse().expect("addr"));
-        let proxy = Proxy::start(real);
-        let (_, proxied) = via(&url, 5432, proxy.addr);
+        let Some((proxy, proxied)) = proxied("CLAB_TEST_DATABASE_URL", 5432) else { return };
         let server = TestServer::start(model, |o| {
             o.backend = small(proxied.parse().expect("database url"));
         });
@@ -131,13 +131,7 @@ for_each_model! {
     }
 
     fn redis_stopped_mid_run_degrades_to_misses_then_recovers(model) {
-        let Ok(url) = std::env::var("CLAB_TEST_REDIS_URL") else {
-            eprintln!("NOTICE: CLAB_TEST_REDIS_URL unset; the Redis fault test did not run");
-            return;
-        };
-        let (real, _) = via(&url, 6379, "127.0.0.1:1".parse().expect("addr"));
-        let proxy = Proxy::start(real);
-        let (_, proxied) = via(&url, 6379, proxy.addr);
+        let Some((proxy, proxied)) = proxied("CLAB_TEST_REDIS_URL", 6379) else { return };
         let server = TestServer::start(model, |o| {
             o.backend = BackendConfig { redis_url: Some(proxied), ..small(DatabaseUrl::SqliteMemory) };
         });

@@ -4,6 +4,7 @@
 //! `cut` closes every proxied connection in both directions and makes new ones close right
 //! after accept, which is what a client sees when a database restarts; `restore` forwards again.
 
+use clab_http::{Limits, Parsed, parse_request};
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,8 +14,6 @@ use std::thread;
 #[derive(Default)]
 struct State {
     cut: AtomicBool,
-    /// Bytes are swallowed instead of forwarded: a dependency that hangs rather than refuses.
-    stalled: AtomicBool,
     stopped: AtomicBool,
     /// Both sockets of every live proxied connection, so `cut` can shut them down.
     conns: Mutex<Vec<TcpStream>>,
@@ -59,19 +58,8 @@ impl Proxy {
         }
     }
 
-    /// The dependency hangs: connections stay open, but nothing is forwarded either way.
-    pub fn stall(&self) {
-        self.state.stalled.store(true, Ordering::SeqCst);
-    }
-
-    /// The dependency is back (after a stall, the connections that saw bytes swallowed are
-    /// out of step with their peer: they are shut down, as a server restart would).
+    /// The dependency is back.
     pub fn restore(&self) {
-        if self.state.stalled.swap(false, Ordering::SeqCst) {
-            for s in self.state.conns.lock().expect("conns").drain(..) {
-                let _ = s.shutdown(Shutdown::Both);
-            }
-        }
         self.state.cut.store(false, Ordering::SeqCst);
     }
 }
@@ -85,7 +73,7 @@ impl Drop for Proxy {
     }
 }
 
-fn forward(state: &Arc<State>, client: TcpStream, server: TcpStream) {
+fn forward(state: &State, client: TcpStream, server: TcpStream) {
     let pair = |s: &TcpStream| s.try_clone().expect("clone a proxied socket");
     {
         let mut conns = state.conns.lock().expect("conns");
@@ -94,18 +82,16 @@ fn forward(state: &Arc<State>, client: TcpStream, server: TcpStream) {
         conns.push(pair(&server));
     }
     for (from, to) in [(pair(&client), pair(&server)), (server, client)] {
-        let state = Arc::clone(state);
-        thread::spawn(move || pipe(&state, from, to));
+        thread::spawn(move || pipe(from, to));
     }
 }
 
 /// Copy one direction until either side ends, then end the other.
-fn pipe(state: &State, mut from: TcpStream, mut to: TcpStream) {
+fn pipe(mut from: TcpStream, mut to: TcpStream) {
     let mut buf = [0u8; 16 * 1024];
     loop {
         match from.read(&mut buf) {
             Ok(0) | Err(_) => break,
-            Ok(_) if state.stalled.load(Ordering::SeqCst) => {}
             Ok(n) => {
                 if to.write_all(&buf[..n]).is_err() {
                     break;
@@ -131,30 +117,21 @@ pub fn receipt_server() -> SocketAddr {
 }
 
 fn answer_receipt(mut stream: TcpStream) -> io::Result<()> {
-    // Read the head and the Content-Length body before answering, so the client never sees
-    // its request cut short.
+    // The whole request, framed by the codec the server uses, before answering, so the
+    // client never sees its request cut short.
     let mut req = Vec::new();
     let mut buf = [0u8; 4096];
     loop {
+        match parse_request(&req, &Limits::default()) {
+            Ok(Parsed::Complete { .. }) => break,
+            Ok(Parsed::Partial) => {}
+            Err(_) => return Ok(()),
+        }
         let n = stream.read(&mut buf)?;
         if n == 0 {
             return Ok(());
         }
         req.extend_from_slice(&buf[..n]);
-        let text = String::from_utf8_lossy(&req);
-        if let Some(end) = text.find("\r\n\r\n") {
-            let len = text[..end]
-                .lines()
-                .find_map(|l| {
-                    let (k, v) = l.split_once(':')?;
-                    k.eq_ignore_ascii_case("content-length")
-                        .then(|| v.trim().parse::<usize>().ok())?
-                })
-                .unwrap_or(0);
-            if req.len() >= end + 4 + len {
-                break;
-            }
-        }
     }
     let body = r#"{"id":"receipt-1"}"#;
     write!(
