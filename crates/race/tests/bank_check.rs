@@ -99,7 +99,14 @@ fn a_clean_sequential_history_has_no_anomaly() {
     let r = check(&h);
     assert!(r.anomalies.is_empty(), "{r}");
     assert_eq!(
-        (r.ops, r.accepted, r.refused, r.failed, r.indeterminate, r.reads),
+        (
+            r.ops,
+            r.accepted,
+            r.refused,
+            r.failed,
+            r.indeterminate,
+            r.reads
+        ),
         (6, 3, 1, 1, 0, 1)
     );
     assert!(r.to_string().contains("no anomaly found"), "{r}");
@@ -193,7 +200,11 @@ fn a_negative_balance_in_an_answer_names_the_operation() {
     );
     let r = check(&h);
     // The answer of op 2 and the final read.
-    assert_eq!(counts(&r), only(&[(AnomalyKind::NegativeBalance, 2)]), "{r}");
+    assert_eq!(
+        counts(&r),
+        only(&[(AnomalyKind::NegativeBalance, 2)]),
+        "{r}"
+    );
     let (words, ops) = first(&r, AnomalyKind::NegativeBalance);
     assert_eq!(ops, [2], "{words}");
     assert!(words.contains("account 1 at -100 cents"), "{words}");
@@ -266,8 +277,14 @@ fn money_from_nowhere_is_a_final_state_and_a_wrong_total() {
     let (words, ops) = first(&r, AnomalyKind::FinalState);
     assert_eq!(ops, [] as [u64; 0], "{words}");
     assert!(words.contains("account 2 ends at 1050 cents"), "{words}");
-    assert!(words.contains("allow 1000 (more than they allow: money created)"), "{words}");
-    assert!(words.contains("no single operation accounts for it"), "{words}");
+    assert!(
+        words.contains("allow 1000 (more than they allow: money created)"),
+        "{words}"
+    );
+    assert!(
+        words.contains("no single operation accounts for it"),
+        "{words}"
+    );
     let (words, ops) = first(&r, AnomalyKind::WrongTotal);
     assert_eq!(ops, [2], "{words}");
     assert!(words.contains("totals 2150 cents; initial 2000"), "{words}");
@@ -302,12 +319,7 @@ fn an_indeterminate_withdrawal_widens_the_bounds_either_way() {
 fn a_failed_operation_that_applied_is_a_final_state() {
     let h = history(
         &[(1, 1000)],
-        vec![(
-            withdraw(1, 100),
-            0,
-            10,
-            Outcome::Failed { status: 503 },
-        )],
+        vec![(withdraw(1, 100), 0, 10, Outcome::Failed { status: 503 })],
         &[(1, 900)],
     );
     let r = check(&h);
@@ -362,7 +374,9 @@ fn the_report_prints_every_kind_with_its_first_example() {
     }
     assert!(text.contains("bad-refusal       1"), "{text}");
     assert!(
-        text.contains("first: op 1 (client 0, withdraw 300 from 1, 0..10 µs → 409 account 1 at 500)"),
+        text.contains(
+            "first: op 1 (client 0, withdraw 300 from 1, 0..10 µs → 409 account 1 at 500)"
+        ),
         "{text}"
     );
     assert!(!text.contains("no anomaly found"), "{text}");

@@ -9,9 +9,9 @@
 //! Bounds, never guesses ([`bounds`]): an operation that completed before a request was
 //! invoked is definitely in what the request saw; one that overlaps it (or is indeterminate and
 //! was invoked before it completed) may or may not be. So a clean history can never be
-//! flagged, whatever the overlaps (the property test in `tests/bank_check.rs` holds it to
-//! that). A value outside its bounds is explained, where one operation can, by naming the
-//! accepted operation whose effect is missing or the refused/failed one that took effect.
+//! flagged, whatever the overlaps (`tests/bank_linearizable.rs` holds it to that). A value
+//! outside its bounds is explained, where one operation can, by naming the accepted operation
+//! whose effect is missing or the refused/failed one that took effect.
 
 mod bounds;
 mod report;
@@ -101,8 +101,14 @@ fn explain(
         let d = delta(op);
         let fits = match op.outcome {
             _ if d == 0 => None,
-            Outcome::Ok { .. } if op.complete_us < invoke => {
-                bounds.shifted(-d).holds(seen).then_some("had not taken effect")
+            Outcome::Ok { .. } if op.complete_us < invoke => bounds
+                .shifted(-d)
+                .holds(seen)
+                .then_some("had not taken effect"),
+            // Had it taken effect, it would have done so before its answer: certainly in if
+            // that came before `invoke`, possibly if it was invoked by `complete`.
+            Outcome::Refused { .. } | Outcome::Failed { .. } if op.complete_us < invoke => {
+                bounds.shifted(d).holds(seen).then_some("had taken effect")
             }
             Outcome::Refused { .. } | Outcome::Failed { .. } if op.invoke_us <= complete => {
                 bounds.widened(d).holds(seen).then_some("had taken effect")
@@ -255,7 +261,8 @@ fn final_state(h: &History, accounts: &BTreeMap<u64, Timeline>, r: &mut Report) 
         let bounds = timeline.after_all();
         let Some(&(_, seen)) = fin.iter().find(|(id, _)| *id == account) else {
             r.note(AnomalyKind::FinalState, || {
-                let words = format!("account {account} (expected {bounds}) is missing from the final read");
+                let words =
+                    format!("account {account} (expected {bounds}) is missing from the final read");
                 (words, Vec::new())
             });
             continue;
