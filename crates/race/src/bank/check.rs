@@ -189,12 +189,16 @@ fn refusals(h: &History, r: &mut Report) {
 /// certainly in; a full read or a 409 reports one before anything of its own.
 fn answers(h: &History, accounts: &BTreeMap<u64, Timeline>, r: &mut Report) {
     for op in &h.ops {
-        let (reported, own) = match &op.outcome {
-            Outcome::Ok { balances } => (balances.clone(), true),
-            Outcome::Refused { account, balance } => (vec![(*account, *balance)], false),
+        let refused;
+        let (reported, own): (&[(u64, i64)], bool) = match &op.outcome {
+            Outcome::Ok { balances } => (balances, true),
+            Outcome::Refused { account, balance } => {
+                refused = [(*account, *balance)];
+                (&refused, false)
+            }
             _ => continue,
         };
-        let wrong = reported.into_iter().find_map(|(account, seen)| {
+        let wrong = reported.iter().find_map(|&(account, seen)| {
             let mut bounds = accounts.get(&account)?.during(op.invoke_us, op.complete_us);
             if own {
                 bounds.settle(op.kind.delta_on(account));
