@@ -7,6 +7,7 @@ mod load;
 mod logging;
 mod models;
 mod race;
+mod race_bank;
 mod serve;
 mod tour;
 

@@ -197,7 +197,7 @@ fn print_ready(ready: &Ready) {
 }
 
 /// `10s`, `500ms`, `2m`, or a bare number of seconds; more than zero. (clap names the flag.)
-fn parse_duration(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     match clab_load::parse_duration(text) {
         Ok(d) if d.is_zero() => Err("must be more than zero".to_owned()),
         Ok(d) => Ok(d),
