@@ -53,8 +53,8 @@
 //! per way of waiting), `clients/` (one file per set of drivers, one shared dispatch),
 //! `services` (the one `Backend`), `backends` (the named instantiations and their `connect`).
 
-pub mod bank;
 mod backends;
+pub mod bank;
 mod block_on;
 mod callbacks;
 mod clients;

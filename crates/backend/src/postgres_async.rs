@@ -25,8 +25,8 @@ use tokio::sync::{Mutex, OnceCell};
 use tokio_postgres::config::Host;
 use tokio_postgres::types::ToSql;
 
-use crate::clients::SqlClient;
 use crate::bank::{self, DbOutcome, DbRequest, Pause};
+use crate::clients::SqlClient;
 use crate::config::{CONNECT_TIMEOUT, POOL_CHECKOUT_TIMEOUT};
 use crate::pg::{self, Pick, Statements};
 use crate::queries::FromSqlRow;
@@ -143,7 +143,11 @@ impl<R: AsyncRuntime> PgAsyncPool<R> {
             })?
             .map_err(|_| self.unavailable("pool closed"))?;
         let idle = {
-            let mut idle = self.exclusive.idle.lock().unwrap_or_else(|p| p.into_inner());
+            let mut idle = self
+                .exclusive
+                .idle
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
             idle.retain(|c| !c.is_closed());
             idle.pop()
         };
@@ -158,7 +162,11 @@ impl<R: AsyncRuntime> PgAsyncPool<R> {
         // the connection, or drop the connection.
         let clean = out.is_ok() || client.batch_execute("ROLLBACK").await.is_ok();
         if clean && !client.is_closed() {
-            let mut idle = self.exclusive.idle.lock().unwrap_or_else(|p| p.into_inner());
+            let mut idle = self
+                .exclusive
+                .idle
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
             idle.push(client);
         }
         out

@@ -3,7 +3,7 @@
 
 use anyhow::{Context, anyhow};
 use clab_backend::RaceStrategy;
-use clab_lab::race_bank::{self, Config};
+use clab_lab::race_bank::{self, Config, ModelFacts};
 use clab_server::Model;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -122,6 +122,15 @@ pub fn run(args: BankArgs) -> anyhow::Result<ExitCode> {
     let clab = std::env::current_exe().context("locating the clab binary")?;
     let cfg = Config {
         model: args.model.to_string(),
+        model_facts: ModelFacts {
+            serial: !args.model.caps().concurrent_connections,
+            // thread-per-core binds one listener per shard, each with its own backend.
+            shards: if args.model.caps().reuse_port {
+                args.model.default_workers()
+            } else {
+                1
+            },
+        },
         database_url,
         latency: args.latency.clone(),
         accounts: args.accounts,
@@ -155,4 +164,3 @@ pub fn run(args: BankArgs) -> anyhow::Result<ExitCode> {
     }
     Ok(ExitCode::SUCCESS)
 }
-

@@ -143,7 +143,9 @@ pub(crate) async fn transfer<B: Backend>(backend: &B, body: &[u8]) -> AppResult 
             let find = |id| after.iter().find(|a| a.user_id == id).map(Balance::from);
             match (find(from), find(to)) {
                 (Some(from), Some(to)) => json::to_response(200, &Transferred { from, to }),
-                _ => Err(AppError::Internal("a transfer answered without its accounts".into())),
+                _ => Err(AppError::Internal(
+                    "a transfer answered without its accounts".into(),
+                )),
             }
         }
         refused => refusal(refused),

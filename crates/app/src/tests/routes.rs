@@ -383,23 +383,55 @@ fn bank_routes_answer_the_contract() {
     let app = app();
     let r = send(&app, Method::Get, "/accounts/2", b"");
     assert_eq!(r.status, 200);
-    assert_eq!(body_json(&r), serde_json::json!({"id": 2, "balance_cents": FAKE_BALANCE}));
-    let r = send(&app, Method::Post, "/accounts/2/withdraw", br#"{"amount": 200}"#);
+    assert_eq!(
+        body_json(&r),
+        serde_json::json!({"id": 2, "balance_cents": FAKE_BALANCE})
+    );
+    let r = send(
+        &app,
+        Method::Post,
+        "/accounts/2/withdraw",
+        br#"{"amount": 200}"#,
+    );
     assert_eq!(r.status, 200);
     assert_eq!(body_json(&r)["balance_cents"], FAKE_BALANCE - 200);
-    let r = send(&app, Method::Post, "/accounts/1/deposit", br#"{"amount": 5}"#);
-    assert_eq!((r.status, body_json(&r)["balance_cents"].clone()), (200, (FAKE_BALANCE + 5).into()));
-    let r = send(&app, Method::Post, "/accounts/3/withdraw", br#"{"amount": 999999}"#);
+    let r = send(
+        &app,
+        Method::Post,
+        "/accounts/1/deposit",
+        br#"{"amount": 5}"#,
+    );
+    assert_eq!(
+        (r.status, body_json(&r)["balance_cents"].clone()),
+        (200, (FAKE_BALANCE + 5).into())
+    );
+    let r = send(
+        &app,
+        Method::Post,
+        "/accounts/3/withdraw",
+        br#"{"amount": 999999}"#,
+    );
     assert_eq!(r.status, 409);
     assert_eq!(
         body_json(&r),
         serde_json::json!({"error": "insufficient funds", "id": 3, "balance_cents": FAKE_BALANCE})
     );
-    let r = send(&app, Method::Post, "/transfers", br#"{"from": 1, "to": 3, "amount": 100}"#);
+    let r = send(
+        &app,
+        Method::Post,
+        "/transfers",
+        br#"{"from": 1, "to": 3, "amount": 100}"#,
+    );
     assert_eq!(r.status, 200);
     let v = body_json(&r);
-    assert_eq!((v["from"]["id"].clone(), v["from"]["balance_cents"].clone()), (1.into(), (FAKE_BALANCE - 100).into()));
-    assert_eq!((v["to"]["id"].clone(), v["to"]["balance_cents"].clone()), (3.into(), (FAKE_BALANCE + 100).into()));
+    assert_eq!(
+        (v["from"]["id"].clone(), v["from"]["balance_cents"].clone()),
+        (1.into(), (FAKE_BALANCE - 100).into())
+    );
+    assert_eq!(
+        (v["to"]["id"].clone(), v["to"]["balance_cents"].clone()),
+        (3.into(), (FAKE_BALANCE + 100).into())
+    );
     let r = send(&app, Method::Get, "/accounts?from=1&to=8", b"");
     assert_eq!(r.status, 200);
     let v = body_json(&r);
@@ -415,7 +447,10 @@ fn bank_routes_answer_the_contract() {
         assert_eq!(body_json(&r)["error"], "account 77 not found");
     }
     let r = send(&app, Method::Get, "/transfers", b"");
-    assert_eq!((r.status, header(&r, "Allow")), (405, Some("OPTIONS, POST")));
+    assert_eq!(
+        (r.status, header(&r, "Allow")),
+        (405, Some("OPTIONS, POST"))
+    );
 }
 
 #[test]
@@ -429,7 +464,10 @@ fn bank_rejects_bad_input_with_400_before_touching_the_database() {
         ("/accounts/1/withdraw", br#"{"amount": 1.5}"#),
         ("/accounts/1/withdraw", br#"{"amount": "5"}"#),
         ("/accounts/1/withdraw", br#"{"amount": 100000000001}"#),
-        ("/accounts/1/withdraw", br#"{"amount": 99999999999999999999}"#),
+        (
+            "/accounts/1/withdraw",
+            br#"{"amount": 99999999999999999999}"#,
+        ),
         ("/accounts/1/deposit", br#"{"amount": -1}"#),
         ("/accounts/x/deposit", br#"{"amount": 1}"#),
         ("/accounts/-1/deposit", br#"{"amount": 1}"#),

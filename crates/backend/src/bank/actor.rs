@@ -15,10 +15,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 use tokio::sync::mpsc;
 
 use super::op::{BankOp, BankOutcome};
+use crate::BackendError;
 use crate::clients::Clients;
 use crate::services::Services;
 use crate::wait::{Slots, Wait};
-use crate::BackendError;
 
 type Answer = Arc<Mutex<Option<Result<BankOutcome, BackendError>>>>;
 

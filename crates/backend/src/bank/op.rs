@@ -13,10 +13,20 @@ pub const MAX_AMOUNT_CENTS: i64 = 100_000_000_000;
 /// positive cents, at most [`MAX_AMOUNT_CENTS`] (the handlers check both).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum BankOp {
-    Withdraw { id: i64, amount: i64 },
-    Deposit { id: i64, amount: i64 },
+    Withdraw {
+        id: i64,
+        amount: i64,
+    },
+    Deposit {
+        id: i64,
+        amount: i64,
+    },
     /// `from != to` (the handler refuses a transfer to the same account).
-    Transfer { from: i64, to: i64, amount: i64 },
+    Transfer {
+        from: i64,
+        to: i64,
+        amount: i64,
+    },
 }
 
 impl BankOp {
@@ -97,7 +107,10 @@ mod tests {
         };
         assert_eq!(decide(t, &read), Ok(vec![acct(1, 150), acct(2, 0)]));
         let over = BankOp::Withdraw { id: 1, amount: 51 };
-        assert_eq!(decide(over, &read), Err(BankOutcome::Insufficient(acct(1, 50))));
+        assert_eq!(
+            decide(over, &read),
+            Err(BankOutcome::Insufficient(acct(1, 50)))
+        );
         let gone = BankOp::Deposit { id: 9, amount: 1 };
         assert_eq!(decide(gone, &read), Err(BankOutcome::Missing(9)));
         assert_eq!(t.ids(), [1, 2]);

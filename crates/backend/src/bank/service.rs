@@ -59,7 +59,11 @@ impl<W: Wait, C: Clients> Services<W, C> {
     }
 
     /// Accounts `from..=to`, one statement (one snapshot).
-    pub(crate) async fn bank_range(&self, from: i64, to: i64) -> Result<Vec<Account>, BackendError> {
+    pub(crate) async fn bank_range(
+        &self,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<Account>, BackendError> {
         match self.bank_db(DbRequest::Range { from, to }).await? {
             DbOutcome::Rows(rows) => Ok(rows),
             DbOutcome::Done(_) => unreachable!("a range read answers rows"),

@@ -81,9 +81,8 @@ impl Session for rusqlite::Connection {
     ) -> impl Future<Output = SqlResult<Vec<Account>>> + Send {
         let run = || -> SqlResult<Vec<Account>> {
             let mut stmt = self.prepare_cached(sql)?;
-            let rows = stmt.query_map(rusqlite::params_from_iter(params), |r| {
-                Account::from_row(r)
-            })?;
+            let rows =
+                stmt.query_map(rusqlite::params_from_iter(params), |r| Account::from_row(r))?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
         };
         ready(run())

@@ -105,7 +105,10 @@ impl FromStr for RaceStrategy {
             .find(|k| k.name() == s)
             .ok_or_else(|| {
                 let names: Vec<&str> = Self::ALL.iter().map(|k| k.name()).collect();
-                format!("unknown race strategy {s:?}: expected one of {}", names.join(", "))
+                format!(
+                    "unknown race strategy {s:?}: expected one of {}",
+                    names.join(", ")
+                )
             })
     }
 }
@@ -119,7 +122,12 @@ mod tests {
         for k in RaceStrategy::ALL {
             assert_eq!(k.name().parse::<RaceStrategy>(), Ok(k));
         }
-        assert!("nope".parse::<RaceStrategy>().unwrap_err().contains("db-lock"));
+        assert!(
+            "nope"
+                .parse::<RaceStrategy>()
+                .unwrap_err()
+                .contains("db-lock")
+        );
         let sqlite = DatabaseUrl::SqliteMemory;
         let pg = DatabaseUrl::Postgres("postgres://x@127.0.0.1/y".into());
         for k in RaceStrategy::ALL {

@@ -14,13 +14,35 @@ pub enum Expectation {
     Breaks,
 }
 
-/// `racy` breaks everywhere, even on one thread (an await between check and act is enough:
-/// C19); `lock` and `actor` protect one process only (B01); the database strategies hold
-/// across processes; a READ COMMITTED transaction alone loses updates (Hermitage's P4).
-pub fn expectation(strategy: RaceStrategy, instances: usize) -> Expectation {
+/// What of the model decides the expectation, given by the caller (who knows the models).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ModelFacts {
+    /// Serves one connection at a time (`sync`): one instance never overlaps two requests.
+    pub serial: bool,
+    /// Shared-nothing shards per process (`thread-per-core`: one backend, with its own locks
+    /// and owner, per shard); 1 for every other model.
+    pub shards: usize,
+}
+
+impl Default for ModelFacts {
+    fn default() -> Self {
+        Self {
+            serial: false,
+            shards: 1,
+        }
+    }
+}
+
+/// `racy` breaks wherever two requests overlap, even on one thread (an await between check
+/// and act is enough: C19); `lock` and `actor` protect one backend only, so they break across
+/// processes (B01) and across thread-per-core's shards; the database strategies hold across
+/// processes; a READ COMMITTED transaction alone loses updates (Hermitage's P4). A server that
+/// serves one connection at a time never overlaps requests, so alone it breaks nothing.
+pub fn expectation(strategy: RaceStrategy, instances: usize, model: ModelFacts) -> Expectation {
+    let overlap = instances > 1 || !model.serial;
     match strategy {
-        RaceStrategy::Racy | RaceStrategy::TxnReadCommitted => Expectation::Breaks,
-        s if s.in_process() && instances > 1 => Expectation::Breaks,
+        RaceStrategy::Racy | RaceStrategy::TxnReadCommitted if overlap => Expectation::Breaks,
+        s if s.in_process() && instances * model.shards > 1 => Expectation::Breaks,
         _ => Expectation::Holds,
     }
 }
@@ -75,13 +97,31 @@ mod tests {
     #[test]
     fn expectations_follow_the_chapter() {
         use RaceStrategy as S;
-        assert_eq!(expectation(S::Racy, 1), Expectation::Breaks);
-        assert_eq!(expectation(S::Lock, 1), Expectation::Holds);
-        assert_eq!(expectation(S::Lock, 2), Expectation::Breaks);
-        assert_eq!(expectation(S::Actor, 2), Expectation::Breaks);
-        assert_eq!(expectation(S::DbConditional, 2), Expectation::Holds);
-        assert_eq!(expectation(S::TxnReadCommitted, 1), Expectation::Breaks);
-        assert_eq!(expectation(S::TxnRepeatableRead, 2), Expectation::Holds);
+        let any = ModelFacts::default();
+        assert_eq!(expectation(S::Racy, 1, any), Expectation::Breaks);
+        assert_eq!(expectation(S::Lock, 1, any), Expectation::Holds);
+        assert_eq!(expectation(S::Lock, 2, any), Expectation::Breaks);
+        assert_eq!(expectation(S::Actor, 2, any), Expectation::Breaks);
+        assert_eq!(expectation(S::DbConditional, 2, any), Expectation::Holds);
+        assert_eq!(
+            expectation(S::TxnReadCommitted, 1, any),
+            Expectation::Breaks
+        );
+        assert_eq!(
+            expectation(S::TxnRepeatableRead, 2, any),
+            Expectation::Holds
+        );
+        let serial = ModelFacts {
+            serial: true,
+            shards: 1,
+        };
+        assert_eq!(expectation(S::Racy, 1, serial), Expectation::Holds);
+        assert_eq!(expectation(S::Racy, 2, serial), Expectation::Breaks);
+        let sharded = ModelFacts {
+            serial: false,
+            shards: 2,
+        };
+        assert_eq!(expectation(S::Lock, 1, sharded), Expectation::Breaks);
     }
 
     #[test]
@@ -98,8 +138,17 @@ mod tests {
             accepted: 900,
             ..clean
         };
-        assert_eq!(Verdict::of(Expectation::Holds, Some(&clean), 1000), Verdict::AsExpected);
-        assert_eq!(Verdict::of(Expectation::Breaks, Some(&clean), 1000), Verdict::Differs);
-        assert_eq!(Verdict::of(Expectation::Holds, None, 1000), Verdict::Inconclusive);
+        assert_eq!(
+            Verdict::of(Expectation::Holds, Some(&clean), 1000),
+            Verdict::AsExpected
+        );
+        assert_eq!(
+            Verdict::of(Expectation::Breaks, Some(&clean), 1000),
+            Verdict::Differs
+        );
+        assert_eq!(
+            Verdict::of(Expectation::Holds, None, 1000),
+            Verdict::Inconclusive
+        );
     }
 }

@@ -21,7 +21,7 @@ use clab_race::bank::{Kind, Outcome, Report, check};
 use serde::Serialize;
 
 use crate::tour::ChildServer;
-pub use expect::{Expectation, Verdict, expectation};
+pub use expect::{Expectation, ModelFacts, Verdict, expectation};
 
 /// What to run. The defaults are the size.
 #[derive(Debug, Clone, Serialize)]
@@ -30,6 +30,8 @@ pub struct Config {
     #[serde(skip)]
     pub clab: PathBuf,
     pub model: String,
+    /// What of the model decides the expectations.
+    pub model_facts: ModelFacts,
     pub database_url: String,
     pub latency: String,
     pub accounts: u64,
@@ -50,6 +52,7 @@ impl Config {
         Self {
             clab,
             model: "async-multi".into(),
+            model_facts: ModelFacts::default(),
             database_url: String::new(),
             latency: "localhost".into(),
             accounts: 8,
@@ -98,7 +101,7 @@ fn run_one(
     on_op: &(dyn Fn() + Sync),
 ) -> Result<Run, String> {
     let started = Instant::now();
-    let expected = expectation(strategy, instances);
+    let expected = expectation(strategy, instances, cfg.model_facts);
     let done = |report: Option<Report>, skipped: Option<String>| {
         let verdict = Verdict::of(expected, report.as_ref(), cfg.ops);
         Run {

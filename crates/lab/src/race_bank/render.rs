@@ -28,11 +28,20 @@ pub fn render(cfg: &Config, runs: &[Run]) -> String {
             cfg.latency
         );
     }
-    if cfg.model == "thread-per-core" {
+    if cfg.model_facts.shards > 1 {
         let _ = writeln!(
             out,
-            "note: thread-per-core's shards share nothing; each has its own locks and owner, \
-             so for lock and actor one process is as many instances as it has shards"
+            "note: {}'s {} shards share nothing; each has its own locks and owner, so for \
+             lock and actor one process is {} instances",
+            cfg.model, cfg.model_facts.shards, cfg.model_facts.shards
+        );
+    }
+    if cfg.model_facts.serial {
+        let _ = writeln!(
+            out,
+            "note: {} serves one connection at a time, so one instance never overlaps two \
+             requests",
+            cfg.model
         );
     }
     out.push('\n');
@@ -60,7 +69,11 @@ pub fn render(cfg: &Config, runs: &[Run]) -> String {
                 }
             }
             None => {
-                let _ = write!(out, " {:>6} {:>8} {:>7} {:>6} {:>6}", "-", "-", "-", "-", "-");
+                let _ = write!(
+                    out,
+                    " {:>6} {:>8} {:>7} {:>6} {:>6}",
+                    "-", "-", "-", "-", "-"
+                );
                 for _ in kinds {
                     let _ = write!(out, " {:>16}", "-");
                 }

@@ -13,9 +13,9 @@
 
 use super::poll::{self, IN, NONE, OUT};
 use crate::Shared;
-use clab_backend::block_on;
 use crate::conn::{Conn, ConnConfig, Expiry, Step};
 use clab_backend::Backend;
+use clab_backend::block_on;
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::os::fd::{AsRawFd, RawFd};
