@@ -19,8 +19,8 @@ pub struct Args {
     /// Server URL, http://host[:port][/path]; the path is what well-formed requests ask for.
     pub url: String,
     /// Run only these checks (comma-separated): smuggling, malformed, slow, overload, fd.
-    #[arg(long, value_parser = Check::parse_list)]
-    pub only: Option<Vec<Check>>,
+    #[arg(long, value_parser = |list: &str| Check::parse_list(list).map(Only))]
+    pub only: Option<Only>,
     /// Print the results as JSON instead of the table.
     #[arg(long)]
     pub json: bool,
@@ -41,9 +41,13 @@ pub struct Args {
     pub cases: u64,
 }
 
+/// The checks `--only` names (a newtype: clap would take a bare `Vec` as a repeated option).
+#[derive(Debug, Clone)]
+pub struct Only(Vec<Check>);
+
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let target = Target::parse(&args.url, args.allow_remote)?;
-    let checks = args.only.unwrap_or_else(|| Check::ALL.to_vec());
+    let checks = args.only.map_or_else(|| Check::ALL.to_vec(), |only| only.0);
     let mut config = Config::default()
         .connections(usize::try_from(args.connections)?)
         .patience(args.patience);
