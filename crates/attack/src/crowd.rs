@@ -78,7 +78,7 @@ impl Crowd {
         let mut trickle = format!(
             "GET {} HTTP/1.1\r\nHost: {}\r\nX-Slow: ",
             target.url.path,
-            target.host()
+            target.host_header()
         )
         .into_bytes();
         trickle.resize(trickle.len() + 64 * 1024, b'a');

@@ -83,7 +83,10 @@ pub fn run(target: &Target, config: &Config, progress: &dyn Fn(String)) -> Check
         std::thread::sleep(Duration::from_millis(50));
     };
 
-    let ok_ms: Vec<f64> = asks.iter().filter_map(|a| a.as_ref().ok().copied()).collect();
+    let ok_ms: Vec<f64> = asks
+        .iter()
+        .filter_map(|a| a.as_ref().ok().copied())
+        .collect();
     let failed: Vec<&String> = asks.iter().filter_map(|a| a.as_ref().err()).collect();
     result.count("connections", config.connections);
     result.count("connected", connects);
@@ -93,13 +96,22 @@ pub fn run(target: &Target, config: &Config, progress: &dyn Fn(String)) -> Check
     result.count("open_at_end", open_at_end);
     result.count("existing_asks", asks.len());
     result.count("existing_failed", failed.len());
-    result.figure("existing_max", quantile(&ok_ms, 1.0).unwrap_or(f64::NAN), "ms");
+    result.figure(
+        "existing_max",
+        quantile(&ok_ms, 1.0).unwrap_or(f64::NAN),
+        "ms",
+    );
     result.figure(
         "reaccept_after",
         reaccepted.map_or(f64::NAN, |(d, _)| d.as_secs_f64() * 1000.0),
         "ms",
     );
-    result.details.extend(failed.iter().take(3).map(|e| format!("existing connection: {e}")));
+    result.details.extend(
+        failed
+            .iter()
+            .take(3)
+            .map(|e| format!("existing connection: {e}")),
+    );
     let mut failures = Vec::new();
     if !failed.is_empty() {
         failures.push(format!(

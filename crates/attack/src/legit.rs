@@ -129,7 +129,13 @@ impl Default for Client {
 impl Client {
     /// One measurement at the client's rate.
     pub fn measure(&self, target: &Target) -> Result<Sample, LoadError> {
-        open(target, self.rate, self.connections, self.window, self.timeout)
+        open(
+            target,
+            self.rate,
+            self.connections,
+            self.window,
+            self.timeout,
+        )
     }
 
     /// The baseline p99 a comparison uses: the measured one, at least the floor.

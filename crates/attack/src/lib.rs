@@ -65,16 +65,22 @@ impl Check {
     pub fn parse_list(list: &str) -> Result<Vec<Check>, String> {
         let mut wanted = Vec::new();
         for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-            let check = Self::ALL.into_iter().find(|c| c.name() == name).ok_or_else(|| {
-                let names: Vec<&str> = Self::ALL.iter().map(|c| c.name()).collect();
-                format!("unknown check `{name}`: expected {}", names.join(", "))
-            })?;
+            let check = Self::ALL
+                .into_iter()
+                .find(|c| c.name() == name)
+                .ok_or_else(|| {
+                    let names: Vec<&str> = Self::ALL.iter().map(|c| c.name()).collect();
+                    format!("unknown check `{name}`: expected {}", names.join(", "))
+                })?;
             wanted.push(check);
         }
         if wanted.is_empty() {
             return Err("--only needs at least one check".into());
         }
-        Ok(Self::ALL.into_iter().filter(|c| wanted.contains(c)).collect())
+        Ok(Self::ALL
+            .into_iter()
+            .filter(|c| wanted.contains(c))
+            .collect())
     }
 }
 

@@ -105,7 +105,8 @@ pub fn run(target: &Target, config: &Config, progress: &dyn Fn(String)) -> Check
             let statuses = x.statuses();
             answered += usize::from(!statuses.is_empty());
             rejected += usize::from(statuses.iter().any(|s| REJECTIONS.contains(s)));
-            server_errors += usize::from(statuses.iter().any(|&s| s >= 500 && s != 503 && s != 505));
+            server_errors +=
+                usize::from(statuses.iter().any(|&s| s >= 500 && s != 503 && s != 505));
             no_answer += usize::from(statuses.is_empty() && x.end == End::Open);
             silent += usize::from(statuses.is_empty() && x.end.is_closed());
             if let Some(why) = violation(x) {

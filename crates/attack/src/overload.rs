@@ -121,7 +121,9 @@ pub fn run(target: &Target, config: &Config, progress: &dyn Fn(String)) -> Check
             _ => {}
         }
     };
-    judge(result, config, &unloaded, &sustained, rate, &overload, &probes, recovered)
+    judge(
+        result, config, &unloaded, &sustained, rate, &overload, &probes, recovered,
+    )
 }
 
 #[allow(clippy::too_many_arguments)]

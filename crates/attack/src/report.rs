@@ -71,7 +71,10 @@ impl CheckResult {
 
     /// The figure called `name`, for tests and callers that judge figures.
     pub fn get(&self, name: &str) -> Option<f64> {
-        self.figures.iter().find(|f| f.name == name).map(|f| f.value)
+        self.figures
+            .iter()
+            .find(|f| f.name == name)
+            .map(|f| f.value)
     }
 
     /// Sets the verdict from the failures found: pass with `ok` when there are none, else fail
@@ -107,11 +110,22 @@ const TABLE_DETAILS: usize = 5;
 /// The table: one row per check (name, verdict, reason), its figures beneath it, and the first
 /// few detail lines.
 pub fn render_table(results: &[CheckResult]) -> String {
-    let width = results.iter().map(|r| r.name.len()).max().unwrap_or(5).max(5);
+    let width = results
+        .iter()
+        .map(|r| r.name.len())
+        .max()
+        .unwrap_or(5)
+        .max(5);
     let mut out = String::new();
     let _ = writeln!(out, "{:<width$}  {:<7}  reason", "check", "verdict");
     for r in results {
-        let _ = writeln!(out, "{:<width$}  {:<7}  {}", r.name, r.verdict.name(), r.reason);
+        let _ = writeln!(
+            out,
+            "{:<width$}  {:<7}  {}",
+            r.name,
+            r.verdict.name(),
+            r.reason
+        );
         let figures: Vec<String> = r.figures.iter().map(format_figure).collect();
         for line in wrap(&figures, 96) {
             let _ = writeln!(out, "{:<width$}  {:<7}  {line}", "", "");
@@ -124,7 +138,10 @@ pub fn render_table(results: &[CheckResult]) -> String {
             let _ = writeln!(out, "{:<width$}  {:<7}  - … {more} more (--json)", "", "");
         }
     }
-    let failed = results.iter().filter(|r| r.verdict == Verdict::Fail).count();
+    let failed = results
+        .iter()
+        .filter(|r| r.verdict == Verdict::Fail)
+        .count();
     let _ = writeln!(out, "{} checks, {failed} failed", results.len());
     out
 }
@@ -190,7 +207,10 @@ mod tests {
         assert!(text.contains("smuggling  pass     all refused"), "{text}");
         assert!(text.contains("variants=58  p99=1.250ms"), "{text}");
         assert!(text.contains("fd         FAIL     broken"), "{text}");
-        assert!(text.contains("- case 4") && !text.contains("- case 5"), "{text}");
+        assert!(
+            text.contains("- case 4") && !text.contains("- case 5"),
+            "{text}"
+        );
         assert!(text.contains("2 more (--json)"), "{text}");
         assert!(text.ends_with("2 checks, 1 failed\n"), "{text}");
     }

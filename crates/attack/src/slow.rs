@@ -63,7 +63,10 @@ pub fn run(target: &Target, config: &Config, progress: &dyn Fn(String)) -> Check
     if let Err(e) = clab_load::ensure_fd_limit(config.connections) {
         return result.skip(e.to_string());
     }
-    progress(format!("slow: opening {} slow connections", config.connections));
+    progress(format!(
+        "slow: opening {} slow connections",
+        config.connections
+    ));
     let mut crowd = Crowd::new(target, config.interval);
     for i in 0..config.connections {
         crowd.join(KINDS[i % KINDS.len()].0);
@@ -92,7 +95,16 @@ pub fn run(target: &Target, config: &Config, progress: &dyn Fn(String)) -> Check
     }
     let (connects, connect_failures) = (crowd.connects, crowd.connect_failures);
     let lives = crowd.dismiss();
-    judge(result, config, &baseline, &attacked, &lives, peak, connects, connect_failures)
+    judge(
+        result,
+        config,
+        &baseline,
+        &attacked,
+        &lives,
+        peak,
+        connects,
+        connect_failures,
+    )
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -148,7 +160,10 @@ fn judge(
                 !(a.is_empty() || a == [408]) || (kind == Kind::Idle && l.answers.is_empty())
             })
             .count();
-        let lived: Vec<f64> = closed.iter().map(|l| l.lived.as_secs_f64() * 1000.0).collect();
+        let lived: Vec<f64> = closed
+            .iter()
+            .map(|l| l.lived.as_secs_f64() * 1000.0)
+            .collect();
         result.count(format!("{name}_closed"), closed.len());
         result.count(format!("{name}_still_open"), still_open);
         result.count(format!("{name}_408"), with_408);
@@ -176,7 +191,9 @@ fn judge(
             ));
         }
         if wrong > 0 {
-            failures.push(format!("{wrong} {name} connections got an unexpected answer"));
+            failures.push(format!(
+                "{wrong} {name} connections got an unexpected answer"
+            ));
         }
     }
     result.figure("patience", config.patience.as_secs_f64() * 1000.0, "ms");

@@ -79,7 +79,11 @@ fn describe(x: &std::io::Result<Exchange>) -> String {
                 End::Open => "still open".to_owned(),
                 End::Garbage(why) => why.clone(),
             };
-            format!("got {:?}, then {end} after {:?}", x.statuses(), x.ended_after)
+            format!(
+                "got {:?}, then {end} after {:?}",
+                x.statuses(),
+                x.ended_after
+            )
         }
     }
 }
@@ -157,7 +161,10 @@ mod tests {
         assert_eq!(classify(&x(&[400], End::Reset)), Outcome::Refused);
         assert_eq!(classify(&x(&[400], End::Open)), Outcome::NotClosed);
         assert_eq!(classify(&x(&[200, 200], End::Open)), Outcome::TwoResponses);
-        assert_eq!(classify(&x(&[400, 400], End::Closed)), Outcome::TwoResponses);
+        assert_eq!(
+            classify(&x(&[400, 400], End::Closed)),
+            Outcome::TwoResponses
+        );
         assert_eq!(classify(&x(&[200], End::Closed)), Outcome::Accepted);
         assert_eq!(classify(&x(&[501], End::Closed)), Outcome::OtherStatus);
         assert_eq!(classify(&x(&[], End::Open)), Outcome::NoAnswer);

@@ -52,7 +52,7 @@ impl Target {
     }
 
     /// The `Host` header value.
-    pub fn host(&self) -> &str {
+    pub fn host_header(&self) -> &str {
         &self.url.authority
     }
 }
@@ -61,7 +61,9 @@ impl Target {
 pub fn is_loopback(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => v4.is_loopback(),
-        IpAddr::V6(v6) => v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
+        IpAddr::V6(v6) => {
+            v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
     }
 }
 
@@ -83,7 +85,7 @@ mod tests {
         }
         let t = Target::parse("http://localhost:8080/plaintext", false).unwrap();
         assert_eq!(t.url.path, "/plaintext");
-        assert_eq!(t.host(), "localhost:8080");
+        assert_eq!(t.host_header(), "localhost:8080");
         assert_eq!(t.load_url(), format!("http://{}/plaintext", t.addr));
     }
 
@@ -100,14 +102,22 @@ mod tests {
             let err = Target::parse(url, false).unwrap_err();
             assert!(matches!(err, TargetError::Remote { .. }), "{url}: {err}");
             let line = err.to_string();
-            assert!(line.contains("--allow-remote") && !line.contains('\n'), "{line}");
+            assert!(
+                line.contains("--allow-remote") && !line.contains('\n'),
+                "{line}"
+            );
             assert!(Target::parse(url, true).is_ok(), "{url} with allow_remote");
         }
     }
 
     #[test]
     fn bad_urls_are_one_line_errors() {
-        for url in ["127.0.0.1:8080", "https://127.0.0.1", "http://", "http://h:0"] {
+        for url in [
+            "127.0.0.1:8080",
+            "https://127.0.0.1",
+            "http://",
+            "http://h:0",
+        ] {
             let err = Target::parse(url, true).unwrap_err();
             assert!(matches!(err, TargetError::Url(_)), "{url}: {err}");
             assert!(!err.to_string().contains('\n'));

@@ -3,8 +3,8 @@
 //! What the checks judge is here as data: the responses (status, `Retry-After`), how the
 //! connection ended, and when.
 
-use clab_http::{ParsedResponse, encode_request, parse_response, parse_response_at_eof};
 use crate::target::Target;
+use clab_http::{ParsedResponse, encode_request, parse_response, parse_response_at_eof};
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
@@ -77,7 +77,7 @@ pub fn read_until_close(stream: &mut TcpStream, sent: Instant, wait: Duration) -
             break End::Open;
         }
         match stream.read(&mut chunk) {
-            Ok(0) => break at_eof(&mut buf, &mut answers, sent),
+            Ok(0) => break at_eof(&buf, &mut answers, sent),
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
                 break End::Open;
@@ -109,7 +109,9 @@ pub fn ask(stream: &mut TcpStream, bytes: &[u8], wait: Duration) -> Result<Answe
         if left.is_zero() {
             return Err(format!("no answer within {wait:?}"));
         }
-        stream.set_read_timeout(Some(left)).map_err(|e| e.to_string())?;
+        stream
+            .set_read_timeout(Some(left))
+            .map_err(|e| e.to_string())?;
         match stream.read(&mut chunk) {
             Ok(0) => return Err("closed before a whole response".into()),
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
@@ -138,7 +140,7 @@ fn take_answers(buf: &mut Vec<u8>, answers: &mut Vec<Answer>, sent: Instant) -> 
 }
 
 /// At EOF: a close-delimited response ends here; any other leftover is a truncated answer.
-fn at_eof(buf: &mut Vec<u8>, answers: &mut Vec<Answer>, sent: Instant) -> End {
+fn at_eof(buf: &[u8], answers: &mut Vec<Answer>, sent: Instant) -> End {
     if buf.is_empty() {
         return End::Closed;
     }
@@ -178,14 +180,28 @@ fn has_header(response: &[u8], name: &str) -> bool {
 pub fn closing_request(target: &Target) -> Vec<u8> {
     let mut out = Vec::new();
     let close = [("Connection", "close")];
-    encode_request("GET", &target.url.path, target.host(), &close, b"", &mut out);
+    encode_request(
+        "GET",
+        &target.url.path,
+        target.host_header(),
+        &close,
+        b"",
+        &mut out,
+    );
     out
 }
 
 /// The same `GET` on a connection the client means to keep.
 pub fn keep_alive_request(target: &Target) -> Vec<u8> {
     let mut out = Vec::new();
-    encode_request("GET", &target.url.path, target.host(), &[], b"", &mut out);
+    encode_request(
+        "GET",
+        &target.url.path,
+        target.host_header(),
+        &[],
+        b"",
+        &mut out,
+    );
     out
 }
 
@@ -200,7 +216,11 @@ pub fn probe(target: &Target, wait: Duration) -> Option<Answer> {
 }
 
 /// Runs `f` over `items` on at most `threads` threads, keeping the order of the results.
-pub fn parallel<T: Sync, R: Send>(items: &[T], threads: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+pub fn parallel<T: Sync, R: Send>(
+    items: &[T],
+    threads: usize,
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicUsize, Ordering};
     let next = AtomicUsize::new(0);
@@ -284,7 +304,10 @@ mod tests {
     #[test]
     fn parallel_keeps_order() {
         let items: Vec<u32> = (0..50).collect();
-        assert_eq!(parallel(&items, 7, |i| i * 2), (0..50).map(|i| i * 2).collect::<Vec<_>>());
+        assert_eq!(
+            parallel(&items, 7, |i| i * 2),
+            (0..50).map(|i| i * 2).collect::<Vec<_>>()
+        );
         assert!(parallel(&[] as &[u32], 4, |i| *i).is_empty());
     }
 }

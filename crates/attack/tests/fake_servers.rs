@@ -65,5 +65,9 @@ fn a_server_that_keeps_the_connection_after_a_400_fails() {
     let m = malformed::run(&target, &small_malformed(), &|_| {});
     assert_eq!(m.verdict, Verdict::Fail, "{m:?}");
     assert_eq!(m.get("framing_violations"), Some(24.0));
-    assert!(m.details[0].contains("left the connection open"), "{:?}", m.details);
+    assert!(
+        m.details[0].contains("left the connection open"),
+        "{:?}",
+        m.details
+    );
 }
