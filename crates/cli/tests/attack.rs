@@ -22,10 +22,11 @@ impl Drop for Server {
     }
 }
 
-/// `clab serve --model MODEL` on a free port with short timeouts, once it is ready.
-fn serve(model: &str) -> (Server, String) {
+/// `clab serve --model MODEL ARGS` on a free port with short timeouts, once it is ready.
+fn serve(model: &str, args: &[&str]) -> (Server, String) {
     let mut child = clab()
         .args(["serve", "--model", model, "--listen", "127.0.0.1:0"])
+        .args(args)
         .args(["--database-url", "sqlite::memory:"])
         .args(["--header-timeout", "1s", "--idle-timeout", "2s"])
         .stderr(Stdio::piped())
@@ -130,7 +131,7 @@ const SMALL: [&str; 4] = ["--connections", "90", "--patience", "5s"];
 
 #[test]
 fn clab_serve_refuses_every_smuggling_variant_and_survives_malformed_input() {
-    let (_server, addr) = serve("async-multi");
+    let (_server, addr) = serve("async-multi", &[]);
     let out = attack(
         &format!("http://{addr}/plaintext"),
         &[&SMALL[..], &["--json"]].concat(),
@@ -177,6 +178,27 @@ fn clab_serve_refuses_every_smuggling_variant_and_survives_malformed_input() {
         .all(|c| c["verdict"] == "pass");
     assert_eq!(out.status.success(), all_pass, "{:?}", out.status);
     assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn a_thread_pool_with_a_small_queue_sheds_with_503_and_retry_after() {
+    // Two workers and a queue of 8 accepted connections: the bound the overload check looks for.
+    let (_server, addr) = serve("thread-pool", &["--workers", "2", "--queue", "8"]);
+    let out = attack(
+        &format!("http://{addr}/plaintext"),
+        &["--only", "overload", "--json"],
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    let overload = check(&json, "overload");
+    assert!(figure(overload, "probes_503") > 0.0, "{overload}");
+    assert!(figure(overload, "load_503") > 0.0, "{overload}");
+    assert_eq!(
+        figure(overload, "probes_503_without_retry_after"),
+        0.0,
+        "{overload}"
+    );
+    // The latency parts of the verdict depend on the machine's noise; shown, not asserted.
+    println!("overload verdict on thread-pool: {}", overload["verdict"]);
 }
 
 #[test]
