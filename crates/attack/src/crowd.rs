@@ -42,9 +42,8 @@ struct Member {
     opened: Instant,
     buf: Vec<u8>,
     answers: Vec<u16>,
-    /// Trickle: bytes of the head sent so far, and when the next is due.
+    /// Trickle: bytes of the head sent so far.
     sent: usize,
-    due: Instant,
 }
 
 /// The connections and what they have recorded.
@@ -54,6 +53,9 @@ pub struct Crowd {
     trickle: Vec<u8>,
     interval: Duration,
     members: Vec<Member>,
+    /// When every trickling connection sends its next byte: one tick for all of them, so the
+    /// thread wakes once per interval to write, not once per connection.
+    next_tick: Instant,
     pub ended: Vec<Life>,
     pub connects: usize,
     pub connect_failures: usize,
@@ -88,6 +90,7 @@ impl Crowd {
             trickle,
             interval,
             members: Vec::new(),
+            next_tick: Instant::now() + interval,
             ended: Vec::new(),
             connects: 0,
             connect_failures: 0,
@@ -113,7 +116,6 @@ impl Crowd {
             buf: Vec::new(),
             answers: Vec::new(),
             sent: 0,
-            due: now,
         };
         let first: &[u8] = match kind {
             Kind::Silent => &[],
@@ -122,7 +124,6 @@ impl Crowd {
         };
         let written = member.stream.write_all(first).is_ok();
         member.sent = first.len();
-        member.due = now + self.interval;
         if !written || member.stream.set_nonblocking(true).is_err() {
             self.end(member, true);
             return false;
@@ -149,16 +150,13 @@ impl Crowd {
             if now >= until {
                 return;
             }
-            let next_due = self
-                .members
-                .iter()
-                .filter(|m| m.kind == Kind::Trickle)
-                .map(|m| m.due)
-                .min()
-                .unwrap_or(until)
-                .min(until);
-            self.wait_ready(next_due.saturating_duration_since(now));
-            let closed = self.step();
+            let wake = self.next_tick.min(until);
+            let ready = self.wait_ready(wake.saturating_duration_since(now));
+            let mut closed = self.read(&ready);
+            if Instant::now() >= self.next_tick {
+                closed.extend(self.trickle_all());
+                self.next_tick = Instant::now() + self.interval;
+            }
             if reopen {
                 for kind in closed {
                     if self.connects >= max_connects {
@@ -179,8 +177,9 @@ impl Crowd {
         self.ended
     }
 
-    /// Sleeps in `poll(2)` until a connection is readable or `timeout` passes.
-    fn wait_ready(&self, timeout: Duration) {
+    /// Sleeps in `poll(2)` until a connection is readable (or closed) or `timeout` passes;
+    /// returns whether each member is ready, by index.
+    fn wait_ready(&self, timeout: Duration) -> Vec<bool> {
         let mut fds: Vec<libc::pollfd> = self
             .members
             .iter()
@@ -194,28 +193,28 @@ impl Crowd {
         // SAFETY: `fds` is a valid, exclusively borrowed array of `fds.len()` pollfd structs
         // whose descriptors stay open for the call (the members own them).
         unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) };
+        fds.iter().map(|p| p.revents != 0).collect()
     }
 
-    /// Reads from and trickles to every connection; returns the kinds of those that closed.
-    fn step(&mut self) -> Vec<Kind> {
-        let now = Instant::now();
-        let mut closed = Vec::new();
+    /// Reads from the members `ready` marks; returns the kinds of those that closed.
+    fn read(&mut self, ready: &[bool]) -> Vec<Kind> {
+        let mut gone = Vec::new();
         let mut chunk = [0u8; 4096];
-        let mut i = 0;
-        while i < self.members.len() {
-            let m = &mut self.members[i];
-            let mut gone = false;
+        for (i, m) in self.members.iter_mut().enumerate() {
+            if !ready.get(i).copied().unwrap_or(false) {
+                continue;
+            }
             loop {
                 match m.stream.read(&mut chunk) {
                     Ok(0) => {
-                        gone = true;
+                        gone.push(i);
                         break;
                     }
                     Ok(n) => m.buf.extend_from_slice(&chunk[..n]),
                     Err(e) if e.kind() == ErrorKind::WouldBlock => break,
                     Err(e) if e.kind() == ErrorKind::Interrupted => {}
                     Err(_) => {
-                        gone = true;
+                        gone.push(i);
                         break;
                     }
                 }
@@ -229,23 +228,37 @@ impl Crowd {
                 }
                 m.buf.drain(..consumed);
             }
-            if !gone && m.kind == Kind::Trickle && m.due <= now && m.sent < self.trickle.len() {
-                match m.stream.write(&self.trickle[m.sent..=m.sent]) {
-                    Ok(n) => m.sent += n,
-                    Err(e) if e.kind() == ErrorKind::WouldBlock => {}
-                    Err(_) => gone = true,
-                }
-                m.due = now + self.interval;
+        }
+        self.remove(gone)
+    }
+
+    /// Sends the next head byte on every trickling connection; returns the kinds of those
+    /// whose write failed (the server closed them).
+    fn trickle_all(&mut self) -> Vec<Kind> {
+        let mut gone = Vec::new();
+        for (i, m) in self.members.iter_mut().enumerate() {
+            if m.kind != Kind::Trickle || m.sent >= self.trickle.len() {
+                continue;
             }
-            if gone {
-                let m = self.members.swap_remove(i);
-                closed.push(m.kind);
-                self.end(m, true);
-            } else {
-                i += 1;
+            match m.stream.write(&self.trickle[m.sent..=m.sent]) {
+                Ok(n) => m.sent += n,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+                Err(_) => gone.push(i),
             }
         }
-        closed
+        self.remove(gone)
+    }
+
+    /// Ends the members at `indices` (ascending) as closed by the server.
+    fn remove(&mut self, indices: Vec<usize>) -> Vec<Kind> {
+        let mut kinds = Vec::with_capacity(indices.len());
+        // From the back, so that swap_remove leaves the smaller indices in place.
+        for i in indices.into_iter().rev() {
+            let m = self.members.swap_remove(i);
+            kinds.push(m.kind);
+            self.end(m, true);
+        }
+        kinds
     }
 
     fn end(&mut self, m: Member, closed: bool) {

@@ -24,6 +24,9 @@ pub struct Config {
     pub wait: Duration,
     /// How long after the crowd closes new connections must be served again.
     pub recover_limit: Duration,
+    /// Opening stops here even if not all are open (each connect to a full accept queue waits
+    /// for SYN retries).
+    pub open_limit: Duration,
 }
 
 impl Default for Config {
@@ -34,6 +37,7 @@ impl Default for Config {
             settle: Duration::from_secs(1),
             wait: Duration::from_secs(2),
             recover_limit: Duration::from_secs(5),
+            open_limit: Duration::from_secs(10),
         }
     }
 }
@@ -56,7 +60,11 @@ pub fn run(target: &Target, config: &Config, progress: &dyn Fn(String)) -> Check
     ask_existing(&mut existing);
     progress(format!("fd: opening {} connections", config.connections));
     let mut crowd = Crowd::new(target, Duration::from_secs(3600));
+    let opening = Instant::now();
     for i in 0..config.connections {
+        if opening.elapsed() > config.open_limit {
+            break;
+        }
         crowd.join(Kind::Idle);
         if (i + 1) % config.ask_every.max(1) == 0 {
             // Lets the crowd read its answers too, so no socket buffer fills meanwhile.

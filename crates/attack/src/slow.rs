@@ -28,6 +28,9 @@ pub struct Config {
     /// Connects in all (first ones and reconnects), so a server with a short timeout does not
     /// turn the crowd into a connect flood.
     pub max_connects: usize,
+    /// Opening the crowd stops here even if not all are open (a server whose accept queue is
+    /// full makes each connect wait for SYN retries).
+    pub open_limit: Duration,
     pub client: Client,
     pub min_success: f64,
     pub max_p99_ratio: f64,
@@ -40,6 +43,7 @@ impl Default for Config {
             interval: Duration::from_secs(1),
             patience: Duration::from_secs(12),
             max_connects: 3000,
+            open_limit: Duration::from_secs(10),
             client: Client::default(),
             min_success: 0.999,
             max_p99_ratio: 2.0,
@@ -68,7 +72,11 @@ pub fn run(target: &Target, config: &Config, progress: &dyn Fn(String)) -> Check
         config.connections
     ));
     let mut crowd = Crowd::new(target, config.interval);
+    let opening = Instant::now();
     for i in 0..config.connections {
+        if opening.elapsed() > config.open_limit {
+            break;
+        }
         crowd.join(KINDS[i % KINDS.len()].0);
     }
     let peak = crowd.open(None);

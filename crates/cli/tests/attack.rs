@@ -5,11 +5,23 @@
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
 fn clab() -> Command {
     Command::new(env!("CARGO_BIN_EXE_clab"))
+}
+
+/// `program`, run under util-linux's `prlimit --nofile=N` when a limit is given.
+fn limited(program: &Path, nofile: Option<u32>) -> Command {
+    match nofile {
+        Some(n) => {
+            let mut c = Command::new("prlimit");
+            c.arg(format!("--nofile={n}")).arg("--").arg(program);
+            c
+        }
+        None => Command::new(program),
+    }
 }
 
 /// A child process killed when the test ends, passed or not.
@@ -24,7 +36,11 @@ impl Drop for Server {
 
 /// `clab serve --model MODEL ARGS` on a free port with short timeouts, once it is ready.
 fn serve(model: &str, args: &[&str]) -> (Server, String) {
-    let mut child = clab()
+    serve_limited(model, args, None)
+}
+
+fn serve_limited(model: &str, args: &[&str], nofile: Option<u32>) -> (Server, String) {
+    let mut child = limited(Path::new(env!("CARGO_BIN_EXE_clab")), nofile)
         .args(["serve", "--model", model, "--listen", "127.0.0.1:0"])
         .args(args)
         .args(["--database-url", "sqlite::memory:"])
@@ -54,8 +70,8 @@ fn serve(model: &str, args: &[&str]) -> (Server, String) {
 }
 
 /// The hyper hello-world example, built into this test's own target directory (the one
-/// holding the `clab` binary under test), started on a free port.
-fn hyper_hello() -> (Server, String) {
+/// holding the `clab` binary under test), started on a free port (under `nofile` if given).
+fn hyper_hello(nofile: Option<u32>) -> (Server, String) {
     let clab = PathBuf::from(env!("CARGO_BIN_EXE_clab"));
     let profile_dir = clab.parent().expect("the profile directory");
     let target_dir = profile_dir.parent().expect("the target directory");
@@ -80,7 +96,7 @@ fn hyper_hello() -> (Server, String) {
         .expect("a free port")
         .port();
     let addr = format!("127.0.0.1:{port}");
-    let mut child = Command::new(profile_dir.join("examples").join("hyper_hello"))
+    let mut child = limited(&profile_dir.join("examples").join("hyper_hello"), nofile)
         .arg(&addr)
         .stderr(Stdio::piped())
         .spawn()
@@ -203,7 +219,7 @@ fn a_thread_pool_with_a_small_queue_sheds_with_503_and_retry_after() {
 
 #[test]
 fn hyper_hello_is_judged_by_the_same_checks() {
-    let (_server, addr) = hyper_hello();
+    let (_server, addr) = hyper_hello(None);
     let url = format!("http://{addr}/");
     let out = attack(&url, &SMALL);
     let table = String::from_utf8(out.stdout).expect("utf-8");
@@ -234,6 +250,36 @@ fn hyper_hello_is_judged_by_the_same_checks() {
     assert_eq!(smuggling["verdict"], "fail");
     assert!(figure(smuggling, "refused_400_closed") < figure(smuggling, "variants"));
     assert!(!smuggling["details"].as_array().expect("details").is_empty());
+}
+
+#[test]
+fn at_a_low_descriptor_limit_clab_serve_keeps_serving_and_hyper_hello_exits() {
+    // 100 descriptors and 150 connections: both servers run out of descriptors mid-way.
+    let nofile = Some(100);
+    let args = ["--only", "fd", "--connections", "150", "--json"];
+    let (_clab, addr) = serve_limited("async-multi", &[], nofile);
+    let out = attack(&format!("http://{addr}/plaintext"), &args);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let fd = check(&json, "fd");
+    // clab backs off on EMFILE and keeps its connections: the rest wait in the accept queue.
+    assert_eq!(fd["verdict"], "pass", "{fd}");
+    assert!(
+        figure(fd, "served") < 150.0,
+        "the limit was never reached: {fd}"
+    );
+    assert_eq!(figure(fd, "existing_failed"), 0.0, "{fd}");
+    // hyper_hello's accept loop returns the first accept error from main: the process exits.
+    let (_hyper, addr) = hyper_hello(nofile);
+    let out = attack(&format!("http://{addr}/"), &args);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let fd = check(&json, "fd");
+    assert_eq!(fd["verdict"], "fail", "{fd}");
+    assert!(
+        fd["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("no new connection served")
+    );
 }
 
 #[test]
