@@ -103,16 +103,29 @@ fn locks_and_the_actor_hold_in_one_process_and_break_across_two() {
 
 #[test]
 fn isolation_strategies_are_refused_on_sqlite_with_the_reason() {
-    let runs = bank(&["--strategy", "serializable,txn-read-committed", "--instances", "1"]);
+    let runs = bank(&[
+        "--strategy",
+        "serializable,txn-read-committed",
+        "--instances",
+        "1",
+    ]);
     for r in &runs {
         assert!(r["report"].is_null(), "{r:#}");
         assert!(
-            r["skipped"].as_str().is_some_and(|s| s.contains("needs PostgreSQL")),
+            r["skipped"]
+                .as_str()
+                .is_some_and(|s| s.contains("needs PostgreSQL")),
             "{r:#}"
         );
     }
     let out = clab()
-        .args(["serve", "--listen", "127.0.0.1:0", "--database-url", "sqlite::memory:"])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database-url",
+            "sqlite::memory:",
+        ])
         .args(["--race-strategy", "txn-repeatable-read"])
         .output()
         .expect("clab serve");
@@ -128,12 +141,24 @@ fn postgres_every_strategy_in_one_process_and_across_two() {
         eprintln!("NOTICE: CLAB_TEST_DATABASE_URL unset: the PostgreSQL bank runs were skipped");
         return;
     };
-    let runs = bank(&["--database-url", &url, "--strategy", "all", "--instances", "1,2"]);
+    let runs = bank(&[
+        "--database-url",
+        &url,
+        "--strategy",
+        "all",
+        "--instances",
+        "1,2",
+    ]);
     assert_as_the_chapter_says(&runs, "postgres async-multi");
     // A transaction alone does not prevent a lost update; REPEATABLE READ aborts the second
     // writer and SERIALIZABLE every anomaly (the server retries, bounded).
     assert!(anomalies(run(&runs, "txn-read-committed", 2)) > 0);
-    for s in ["txn-repeatable-read", "serializable", "db-lock", "db-conditional"] {
+    for s in [
+        "txn-repeatable-read",
+        "serializable",
+        "db-lock",
+        "db-conditional",
+    ] {
         assert_eq!(anomalies(run(&runs, s, 2)), 0, "{s}");
     }
     // The other drivers: the sync client (thread models, coroutines) and tokio-postgres on
