@@ -1,5 +1,10 @@
 //! `actor`: one owner does every bank operation, one at a time, and requests reach it over a
-//! channel (the chapter's Go `counterService`). The owner runs in the model's own world
+//! channel (the chapter's Go `counterService`). It owns the balances: it keeps each account's
+//! balance in its own memory once read, checks against that, and writes every change through
+//! to the database before it answers; so an operation costs it one round trip (the write),
+//! not two. Nothing else in the process writes balances, so its memory is the truth, in one
+//! process; a second process writing the same rows is exactly what it cannot see.
+//! The owner runs in the model's own world
 //! ([`Wait::spawn`]: a tokio task, a task of the event loop, or a thread for the thread and
 //! coroutine models), started by the first operation.
 //!
@@ -10,15 +15,16 @@
 //! request waits the model's way (a parked thread, a pending task, a parked coroutine) without
 //! a channel type per world.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use tokio::sync::mpsc;
 
-use super::op::{BankOp, BankOutcome};
-use crate::BackendError;
+use super::op::{BankOp, BankOutcome, decide};
 use crate::clients::Clients;
 use crate::services::Services;
 use crate::wait::{Slots, Wait};
+use crate::{Account, BackendError};
 
 type Answer = Arc<Mutex<Option<Result<BankOutcome, BackendError>>>>;
 
@@ -91,13 +97,60 @@ impl<W: Wait, C: Clients> Actor<W, C> {
     }
 }
 
-/// The owner: one job at a time, in arrival order.
+/// The owner: one job at a time, in arrival order, over the balances it owns (account id →
+/// cents; only accounts that exist get in, so at most the table's size).
 async fn owner<W: Wait, C: Clients>(mut rx: mpsc::UnboundedReceiver<Job<W, C>>) {
+    let mut owned: HashMap<i64, i64> = HashMap::new();
     while let Some(job) = rx.recv().await {
-        let outcome = job.services.read_check_write(job.op).await;
+        let outcome = apply(&job.services, &mut owned, job.op).await;
         if let Ok(mut slot) = job.answer.lock() {
             *slot = Some(outcome);
         }
         drop(job.done);
     }
+}
+
+/// Check `op` against the owned balances (reading an account the owner has not seen yet),
+/// then write the change through.
+async fn apply<W: Wait, C: Clients>(
+    services: &Services<W, C>,
+    owned: &mut HashMap<i64, i64>,
+    op: BankOp,
+) -> Result<BankOutcome, BackendError> {
+    let ids = op.ids();
+    if ids.iter().any(|id| !owned.contains_key(id)) {
+        for a in services.bank_read(op).await? {
+            owned.insert(a.user_id, a.balance_cents);
+        }
+    }
+    let known: Vec<Account> = owned_rows(owned, ids);
+    let after = match decide(op, &known) {
+        Ok(after) => after,
+        Err(refusal) => return Ok(refusal),
+    };
+    if let Err(e) = services.bank_write(&after).await {
+        // The write may or may not have landed: forget what the database now holds.
+        for id in ids {
+            owned.remove(&id);
+        }
+        return Err(e);
+    }
+    for a in &after {
+        owned.insert(a.user_id, a.balance_cents);
+    }
+    Ok(BankOutcome::Applied(after))
+}
+
+fn owned_rows(owned: &HashMap<i64, i64>, ids: [i64; 2]) -> Vec<Account> {
+    let mut rows: Vec<Account> = ids
+        .iter()
+        .filter_map(|&id| {
+            owned.get(&id).map(|&balance_cents| Account {
+                user_id: id,
+                balance_cents,
+            })
+        })
+        .collect();
+    rows.dedup();
+    rows
 }

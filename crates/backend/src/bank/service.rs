@@ -70,18 +70,28 @@ impl<W: Wait, C: Clients> Services<W, C> {
         }
     }
 
-    /// `racy`'s steps, also run under `lock` and by `actor`'s owner: read (a round trip),
-    /// check, write (another round trip: the await between the check and the act).
-    pub(crate) async fn read_check_write(&self, op: BankOp) -> Result<BankOutcome, BackendError> {
-        let read = match self.bank_db(DbRequest::Read(op)).await? {
-            DbOutcome::Rows(rows) => rows,
+    /// The balances of the accounts `op` touches (one round trip).
+    pub(crate) async fn bank_read(&self, op: BankOp) -> Result<Vec<Account>, BackendError> {
+        match self.bank_db(DbRequest::Read(op)).await? {
+            DbOutcome::Rows(rows) => Ok(rows),
             DbOutcome::Done(_) => unreachable!("a read answers rows"),
-        };
+        }
+    }
+
+    /// Write balances `after` (one or two accounts), blindly (one round trip).
+    pub(crate) async fn bank_write(&self, after: &[Account]) -> Result<(), BackendError> {
+        self.bank_db(DbRequest::Write(pair(after))).await.map(drop)
+    }
+
+    /// `racy`'s steps, also run under `lock`: read (a round trip), check, write (another
+    /// round trip: the await between the check and the act).
+    pub(crate) async fn read_check_write(&self, op: BankOp) -> Result<BankOutcome, BackendError> {
+        let read = self.bank_read(op).await?;
         let after = match decide(op, &read) {
             Ok(after) => after,
             Err(refusal) => return Ok(refusal),
         };
-        self.bank_db(DbRequest::Write(pair(&after))).await?;
+        self.bank_write(&after).await?;
         Ok(BankOutcome::Applied(after))
     }
 
