@@ -8,21 +8,22 @@
 //!
 //! A tokio-postgres `Client` is shared by reference and pipelines concurrent queries on one
 //! connection, so the "pool" needs no checkout: `size` slots, each a lazily opened client, and
-//! each call takes the next slot in turn. A slot whose connection closed is reopened by the
-//! next caller that lands on it. Statements are prepared once per client, on first use.
+//! each call takes the next slot in turn. A slot whose connection closed, or missed the IO
+//! deadline, is reopened by the next caller that lands on it. Statements are prepared once
+//! per client, on first use.
 
+use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 // tokio's `sync` types need no tokio runtime: they work on the event loop too.
-use tokio::sync::{Mutex, OnceCell};
-use tokio_postgres::config::Host;
+use tokio::sync::Mutex;
 use tokio_postgres::types::ToSql;
 
 use crate::clients::SqlClient;
-use crate::config::CONNECT_TIMEOUT;
-use crate::pg::{self, Pick, Statements};
+use crate::pg::{self, Pick, Session};
 use crate::queries::FromSqlRow;
 use crate::runtime::AsyncRuntime;
 use crate::{Account, Activity, BackendError, Order, User};
@@ -30,106 +31,67 @@ use crate::{Account, Activity, BackendError, Order, User};
 #[derive(Debug)]
 pub struct PgAsyncPool<R> {
     config: tokio_postgres::Config,
-    slots: Vec<Mutex<Option<Arc<Slot>>>>,
+    slots: Vec<Mutex<Option<Arc<Session>>>>,
     next: AtomicUsize,
+    /// The deadline of every call ([`PgAsyncPool::call`]).
+    io_timeout: Duration,
     runtime: PhantomData<R>,
-}
-
-#[derive(Debug)]
-struct Slot {
-    client: tokio_postgres::Client,
-    statements: OnceCell<Statements>,
 }
 
 impl<R: AsyncRuntime> PgAsyncPool<R> {
     /// `size` slots; the first is opened now so a wrong URL or a stopped server fails at
     /// startup. Must run on `R` (each connection's IO task is spawned on it).
-    pub(crate) async fn connect(url: &str, size: usize) -> Result<Self, BackendError> {
+    pub(crate) async fn connect(
+        url: &str,
+        size: usize,
+        io_timeout: Duration,
+    ) -> Result<Self, BackendError> {
         let pool = Self {
             config: pg::config(url)?,
             slots: (0..size.max(1)).map(|_| Mutex::new(None)).collect(),
             next: AtomicUsize::new(0),
+            io_timeout,
             runtime: PhantomData,
         };
-        pool.slot().await?;
+        pool.call(|_| async { Ok(()) }).await?;
         Ok(pool)
     }
 
-    /// The next slot's client, (re)connecting it if it has none or its connection closed.
-    async fn slot(&self) -> Result<Arc<Slot>, BackendError> {
+    /// **Every PostgreSQL call of the async clients goes through here.** The next slot's
+    /// session ((re)connected if it has none or its connection closed) is handed to `query`,
+    /// the whole call under the IO deadline (`R::timeout`: tokio's timer or the loop's). A
+    /// session that misses the deadline is abandoned: the next call on its slot reconnects
+    /// (dropping it closes its socket), so no later call queues behind a stalled connection.
+    pub(crate) async fn call<T, F, Fut>(&self, query: F) -> Result<T, BackendError>
+    where
+        F: FnOnce(Arc<Session>) -> Fut + Send,
+        Fut: Future<Output = Result<T, BackendError>> + Send,
+    {
         let i = self.next.fetch_add(1, Ordering::Relaxed) % self.slots.len();
-        let mut slot = self.slots[i].lock().await;
-        if let Some(live) = slot.as_ref().filter(|s| !s.client.is_closed()) {
-            return Ok(Arc::clone(live));
-        }
-        let client = R::timeout(CONNECT_TIMEOUT, self.open())
-            .await
-            .ok_or_else(|| self.unavailable("connect timed out"))??;
-        let fresh = Arc::new(Slot {
-            client,
-            statements: OnceCell::new(),
-        });
-        *slot = Some(Arc::clone(&fresh));
-        Ok(fresh)
-    }
-
-    /// One new connection over `R`'s stream, its IO task spawned on `R`.
-    async fn open(&self) -> Result<tokio_postgres::Client, BackendError> {
-        let host = match self.config.get_hosts().first() {
-            Some(Host::Tcp(name)) => name.clone(),
-            Some(Host::Unix(_)) => {
-                return Err(BackendError::Config(
-                    "PostgreSQL over a Unix socket is not supported by the async clients; use a TCP host".into(),
-                ));
+        // The session this call used, to drop it if the deadline passes.
+        let mut used = None;
+        let bounded = R::timeout(self.io_timeout, async {
+            let session = pg::reuse_or_open::<R>(&mut *self.slots[i].lock().await, &self.config)
+                .await?;
+            used = Some(Arc::clone(&session));
+            query(session).await
+        })
+        .await;
+        bounded.unwrap_or_else(|| {
+            if let Some(stalled) = used {
+                stalled.abandon();
             }
-            None => "localhost".to_owned(),
-        };
-        let port = self.config.get_ports().first().copied().unwrap_or(5432);
-        let stream = R::connect(&host, port)
-            .await
-            .map_err(|e| self.unavailable(e))?;
-        let (client, connection) = self
-            .config
-            .connect_raw(stream, tokio_postgres::NoTls)
-            .await
-            .map_err(|e| pg::unreachable(&self.config, &e))?;
-        R::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::warn!("postgres connection ended: {e}");
-            }
-        });
-        Ok(client)
+            Err(pg::no_answer(&self.config, self.io_timeout))
+        })
     }
 
-    fn unavailable(&self, why: impl std::fmt::Display) -> BackendError {
-        pg::unavailable(&self.config, why)
-    }
-
-    async fn rows<T: FromSqlRow>(
+    async fn rows<T: FromSqlRow + Send>(
         &self,
         pick: Pick,
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Vec<T>, BackendError> {
-        let slot = self.slot().await?;
-        let client = &slot.client;
-        let statements = slot
-            .statements
-            .get_or_try_init(|| async {
-                let [a, b, c, d] = pg::SQL;
-                let prepared = [
-                    client.prepare(a).await?,
-                    client.prepare(b).await?,
-                    client.prepare(c).await?,
-                    client.prepare(d).await?,
-                ];
-                Ok::<_, tokio_postgres::Error>(Statements::from_prepared(prepared))
-            })
-            .await?;
-        let rows = client.query(pick(statements), params).await?;
-        Ok(rows
-            .iter()
-            .map(T::from_row)
-            .collect::<Result<Vec<T>, _>>()?)
+        self.call(|session| async move { session.rows(pick, params).await })
+            .await
     }
 }
 

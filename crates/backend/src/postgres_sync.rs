@@ -1,53 +1,109 @@
-//! PostgreSQL for [`crate::BlockingClients`] and `MayClients`: the sync `postgres` client behind the blocking
-//! [`Pool`]; each connection prepares the four statements on first use.
+//! PostgreSQL for [`crate::BlockingClients`] and `MayClients`: `tokio-postgres` sessions
+//! behind the blocking [`Pool`], each pooled connection driving its own private
+//! current-thread tokio runtime; each session prepares the four statements on first use.
 //!
-//! The sync client drives a private tokio runtime and panics if the calling thread is already
-//! inside one. Thread models never are; a caller that is (a test under `#[tokio::test]`, a
-//! blocking handler run on a tokio worker) gets the call moved to a short-lived scoped thread
-//! instead of a panic: slower, but correct.
+//! Why not the sync `postgres` crate, which is the same thing (a blocking facade that drives a
+//! private current-thread runtime per `Client`)? It offers no way to bound a call: its socket
+//! is inside that runtime, out of reach, so no read timeout can be set, and `tcp_user_timeout`
+//! only fires when data goes unacknowledged, which a server (or proxy) that accepts and acks
+//! but never answers does not cause. Running `tokio-postgres` on our own runtime per
+//! connection keeps the same behaviour (the calling thread blocks in the kernel, in that
+//! runtime's `epoll_wait`, while the query is out: no helper thread) and puts each call under
+//! `tokio::time::timeout`. It also reuses the async clients' code (`pg::Session`).
+//!
+//! A runtime cannot be entered from a thread already inside one. Thread models never are; a
+//! caller that is (a test under `#[tokio::test]`, a blocking handler run on a tokio worker)
+//! gets the call moved to a short-lived scoped thread instead of a panic: slower, but correct.
 
 use std::future::{Future, ready};
+use std::sync::Arc;
+use std::time::Duration;
 
-use postgres::types::ToSql;
+use tokio_postgres::types::ToSql;
 
 use crate::clients::SqlClient;
 use crate::config::POOL_CHECKOUT_TIMEOUT;
-use crate::pg::{self, Pick, Statements};
+use crate::pg::{self, Pick, Session};
 use crate::pool::Pool;
 use crate::queries::FromSqlRow;
+use crate::runtime::{AsyncRuntime, TokioRt};
 use crate::{Account, Activity, BackendError, Order, User};
 
 pub struct PgPool {
     pool: Pool<Conn>,
+    config: tokio_postgres::Config,
+    /// The deadline of every call ([`PgPool::call`]).
+    io_timeout: Duration,
 }
 
+/// One pooled connection: its runtime, and its session once opened (lazily, under the
+/// deadline of the call that needs it).
 struct Conn {
-    client: postgres::Client,
-    statements: Option<Statements>,
+    runtime: tokio::runtime::Runtime,
+    session: Option<Arc<Session>>,
 }
 
 impl std::fmt::Debug for PgPool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PgPool").field("pool", &self.pool).finish()
+        f.debug_struct("PgPool")
+            .field("pool", &self.pool)
+            .field("io_timeout", &self.io_timeout)
+            .finish_non_exhaustive()
     }
 }
 
 impl PgPool {
     /// A pool of `size` connections, opened lazily; one is opened now so a wrong URL or a
     /// stopped server fails at startup.
-    pub(crate) fn connect(url: &str, size: usize) -> Result<Self, BackendError> {
-        let config = pg::config(url)?;
-        let pool = Pool::new("database", size, POOL_CHECKOUT_TIMEOUT, move || {
-            let client = postgres::Config::from(config.clone())
-                .connect(postgres::NoTls)
-                .map_err(|e| pg::unreachable(&config, &e))?;
+    pub(crate) fn connect(
+        url: &str,
+        size: usize,
+        io_timeout: Duration,
+    ) -> Result<Self, BackendError> {
+        let pool = Pool::new("database", size, POOL_CHECKOUT_TIMEOUT, || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| {
+                    BackendError::Unavailable("database", format!("postgres client runtime: {e}"))
+                })?;
             Ok(Conn {
-                client,
-                statements: None,
+                runtime,
+                session: None,
             })
         });
-        off_runtime(|| pool.get().map(drop))?;
-        Ok(Self { pool })
+        let pool = Self {
+            pool,
+            config: pg::config(url)?,
+            io_timeout,
+        };
+        pool.call(|_| async { Ok(()) })?;
+        Ok(pool)
+    }
+
+    /// **Every PostgreSQL call of the blocking clients goes through here.** A pooled
+    /// connection's session (connected first if it has none or its connection closed) is
+    /// handed to `query`, the whole call under the IO deadline, run to completion on the
+    /// connection's runtime by this thread. A connection that misses the deadline is
+    /// discarded with its runtime (which closes its socket), so no later call waits on a
+    /// stalled connection; its pool slot opens a fresh one.
+    pub(crate) fn call<T, F, Fut>(&self, query: F) -> Result<T, BackendError>
+    where
+        T: Send,
+        F: FnOnce(Arc<Session>) -> Fut + Send,
+        Fut: Future<Output = Result<T, BackendError>> + Send,
+    {
+        off_runtime(|| {
+            let mut conn = self.pool.get()?;
+            let Conn { runtime, session } = &mut *conn;
+            let bounded = runtime.block_on(TokioRt::timeout(self.io_timeout, async {
+                query(pg::reuse_or_open::<TokioRt>(session, &self.config).await?).await
+            }));
+            bounded.unwrap_or_else(|| {
+                conn.discard();
+                Err(pg::no_answer(&self.config, self.io_timeout))
+            })
+        })
     }
 
     fn rows<T: FromSqlRow + Send>(
@@ -55,15 +111,7 @@ impl PgPool {
         pick: Pick,
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Vec<T>, BackendError> {
-        off_runtime(|| {
-            let mut conn = self.pool.get()?;
-            let result = query(&mut conn, pick, params);
-            if result.is_err() && conn.client.is_closed() {
-                // The server went away: drop this connection so the next caller reconnects.
-                conn.discard();
-            }
-            result
-        })
+        self.call(|session| async move { session.rows(pick, params).await })
     }
 }
 
@@ -107,30 +155,4 @@ impl SqlClient for PgPool {
     ) -> impl Future<Output = Result<Vec<Activity>, BackendError>> + Send {
         ready(self.rows(|s| &s.activity, &[&user_id, &i64::from(limit)]))
     }
-}
-
-fn query<T: FromSqlRow>(
-    conn: &mut Conn,
-    pick: Pick,
-    params: &[&(dyn ToSql + Sync)],
-) -> Result<Vec<T>, BackendError> {
-    let Conn { client, statements } = conn;
-    let statements = match statements {
-        Some(s) => s,
-        None => {
-            let [a, b, c, d] = pg::SQL;
-            let prepared = [
-                client.prepare(a)?,
-                client.prepare(b)?,
-                client.prepare(c)?,
-                client.prepare(d)?,
-            ];
-            statements.insert(Statements::from_prepared(prepared))
-        }
-    };
-    let rows = client.query(pick(statements), params)?;
-    Ok(rows
-        .iter()
-        .map(T::from_row)
-        .collect::<Result<Vec<T>, _>>()?)
 }

@@ -27,16 +27,16 @@ impl<S: BlockingStream + 'static> ClientSet<PgPool, RedisPool, BlockingUpstream<
         cfg.validate()?;
         let db = match Database::sqlite(cfg) {
             Some(sqlite) => sqlite?,
-            None => Database::Postgres(PgPool::connect(postgres_url(cfg), cfg.pool_size)?),
+            None => Database::Postgres(PgPool::connect(postgres_url(cfg), cfg.pool_size, cfg.io_timeout)?),
         };
         let cache = match &cfg.redis_url {
             None => Cache::Memory(MemoryCache::new()),
-            Some(url) => Cache::Redis(RedisPool::connect(url, cfg.pool_size)?),
+            Some(url) => Cache::Redis(RedisPool::connect(url, cfg.pool_size, cfg.io_timeout)?),
         };
         Ok(Self {
             db,
             cache,
-            upstream: BlockingUpstream::default(),
+            upstream: BlockingUpstream::new(cfg.io_timeout),
         })
     }
 }
