@@ -17,9 +17,13 @@ use crate::pool::Pool;
 use crate::runtime::AsyncRuntime;
 
 fn client(url: &str) -> Result<redis::Client, BackendError> {
-    redis::Client::open(url).map_err(|_| {
-        BackendError::Config(format!("Redis URL {:?} does not parse", redact_url(url)))
-    })
+    let bad = || BackendError::Config(format!("Redis URL {:?} does not parse", redact_url(url)));
+    let info = redis::IntoConnectionInfo::into_connection_info(url).map_err(|_| bad())?;
+    // No `CLIENT SETINFO` on connect. It only names the library in `CLIENT LIST`, and costs two
+    // replies the sync connection reads one by one, each allowed the whole timeout: against a
+    // hung server, connecting alone took twice the deadline.
+    let settings = info.redis_settings().clone().set_skip_set_lib_name();
+    redis::Client::open(info.set_redis_settings(settings)).map_err(|_| bad())
 }
 
 fn get_cmd(key: &str) -> redis::Cmd {
@@ -60,9 +64,10 @@ fn failed(e: redis::RedisError, whom: &str, deadline: Duration) -> BackendError 
 ///
 /// The deadline is the sockets' own read and write timeouts (the sync connection exposes
 /// them): a reply that does not come within the IO timeout fails the command, and the
-/// connection, out of step with the server from then on, is discarded. Connecting, its
-/// handshake included, is bounded by the same timeout when it is shorter than
-/// [`CONNECT_TIMEOUT`].
+/// connection, out of step with the server from then on, is discarded. Connecting is bounded
+/// by the same timeout when it is shorter than [`CONNECT_TIMEOUT`]; its handshake reads no
+/// reply unless the URL sets a password or a database (one more read each, within that
+/// timeout).
 pub struct RedisPool {
     pool: Pool<redis::Connection>,
     whom: String,

@@ -1,17 +1,19 @@
 //! Faults in dependencies, on every model: PostgreSQL, Redis or the upstream API goes away in
 //! the middle of a run and comes back.
 //!
-//! Each dependency is reached through a proxy the test can cut (`support/proxy.rs`), so the
-//! machine's shared PostgreSQL and Redis keep running. While a dependency is gone the server
-//! must answer promptly (no hang beyond the backend's IO timeout) and clearly: 503 with
-//! `Retry-After` and a message naming the part for the database and the upstream; the cache
-//! is cache-aside, so a lost Redis degrades to misses (200, `cache_hit: false`) rather than
-//! failing requests the database can still answer. When the dependency returns, the server
-//! recovers without a restart.
+//! Each dependency is reached through a proxy the test can cut or stall (`support/proxy.rs`),
+//! so the machine's shared PostgreSQL and Redis keep running. Cut, the dependency refuses
+//! (connections reset or closed); stalled, it hangs (connections open, nothing answered),
+//! which only a deadline reveals. While a dependency is gone the server must answer promptly
+//! (no hang beyond the backend's IO timeout per call) and clearly: 503 with `Retry-After` and
+//! a message naming the part for the database and the upstream; the cache is cache-aside, so
+//! a lost Redis degrades to misses (200, `cache_hit: false`) rather than failing requests the
+//! database can still answer. When the dependency returns, the server recovers without a
+//! restart.
 
 mod support;
 
-use clab_backend::{BackendConfig, DatabaseUrl, IO_TIMEOUT};
+use clab_backend::{BackendConfig, DatabaseUrl};
 use clab_server::{Model, for_each_model};
 use std::net::ToSocketAddrs;
 use std::thread;
@@ -19,9 +21,14 @@ use std::time::{Duration, Instant};
 use support::proxy::{Proxy, receipt_server};
 use support::{Resp, TestServer, get};
 
-/// How long a request may take while its dependency is gone: the backend's IO timeout plus
-/// scheduling slack on a loaded 2-vCPU machine.
-const PROMPT: Duration = IO_TIMEOUT.saturating_add(Duration::from_secs(5));
+/// The backend's IO deadline here: short, so that a hung dependency costs the test seconds
+/// (the default, `clab_backend::IO_TIMEOUT`, is 10 s); still far above a loopback query.
+const IO_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a request whose dependency is gone may take: `calls` calls to it, each up to the
+/// IO deadline, plus scheduling slack on a loaded 2-vCPU machine.
+fn prompt(calls: u32) -> Duration {
+    IO_TIMEOUT * calls + Duration::from_secs(3)
+}
 /// How long the server may take to serve normally again after the dependency returns.
 const RECOVERY: Duration = Duration::from_secs(20);
 
@@ -60,12 +67,14 @@ fn timed(server: &TestServer, path: &str) -> (Resp, Duration) {
     (r, t.elapsed())
 }
 
-/// While the dependency is cut: every answer is a prompt 503 naming `part`.
-fn assert_unavailable(model: Model, server: &TestServer, path: &str, part: &str) {
+/// While the dependency is gone: every answer is a prompt 503 (`path` makes one call to it)
+/// naming `part`. Returns the last message.
+fn assert_unavailable(model: Model, server: &TestServer, path: &str, part: &str) -> String {
+    let mut message = String::new();
     for _ in 0..3 {
         let (r, took) = timed(server, path);
         assert!(
-            took < PROMPT,
+            took < prompt(1),
             "{model}: {path} took {took:?} with {part} gone"
         );
         assert_eq!(r.status, 503, "{model}: {path} with {part} gone: {r:?}");
@@ -75,7 +84,9 @@ fn assert_unavailable(model: Model, server: &TestServer, path: &str, part: &str)
             "{model}: the message must name the {part}: {}",
             r.text()
         );
+        message = r.text();
     }
+    message
 }
 
 /// After the dependency returns: answers are 200 again within [`RECOVERY`], then stay so.
@@ -104,6 +115,7 @@ fn small(database: DatabaseUrl) -> BackendConfig {
         seed_users: 50,
         seed_orders_per_user: 2,
         pool_size: 2,
+        io_timeout: IO_TIMEOUT,
         ..BackendConfig::default()
     }
 }
@@ -117,41 +129,39 @@ fn cache_hit(model: Model, r: &Resp) -> bool {
         .expect("timing.cache_hit")
 }
 
+/// How a dependency goes away.
+#[derive(Debug, Clone, Copy)]
+enum Fault {
+    /// It refuses: connections closed, new ones closed at once.
+    Cut,
+    /// It hangs: connections open, nothing answered.
+    Stall,
+}
+
+impl Fault {
+    fn apply(self, proxy: &Proxy) {
+        match self {
+            Self::Cut => proxy.cut(),
+            Self::Stall => proxy.stall(),
+        }
+    }
+}
+
 for_each_model! {
     fn postgres_stopped_mid_run_is_503_then_recovers(model) {
-        let Some((proxy, proxied)) = proxied("CLAB_TEST_DATABASE_URL", 5432) else { return };
-        let server = TestServer::start(model, |o| {
-            o.backend = small(proxied.parse().expect("database url"));
-        });
-        assert_eq!(timed(&server, "/users/1").0.status, 200, "{model}: before the fault");
-        proxy.cut();
-        assert_unavailable(model, &server, "/users/1", "database");
-        proxy.restore();
-        assert_recovers(model, &server, "/users/1", "PostgreSQL");
+        postgres_fault_is_503_then_recovers(model, Fault::Cut);
+    }
+
+    fn postgres_hanging_mid_run_is_a_prompt_503_then_recovers(model) {
+        postgres_fault_is_503_then_recovers(model, Fault::Stall);
     }
 
     fn redis_stopped_mid_run_degrades_to_misses_then_recovers(model) {
-        let Some((proxy, proxied)) = proxied("CLAB_TEST_REDIS_URL", 6379) else { return };
-        let server = TestServer::start(model, |o| {
-            o.backend = BackendConfig { redis_url: Some(proxied), ..small(DatabaseUrl::SqliteMemory) };
-        });
-        // A user this test alone reads, so the first call is a miss that fills the cache.
-        let path = format!("/users/{}/dashboard", 11 + Model::ALL.iter().position(|m| *m == model).expect("a model"));
-        let _ = cache_hit(model, &timed(&server, &path).0);
-        assert!(cache_hit(model, &timed(&server, &path).0), "{model}: the second read hits the cache");
+        redis_fault_degrades_to_misses_then_recovers(model, Fault::Cut);
+    }
 
-        proxy.cut();
-        for _ in 0..3 {
-            let (r, took) = timed(&server, &path);
-            assert!(took < PROMPT, "{model}: the dashboard took {took:?} with Redis gone");
-            assert!(!cache_hit(model, &r), "{model}: with Redis gone every read is a miss");
-        }
-        proxy.restore();
-        let t = Instant::now();
-        while !cache_hit(model, &timed(&server, &path).0) {
-            assert!(t.elapsed() < RECOVERY, "{model}: the cache never came back");
-            thread::sleep(Duration::from_millis(200));
-        }
+    fn redis_hanging_mid_run_degrades_to_misses_then_recovers(model) {
+        redis_fault_degrades_to_misses_then_recovers(model, Fault::Stall);
     }
 
     fn upstream_dead_mid_run_is_503_then_recovers(model) {
@@ -168,5 +178,80 @@ for_each_model! {
         assert_unavailable(model, &server, path, "upstream");
         proxy.restore();
         assert_recovers(model, &server, path, "the upstream");
+    }
+}
+
+/// PostgreSQL fails by `fault` mid-run: prompt 503s naming the database (a hang says it did
+/// not answer in time), then recovery once it is back.
+fn postgres_fault_is_503_then_recovers(model: Model, fault: Fault) {
+    let Some((proxy, proxied)) = proxied("CLAB_TEST_DATABASE_URL", 5432) else {
+        return;
+    };
+    let server = TestServer::start(model, |o| {
+        o.backend = small(proxied.parse().expect("database url"));
+    });
+    assert_eq!(
+        timed(&server, "/users/1").0.status,
+        200,
+        "{model}: before the fault"
+    );
+    fault.apply(&proxy);
+    let message = assert_unavailable(model, &server, "/users/1", "database");
+    if let Fault::Stall = fault {
+        assert!(
+            message.contains(&format!("no answer within {IO_TIMEOUT:?}")),
+            "{model}: the message must say the database did not answer in time: {message}"
+        );
+    }
+    proxy.restore();
+    assert_recovers(model, &server, "/users/1", "PostgreSQL");
+}
+
+/// Redis fails by `fault` mid-run: the dashboard is served from the database, promptly (its
+/// two cache calls, lookup and fill, each within the deadline), as a miss; once Redis is
+/// back, reads hit the cache again.
+fn redis_fault_degrades_to_misses_then_recovers(model: Model, fault: Fault) {
+    let Some((proxy, proxied)) = proxied("CLAB_TEST_REDIS_URL", 6379) else {
+        return;
+    };
+    let server = TestServer::start(model, |o| {
+        o.backend = BackendConfig {
+            redis_url: Some(proxied),
+            ..small(DatabaseUrl::SqliteMemory)
+        };
+    });
+    // A user this test alone reads, so the first call is a miss that fills the cache (the
+    // servers share the machine's Redis).
+    let m = Model::ALL
+        .iter()
+        .position(|m| *m == model)
+        .expect("a model");
+    let path = format!("/users/{}/dashboard", 11 + 2 * m + fault as usize);
+    let _ = cache_hit(model, &timed(&server, &path).0);
+    assert!(
+        cache_hit(model, &timed(&server, &path).0),
+        "{model}: the second read hits the cache"
+    );
+
+    fault.apply(&proxy);
+    for _ in 0..3 {
+        let (r, took) = timed(&server, &path);
+        assert!(
+            took < prompt(2),
+            "{model}: the dashboard took {took:?} with Redis gone ({fault:?})"
+        );
+        assert!(
+            !cache_hit(model, &r),
+            "{model}: with Redis gone ({fault:?}) every read is a miss"
+        );
+    }
+    proxy.restore();
+    let t = Instant::now();
+    while !cache_hit(model, &timed(&server, &path).0) {
+        assert!(
+            t.elapsed() < RECOVERY,
+            "{model}: the cache never came back after {fault:?}"
+        );
+        thread::sleep(Duration::from_millis(200));
     }
 }

@@ -2,7 +2,10 @@
 //! test touching the machine's PostgreSQL or Redis (which other tests and users share).
 //!
 //! `cut` closes every proxied connection in both directions and makes new ones close right
-//! after accept, which is what a client sees when a database restarts; `restore` forwards again.
+//! after accept, which is what a client sees when a database restarts. `stall` forwards
+//! nothing either way but keeps every connection open and accepts new ones: a dependency that
+//! hangs (or a network that blackholes), which no refusal or reset reveals. `restore` forwards
+//! again, the bytes held during a stall included.
 
 use clab_http::{Limits, Parsed, parse_request};
 use std::io::{self, Read, Write};
@@ -10,10 +13,12 @@ use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
+use std::time::Duration;
 
 #[derive(Default)]
 struct State {
     cut: AtomicBool,
+    stalled: AtomicBool,
     stopped: AtomicBool,
     /// Both sockets of every live proxied connection, so `cut` can shut them down.
     conns: Mutex<Vec<TcpStream>>,
@@ -58,22 +63,28 @@ impl Proxy {
         }
     }
 
+    /// The dependency hangs: connections stay open, nothing is forwarded either way.
+    pub fn stall(&self) {
+        self.state.stalled.store(true, Ordering::SeqCst);
+    }
+
     /// The dependency is back.
     pub fn restore(&self) {
         self.state.cut.store(false, Ordering::SeqCst);
+        self.state.stalled.store(false, Ordering::SeqCst);
     }
 }
 
 impl Drop for Proxy {
     fn drop(&mut self) {
-        self.cut();
         self.state.stopped.store(true, Ordering::SeqCst);
+        self.cut();
         // Wake the accept loop so it sees `stopped`.
         let _ = TcpStream::connect(self.addr);
     }
 }
 
-fn forward(state: &State, client: TcpStream, server: TcpStream) {
+fn forward(state: &Arc<State>, client: TcpStream, server: TcpStream) {
     let pair = |s: &TcpStream| s.try_clone().expect("clone a proxied socket");
     {
         let mut conns = state.conns.lock().expect("conns");
@@ -82,17 +93,23 @@ fn forward(state: &State, client: TcpStream, server: TcpStream) {
         conns.push(pair(&server));
     }
     for (from, to) in [(pair(&client), pair(&server)), (server, client)] {
-        thread::spawn(move || pipe(from, to));
+        let state = Arc::clone(state);
+        thread::spawn(move || pipe(&state, from, to));
     }
 }
 
-/// Copy one direction until either side ends, then end the other.
-fn pipe(mut from: TcpStream, mut to: TcpStream) {
+/// Copy one direction until either side ends, then end the other. While stalled, what was
+/// read is held (and nothing more is read) until the stall ends.
+fn pipe(state: &State, mut from: TcpStream, mut to: TcpStream) {
     let mut buf = [0u8; 16 * 1024];
     loop {
         match from.read(&mut buf) {
             Ok(0) | Err(_) => break,
             Ok(n) => {
+                while state.stalled.load(Ordering::SeqCst) && !state.stopped.load(Ordering::SeqCst)
+                {
+                    thread::sleep(Duration::from_millis(10));
+                }
                 if to.write_all(&buf[..n]).is_err() {
                     break;
                 }
