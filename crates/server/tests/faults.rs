@@ -156,6 +156,32 @@ for_each_model! {
         postgres_fault_is_503_then_recovers(model, Fault::Stall);
     }
 
+    fn postgres_hung_connections_are_dropped_not_reused(model) {
+        let Some((proxy, proxied)) = proxied("CLAB_TEST_DATABASE_URL", 5432) else { return };
+        let server = TestServer::start(model, |o| {
+            o.backend = small(proxied.parse().expect("database url"));
+        });
+        for _ in 0..4 {
+            assert_eq!(timed(&server, "/users/1").0.status, 200, "{model}: before the fault");
+        }
+        // Every open connection hangs for good; PostgreSQL itself still answers new ones. A
+        // pool that kept a connection past its missed deadline would fail on it forever.
+        // Each hung connection may cost one prompt 503 (a sharded model has a pool per
+        // shard, met in any order); then the fresh connections serve.
+        proxy.stall_live();
+        let t = Instant::now();
+        let mut in_a_row = 0;
+        while in_a_row < 5 {
+            let (r, took) = timed(&server, "/users/1");
+            assert!(took < prompt(1), "{model}: /users/1 took {took:?} on a hung connection");
+            in_a_row = if r.status == 200 { in_a_row + 1 } else { 0 };
+            assert!(
+                t.elapsed() < RECOVERY,
+                "{model}: still failing {RECOVERY:?} after its connections hung: {r:?}"
+            );
+        }
+    }
+
     fn redis_stopped_mid_run_degrades_to_misses_then_recovers(model) {
         redis_fault_degrades_to_misses_then_recovers(model, Fault::Cut);
     }

@@ -4,13 +4,15 @@
 //! `cut` closes every proxied connection in both directions and makes new ones close right
 //! after accept, which is what a client sees when a database restarts. `stall` forwards
 //! nothing either way but keeps every connection open and accepts new ones: a dependency that
-//! hangs (or a network that blackholes), which no refusal or reset reveals. `restore` forwards
-//! again, the bytes held during a stall included.
+//! hangs (or a network that blackholes), which no refusal or reset reveals. `stall_live` hangs
+//! only the connections open now and forwards new ones: one stuck connection (a half-dead TCP
+//! peer) while the server is fine. `restore` forwards again, the bytes held during a stall
+//! included.
 
 use clab_http::{Limits, Parsed, parse_request};
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
@@ -19,6 +21,9 @@ use std::time::Duration;
 struct State {
     cut: AtomicBool,
     stalled: AtomicBool,
+    /// Connections opened in a generation before this one hang (`stall_live`); 0: none.
+    hang_before: AtomicU64,
+    generation: AtomicU64,
     stopped: AtomicBool,
     /// Both sockets of every live proxied connection, so `cut` can shut them down.
     conns: Mutex<Vec<TcpStream>>,
@@ -68,10 +73,17 @@ impl Proxy {
         self.state.stalled.store(true, Ordering::SeqCst);
     }
 
+    /// The connections open now hang; new ones are forwarded.
+    pub fn stall_live(&self) {
+        let next = self.state.generation.fetch_add(1, Ordering::SeqCst) + 1;
+        self.state.hang_before.store(next, Ordering::SeqCst);
+    }
+
     /// The dependency is back.
     pub fn restore(&self) {
         self.state.cut.store(false, Ordering::SeqCst);
         self.state.stalled.store(false, Ordering::SeqCst);
+        self.state.hang_before.store(0, Ordering::SeqCst);
     }
 }
 
@@ -92,22 +104,26 @@ fn forward(state: &Arc<State>, client: TcpStream, server: TcpStream) {
         conns.push(pair(&client));
         conns.push(pair(&server));
     }
+    let born = state.generation.load(Ordering::SeqCst);
     for (from, to) in [(pair(&client), pair(&server)), (server, client)] {
         let state = Arc::clone(state);
-        thread::spawn(move || pipe(&state, from, to));
+        thread::spawn(move || pipe(&state, born, from, to));
     }
 }
 
-/// Copy one direction until either side ends, then end the other. While stalled, what was
-/// read is held (and nothing more is read) until the stall ends.
-fn pipe(state: &State, mut from: TcpStream, mut to: TcpStream) {
+/// Copy one direction of a connection opened in generation `born` until either side ends,
+/// then end the other. While it hangs, what was read is held (and nothing more is read).
+fn pipe(state: &State, born: u64, mut from: TcpStream, mut to: TcpStream) {
+    let hangs = || {
+        (state.stalled.load(Ordering::SeqCst) || born < state.hang_before.load(Ordering::SeqCst))
+            && !state.stopped.load(Ordering::SeqCst)
+    };
     let mut buf = [0u8; 16 * 1024];
     loop {
         match from.read(&mut buf) {
             Ok(0) | Err(_) => break,
             Ok(n) => {
-                while state.stalled.load(Ordering::SeqCst) && !state.stopped.load(Ordering::SeqCst)
-                {
+                while hangs() {
                     thread::sleep(Duration::from_millis(10));
                 }
                 if to.write_all(&buf[..n]).is_err() {
