@@ -7,6 +7,9 @@
 //! pool sends every query through one helper (`PgAsyncPool::call`, `PgPool::call`) that puts
 //! the whole call, connecting included, under the IO deadline and drops a connection that
 //! missed it. New queries go through those helpers too.
+//!
+//! `prepare` alone uses the sync `postgres` client (a transaction and COPY, once, before the
+//! server listens): not a request's path, so it has the connect timeout but no IO deadline.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -223,7 +226,11 @@ pub(crate) fn no_answer(
     config: &tokio_postgres::Config,
     deadline: std::time::Duration,
 ) -> BackendError {
-    crate::error::no_answer("database", format!("postgres at {}", hosts(config)), deadline)
+    crate::error::no_answer(
+        "database",
+        format!("postgres at {}", hosts(config)),
+        deadline,
+    )
 }
 
 /// Any `i64` key the app's two processes agree on: serialises concurrent `prepare`s.

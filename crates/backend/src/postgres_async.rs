@@ -71,8 +71,8 @@ impl<R: AsyncRuntime> PgAsyncPool<R> {
         // The session this call used, to drop it if the deadline passes.
         let mut used = None;
         let bounded = R::timeout(self.io_timeout, async {
-            let session = pg::reuse_or_open::<R>(&mut *self.slots[i].lock().await, &self.config)
-                .await?;
+            let session =
+                pg::reuse_or_open::<R>(&mut *self.slots[i].lock().await, &self.config).await?;
             used = Some(Arc::clone(&session));
             query(session).await
         })

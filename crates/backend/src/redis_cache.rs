@@ -227,7 +227,11 @@ impl<R: AsyncRuntime> RedisAsync<R> {
         };
         R::timeout(self.io_timeout, call).await.unwrap_or_else(|| {
             *self.slot() = None;
-            Err(crate::error::no_answer("cache", &self.whom, self.io_timeout))
+            Err(crate::error::no_answer(
+                "cache",
+                &self.whom,
+                self.io_timeout,
+            ))
         })
     }
 }

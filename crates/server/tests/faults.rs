@@ -177,7 +177,9 @@ for_each_model! {
             in_a_row = if r.status == 200 { in_a_row + 1 } else { 0 };
             assert!(
                 t.elapsed() < RECOVERY,
-                "{model}: still failing {RECOVERY:?} after its connections hung: {r:?}"
+                "{model}: still failing {RECOVERY:?} after its connections hung: {} {}",
+                r.status,
+                r.text()
             );
         }
     }

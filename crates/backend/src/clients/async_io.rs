@@ -33,8 +33,7 @@ impl<R: AsyncRuntime> AsyncClients<R> {
         let db = match Database::sqlite(cfg) {
             Some(sqlite) => sqlite?,
             None => Database::Postgres(
-                PgAsyncPool::<R>::connect(postgres_url(cfg), cfg.pool_size, cfg.io_timeout)
-                    .await?,
+                PgAsyncPool::<R>::connect(postgres_url(cfg), cfg.pool_size, cfg.io_timeout).await?,
             ),
         };
         let cache = match &cfg.redis_url {

@@ -81,7 +81,12 @@ impl<S: BlockingStream + 'static> UpstreamClient for BlockingUpstream<S> {
         user_id: i64,
         message: &str,
     ) -> impl Future<Output = Result<NotifyReceipt, BackendError>> + Send {
-        ready(upstream::post_blocking::<S>(target, user_id, message, self.io_timeout))
+        ready(upstream::post_blocking::<S>(
+            target,
+            user_id,
+            message,
+            self.io_timeout,
+        ))
     }
 }
 
