@@ -101,6 +101,8 @@ pub struct BackendConfig {
     /// [`BackendError::Unavailable`] ("no answer within …"), so a dependency that hangs costs
     /// a request this long rather than forever. Default [`IO_TIMEOUT`].
     pub io_timeout: Duration,
+    /// How the bank's check and act are protected (`--race-strategy`).
+    pub race_strategy: crate::RaceStrategy,
     /// Seed sizes (defaults: 10,000 users, 10 orders each).
     pub seed_users: u32,
     pub seed_orders_per_user: u32,
@@ -117,6 +119,7 @@ impl Default for BackendConfig {
             hold_connection: false,
             cpu_policy: CpuPolicy::Inline,
             io_timeout: IO_TIMEOUT,
+            race_strategy: crate::RaceStrategy::default(),
             seed_users: 10_000,
             seed_orders_per_user: 10,
         }
@@ -135,6 +138,7 @@ impl std::fmt::Debug for BackendConfig {
             .field("hold_connection", &self.hold_connection)
             .field("cpu_policy", &self.cpu_policy)
             .field("io_timeout", &self.io_timeout)
+            .field("race_strategy", &self.race_strategy)
             .field("seed_users", &self.seed_users)
             .field("seed_orders_per_user", &self.seed_orders_per_user)
             .finish()
@@ -184,7 +188,7 @@ impl BackendConfig {
         if let Some(url) = &self.upstream_url {
             crate::upstream::UpstreamTarget::parse(url)?;
         }
-        Ok(())
+        self.race_strategy.check(&self.database)
     }
 
     /// The one-line description of [`crate::Backend::describe`], computed from the config alone.

@@ -180,7 +180,9 @@ pub(crate) async fn reuse_or_open<R: AsyncRuntime>(
 /// One new connection over `R`'s stream (`Config::connect_raw`), its IO task spawned on `R`.
 /// TCP connect *and* the startup handshake are bounded by [`CONNECT_TIMEOUT`]: a server
 /// that accepts but never answers would otherwise hold the caller in the handshake.
-async fn open<R: AsyncRuntime>(config: &tokio_postgres::Config) -> Result<Session, BackendError> {
+pub(crate) async fn open<R: AsyncRuntime>(
+    config: &tokio_postgres::Config,
+) -> Result<Session, BackendError> {
     let host = match config.get_hosts().first() {
         Some(Host::Tcp(name)) => name.clone(),
         Some(Host::Unix(_)) => {

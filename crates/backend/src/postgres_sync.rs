@@ -17,10 +17,11 @@
 
 use std::future::{Future, ready};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio_postgres::types::ToSql;
 
+use crate::bank::{self, DbOutcome, DbRequest, Pause};
 use crate::clients::SqlClient;
 use crate::config::POOL_CHECKOUT_TIMEOUT;
 use crate::pg::{self, Pick, Session};
@@ -77,32 +78,33 @@ impl PgPool {
             config: pg::config(url)?,
             io_timeout,
         };
-        pool.call(|_| async { Ok(()) })?;
+        pool.call(|held| held.run(|_| async { Ok::<_, BackendError>(()) }))?;
         Ok(pool)
     }
 
-    /// **Every PostgreSQL call of the blocking clients goes through here.** A pooled
-    /// connection's session (connected first if it has none or its connection closed) is
-    /// handed to `query`, the whole call under the IO deadline, run to completion on the
-    /// connection's runtime by this thread. A connection that misses the deadline is
+    /// **The deadline of every PostgreSQL call of the blocking clients**: a pooled
+    /// connection, held for `script`, which runs its statements through [`Held::run`], all
+    /// before one deadline, the IO timeout from now. A connection that misses it is
     /// discarded with its runtime (which closes its socket), so no later call waits on a
-    /// stalled connection; its pool slot opens a fresh one.
-    pub(crate) fn call<T, F, Fut>(&self, query: F) -> Result<T, BackendError>
-    where
-        T: Send,
-        F: FnOnce(Arc<Session>) -> Fut + Send,
-        Fut: Future<Output = Result<T, BackendError>> + Send,
-    {
+    /// stalled connection; its pool slot opens a fresh one. A new query goes through here.
+    pub(crate) fn call<T: Send>(
+        &self,
+        script: impl FnOnce(&mut Held<'_>) -> Result<T, BackendError> + Send,
+    ) -> Result<T, BackendError> {
         off_runtime(|| {
             let mut conn = self.pool.get()?;
-            let Conn { runtime, session } = &mut *conn;
-            let bounded = runtime.block_on(TokioRt::timeout(self.io_timeout, async {
-                query(pg::reuse_or_open::<TokioRt>(session, &self.config).await?).await
-            }));
-            bounded.unwrap_or_else(|| {
+            let mut held = Held {
+                conn: &mut conn,
+                config: &self.config,
+                io_timeout: self.io_timeout,
+                deadline: Instant::now() + self.io_timeout,
+                discard: false,
+            };
+            let out = script(&mut held);
+            if held.discard {
                 conn.discard();
-                Err(pg::no_answer(&self.config, self.io_timeout))
-            })
+            }
+            out
         })
     }
 
@@ -111,7 +113,47 @@ impl PgPool {
         pick: Pick,
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Vec<T>, BackendError> {
-        self.call(|session| async move { session.rows(pick, params).await })
+        self.call(|held| held.run(|session| async move { session.rows(pick, params).await }))
+    }
+}
+
+/// A pooled connection held by one call ([`PgPool::call`]), and that call's deadline.
+pub(crate) struct Held<'a> {
+    conn: &'a mut Conn,
+    config: &'a tokio_postgres::Config,
+    io_timeout: Duration,
+    deadline: Instant,
+    /// Drop the connection when the call ends instead of returning it to the pool.
+    discard: bool,
+}
+
+impl Held<'_> {
+    /// One step of the call (a query, a statement) on the connection's session, connected
+    /// first if need be, run to completion on the connection's runtime by this thread, or
+    /// `Unavailable` ("no answer within …") at the call's deadline. Each step is its own
+    /// `block_on`, so what a script does between steps (a thread's or may's sleep) happens
+    /// outside the runtime: a may coroutine never parks inside it.
+    pub(crate) fn run<T, E, F, Fut>(&mut self, step: F) -> Result<T, E>
+    where
+        E: From<BackendError>,
+        F: FnOnce(Arc<Session>) -> Fut + Send,
+        Fut: Future<Output = Result<T, E>> + Send,
+    {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        let Conn { runtime, session } = &mut *self.conn;
+        let config = self.config;
+        let out = runtime.block_on(TokioRt::timeout(left, async {
+            step(pg::reuse_or_open::<TokioRt>(session, config).await?).await
+        }));
+        out.unwrap_or_else(|| {
+            self.discard = true;
+            Err(pg::no_answer(config, self.io_timeout).into())
+        })
+    }
+
+    /// The connection is not fit for the next caller (a transaction may be left open).
+    pub(crate) fn discard(&mut self) {
+        self.discard = true;
     }
 }
 
@@ -126,6 +168,27 @@ fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
 }
 
 impl SqlClient for PgPool {
+    /// Done in the call: the script's waits (a thread's or may's sleep) complete in place, so
+    /// `block_on` polls it once; its statements run through [`Held::run`].
+    fn bank<Q: Pause>(
+        &self,
+        req: DbRequest,
+        pause: &Q,
+    ) -> impl Future<Output = Result<DbOutcome, BackendError>> + Send {
+        ready(self.call(|held| {
+            let out = crate::block_on(bank::run_script(held, req, pause));
+            if out.is_err() {
+                let rollback = held.run(|session| async move {
+                    Ok::<_, BackendError>(session.client.batch_execute("ROLLBACK").await?)
+                });
+                if rollback.is_err() {
+                    held.discard();
+                }
+            }
+            out
+        }))
+    }
+
     fn user(&self, id: i64) -> impl Future<Output = Result<Option<User>, BackendError>> + Send {
         ready(self.rows(|s| &s.user, &[&id]).map(|mut rows| rows.pop()))
     }

@@ -16,7 +16,6 @@
 //!   it answers the lab's `/debug/stats` before the app sees a request.
 
 mod accept_errors;
-pub mod block_on;
 mod buffers;
 mod busy;
 pub mod conn;

@@ -9,7 +9,7 @@
 //!    `Connection: close` (`busy.rs`) instead of queueing without bound.
 //! 3. `Worker` (N OS threads): takes a connection off the queue and owns it until it closes,
 //!    driving the shared [`crate::conn::Conn`] through [`crate::drivers::blocking`].
-//! 4. Handle: runs the handler with [`crate::block_on::block_on`] over a
+//! 4. Handle: runs the handler with [`clab_backend::block_on`] over a
 //!    [`clab_backend::BlockingBackend`]; every database query or simulated round trip blocks
 //!    this OS thread in the kernel, exactly as the chapter's thread models do.
 //! 5. Write the response; keep-alive loops to 3, close returns the worker to the queue.
