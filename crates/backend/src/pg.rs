@@ -4,17 +4,20 @@
 //!
 //! Both pools run `tokio-postgres`: the async one on the model's runtime, the blocking one on a
 //! private current-thread runtime per pooled connection (`postgres_sync.rs` says why). Each
-//! pool sends every query through one helper (`PgAsyncPool::call`, `PgPool::call`) that puts
-//! the whole call, connecting included, under the IO deadline and drops a connection that
-//! missed it. New queries go through those helpers too.
+//! pool sends every call through one helper (`PgAsyncPool::call` and `call_alone`,
+//! `PgPool::call`) that gives the call a [`Deadline`], the IO timeout from its start, runs
+//! each of its steps (connecting, every statement) in what is left of it, and drops a
+//! connection that missed it. New queries go through those helpers too.
 //!
 //! `prepare` alone uses the sync `postgres` client (a transaction and COPY, once, before the
 //! server listens): not a request's path, so it has the connect timeout but no IO deadline.
 
 use std::fmt::Write as _;
+use std::future::Future;
 use std::io::Write as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use tokio::sync::{OnceCell, oneshot};
 use tokio_postgres::Statement;
@@ -223,16 +226,52 @@ pub(crate) async fn open<R: AsyncRuntime>(
     })
 }
 
-/// The call did not finish within `deadline`: the database hangs (or is too slow to serve).
-pub(crate) fn no_answer(
-    config: &tokio_postgres::Config,
-    deadline: std::time::Duration,
-) -> BackendError {
-    crate::error::no_answer(
-        "database",
-        format!("postgres at {}", hosts(config)),
-        deadline,
-    )
+/// `postgres at HOST`: how messages name the server.
+pub(crate) fn whom(config: &tokio_postgres::Config) -> Arc<str> {
+    format!("postgres at {}", hosts(config)).into()
+}
+
+/// When one call must be done by, the IO timeout after it starts. Every step of the call
+/// (connecting, each statement) runs in what is left, so a call costs at most the timeout
+/// however many statements it makes, and a step that runs out says so in one wording.
+#[derive(Debug)]
+pub(crate) struct Deadline {
+    at: Instant,
+    timeout: Duration,
+    whom: Arc<str>,
+    missed: AtomicBool,
+}
+
+impl Deadline {
+    pub(crate) fn after(timeout: Duration, whom: &Arc<str>) -> Self {
+        Self {
+            at: Instant::now() + timeout,
+            timeout,
+            whom: Arc::clone(whom),
+            missed: AtomicBool::new(false),
+        }
+    }
+
+    /// `step`, on runtime `R`, in what is left; past it, `Unavailable` ("no answer within
+    /// …"), and the call's connection must not be used again ([`Self::was_missed`]).
+    pub(crate) async fn run<R: AsyncRuntime, T, E: From<BackendError>>(
+        &self,
+        step: impl Future<Output = Result<T, E>> + Send,
+    ) -> Result<T, E> {
+        let left = self.at.saturating_duration_since(Instant::now());
+        match R::timeout(left, step).await {
+            Some(out) => out,
+            None => {
+                self.missed.store(true, Ordering::Relaxed);
+                Err(crate::error::no_answer("database", &self.whom, self.timeout).into())
+            }
+        }
+    }
+
+    /// A step ran out of time: the server may hang, so the connection is dropped.
+    pub(crate) fn was_missed(&self) -> bool {
+        self.missed.load(Ordering::Relaxed)
+    }
 }
 
 /// Any `i64` key the app's two processes agree on: serialises concurrent `prepare`s.

@@ -17,7 +17,7 @@
 //! connection of their own from a second, checked-out set ([`Exclusive`]): at most `size`,
 //! opened on demand, waited for up to the pool's checkout timeout.
 //!
-//! Both kinds of call run under the one IO deadline ([`PgAsyncPool::within`]).
+//! Both kinds of call run under the one IO deadline ([`Deadline`], through [`Call::run`]).
 
 use std::future::Future;
 use std::marker::PhantomData;
@@ -32,7 +32,7 @@ use tokio_postgres::types::ToSql;
 use crate::bank::{self, DbOutcome, DbRequest, Pause};
 use crate::clients::SqlClient;
 use crate::config::POOL_CHECKOUT_TIMEOUT;
-use crate::pg::{self, Pick, Session};
+use crate::pg::{self, Deadline, Pick, Session};
 use crate::queries::FromSqlRow;
 use crate::runtime::AsyncRuntime;
 use crate::{Account, Activity, BackendError, Order, User};
@@ -43,8 +43,9 @@ pub struct PgAsyncPool<R> {
     slots: Vec<Mutex<Option<Arc<Session>>>>,
     next: AtomicUsize,
     exclusive: Exclusive,
-    /// The deadline of every call ([`PgAsyncPool::within`]).
+    /// How long one call may take ([`Deadline`]).
     io_timeout: Duration,
+    whom: Arc<str>,
     runtime: PhantomData<R>,
 }
 
@@ -63,8 +64,10 @@ impl<R: AsyncRuntime> PgAsyncPool<R> {
         size: usize,
         io_timeout: Duration,
     ) -> Result<Self, BackendError> {
+        let config = pg::config(url)?;
         let pool = Self {
-            config: pg::config(url)?,
+            whom: pg::whom(&config),
+            config,
             slots: (0..size.max(1)).map(|_| Mutex::new(None)).collect(),
             next: AtomicUsize::new(0),
             exclusive: Exclusive {
@@ -78,58 +81,39 @@ impl<R: AsyncRuntime> PgAsyncPool<R> {
         Ok(pool)
     }
 
-    /// **The deadline of every PostgreSQL call of the async clients**: `call`'s result, or
-    /// `Unavailable` ("no answer within …") once the IO timeout has passed (`R::timeout`:
-    /// tokio's timer or the loop's). Connecting, when the call needs it, is inside. Callers
-    /// ([`Self::call`], [`Self::call_alone`]) make sure a connection that missed it is not
-    /// used again. A new query goes through one of those two.
-    async fn within<T>(
-        &self,
-        call: impl Future<Output = Result<T, BackendError>> + Send,
-    ) -> Result<T, BackendError> {
-        R::timeout(self.io_timeout, call)
-            .await
-            .unwrap_or_else(|| Err(pg::no_answer(&self.config, self.io_timeout)))
-    }
-
-    /// A call on a shared connection: the next slot's session ((re)connected if it has none
-    /// or it is no longer usable) is handed to `query`, [within](Self::within) the deadline.
-    /// A session whose call misses it is abandoned: the next call on its slot reconnects
+    /// **Every PostgreSQL call of the async clients on a shared connection goes through
+    /// here** (transactions: [`Self::call_alone`]). The next slot's session, (re)connected
+    /// if it has none or it is no longer usable, is handed to `script` with the call's
+    /// [`Deadline`] ([`Call`]); connecting and every statement run in what is left of it. A
+    /// session whose call missed it is abandoned: the next call on its slot reconnects
     /// (dropping it closes its socket), so no later call queues behind a stalled connection.
-    pub(crate) async fn call<T, F, Fut>(&self, query: F) -> Result<T, BackendError>
+    pub(crate) async fn call<T, F, Fut>(&self, script: F) -> Result<T, BackendError>
     where
-        F: FnOnce(Arc<Session>) -> Fut + Send,
+        F: FnOnce(Call<R>) -> Fut + Send,
         Fut: Future<Output = Result<T, BackendError>> + Send,
     {
+        let deadline = Arc::new(Deadline::after(self.io_timeout, &self.whom));
         let i = self.next.fetch_add(1, Ordering::Relaxed) % self.slots.len();
-        // The session this call used, to abandon it if the deadline passes.
-        let mut used = None;
-        let out = self
-            .within(async {
-                let session =
-                    pg::reuse_or_open::<R>(&mut *self.slots[i].lock().await, &self.config).await?;
-                used = Some(Arc::clone(&session));
-                query(session).await
+        let session = deadline
+            .run::<R, _, _>(async {
+                pg::reuse_or_open::<R>(&mut *self.slots[i].lock().await, &self.config).await
             })
-            .await;
-        // Not an error of the statement but of the connection (the deadline passed, or the
-        // server went away): no later call should use it.
-        if let (Err(e), Some(session)) = (&out, used)
-            && e.is_unavailable()
-        {
+            .await?;
+        let out = script(Call::new(&session, &deadline)).await;
+        if deadline.was_missed() {
             session.abandon();
         }
         out
     }
 
     /// A call on a connection held alone (a transaction): an idle exclusive connection or a
-    /// new one, handed to `script` [within](Self::within) the deadline. It goes back to the
-    /// idle set only if the call finished in time and left no transaction open; one that
-    /// missed the deadline is dropped with the call, closing its socket (the server rolls its
+    /// new one, handed to `script` with the call's [`Deadline`] ([`Call`]). It goes back to
+    /// the idle set only if the call finished in time and left no transaction open; one that
+    /// missed the deadline is dropped, closing its socket (the server rolls an open
     /// transaction back).
-    async fn call_alone<T: Send, F, Fut>(&self, script: F) -> Result<T, BackendError>
+    pub(crate) async fn call_alone<T, F, Fut>(&self, script: F) -> Result<T, BackendError>
     where
-        F: FnOnce(Arc<Session>) -> Fut + Send,
+        F: FnOnce(Call<R>) -> Fut + Send,
         Fut: Future<Output = Result<T, BackendError>> + Send,
     {
         let _permit = R::timeout(POOL_CHECKOUT_TIMEOUT, self.exclusive.permits.acquire())
@@ -144,6 +128,7 @@ impl<R: AsyncRuntime> PgAsyncPool<R> {
                 )
             })?
             .map_err(|_| pg::unavailable(&self.config, "pool closed"))?;
+        let deadline = Arc::new(Deadline::after(self.io_timeout, &self.whom));
         let idle = || {
             self.exclusive
                 .idle
@@ -155,21 +140,24 @@ impl<R: AsyncRuntime> PgAsyncPool<R> {
             idle.retain(|s| s.is_usable());
             idle.pop()
         };
-        self.within(async {
-            let session = match reused {
-                Some(session) => session,
-                None => Arc::new(pg::open::<R>(&self.config).await?),
-            };
-            let out = script(Arc::clone(&session)).await;
-            // A failure may have left the transaction open: roll it back before anyone
-            // reuses the connection, or drop the connection.
-            let clean = out.is_ok() || session.client.batch_execute("ROLLBACK").await.is_ok();
-            if clean && session.is_usable() {
-                idle().push(session);
-            }
-            out
-        })
-        .await
+        let session = match reused {
+            Some(session) => session,
+            None => Arc::new(deadline.run::<R, _, _>(pg::open::<R>(&self.config)).await?),
+        };
+        let out = script(Call::new(&session, &deadline)).await;
+        // A failure may have left the transaction open: roll it back before anyone reuses
+        // the connection, or drop the connection.
+        let clean = out.is_ok()
+            || deadline
+                .run::<R, _, BackendError>(async {
+                    Ok(session.client.batch_execute("ROLLBACK").await?)
+                })
+                .await
+                .is_ok();
+        if clean && session.is_usable() && !deadline.was_missed() {
+            idle().push(session);
+        }
+        out
     }
 
     /// A bank call: a transaction on a connection held alone, anything else on a shared one.
@@ -178,16 +166,11 @@ impl<R: AsyncRuntime> PgAsyncPool<R> {
         req: DbRequest,
         pause: &Q,
     ) -> Result<DbOutcome, BackendError> {
+        let script = |call: Call<R>| async move { bank::run_script(&mut &call, req, pause).await };
         if matches!(req, DbRequest::Apply(..)) {
-            self.call_alone(|session| async move {
-                bank::run_script(&mut &session.client, req, pause).await
-            })
-            .await
+            self.call_alone(script).await
         } else {
-            self.call(
-                |session| async move { bank::run_script(&mut &session.client, req, pause).await },
-            )
-            .await
+            self.call(script).await
         }
     }
 
@@ -196,8 +179,34 @@ impl<R: AsyncRuntime> PgAsyncPool<R> {
         pick: Pick,
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Vec<T>, BackendError> {
-        self.call(|session| async move { session.rows(pick, params).await })
+        self.call(|call| async move { call.run(call.session.rows(pick, params)).await })
             .await
+    }
+}
+
+/// One call's session and [`Deadline`], as the call's statements see it: each statement goes
+/// through [`Call::run`].
+pub(crate) struct Call<R> {
+    pub session: Arc<Session>,
+    deadline: Arc<Deadline>,
+    runtime: PhantomData<R>,
+}
+
+impl<R: AsyncRuntime> Call<R> {
+    fn new(session: &Arc<Session>, deadline: &Arc<Deadline>) -> Self {
+        Self {
+            session: Arc::clone(session),
+            deadline: Arc::clone(deadline),
+            runtime: PhantomData,
+        }
+    }
+
+    /// `step` in what is left of the call's deadline.
+    pub(crate) async fn run<T, E: From<BackendError>>(
+        &self,
+        step: impl Future<Output = Result<T, E>> + Send,
+    ) -> Result<T, E> {
+        self.deadline.run::<R, _, _>(step).await
     }
 }
 

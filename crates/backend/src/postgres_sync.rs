@@ -17,24 +17,25 @@
 
 use std::future::{Future, ready};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio_postgres::types::ToSql;
 
 use crate::bank::{self, DbOutcome, DbRequest, Pause};
 use crate::clients::SqlClient;
 use crate::config::POOL_CHECKOUT_TIMEOUT;
-use crate::pg::{self, Pick, Session};
+use crate::pg::{self, Deadline, Pick, Session};
 use crate::pool::Pool;
 use crate::queries::FromSqlRow;
-use crate::runtime::{AsyncRuntime, TokioRt};
+use crate::runtime::TokioRt;
 use crate::{Account, Activity, BackendError, Order, User};
 
 pub struct PgPool {
     pool: Pool<Conn>,
     config: tokio_postgres::Config,
-    /// The deadline of every call ([`PgPool::call`]).
+    /// How long one call may take ([`Deadline`]).
     io_timeout: Duration,
+    whom: Arc<str>,
 }
 
 /// One pooled connection: its runtime, and its session once opened (lazily, under the
@@ -73,20 +74,23 @@ impl PgPool {
                 session: None,
             })
         });
+        let config = pg::config(url)?;
         let pool = Self {
             pool,
-            config: pg::config(url)?,
+            whom: pg::whom(&config),
+            config,
             io_timeout,
         };
-        pool.call(|held| held.run(|_| async { Ok::<_, BackendError>(()) }))?;
+        pool.call(|_| Ok(()))?;
         Ok(pool)
     }
 
-    /// **The deadline of every PostgreSQL call of the blocking clients**: a pooled
-    /// connection, held for `script`, which runs its statements through [`Held::run`], all
-    /// before one deadline, the IO timeout from now. A connection that misses it is
+    /// **Every PostgreSQL call of the blocking clients goes through here.** A pooled
+    /// connection, its session (re)connected first if it has none or it is no longer usable,
+    /// is held for `script` with the call's [`Deadline`]; connecting and each statement
+    /// ([`Held::run`]) run in what is left of it. A connection whose call missed it is
     /// discarded with its runtime (which closes its socket), so no later call waits on a
-    /// stalled connection; its pool slot opens a fresh one. A new query goes through here.
+    /// stalled connection; its pool slot opens a fresh one.
     pub(crate) fn call<T: Send>(
         &self,
         script: impl FnOnce(&mut Held<'_>) -> Result<T, BackendError> + Send,
@@ -96,12 +100,15 @@ impl PgPool {
             let mut held = Held {
                 conn: &mut conn,
                 config: &self.config,
-                io_timeout: self.io_timeout,
-                deadline: Instant::now() + self.io_timeout,
+                deadline: Deadline::after(self.io_timeout, &self.whom),
                 discard: false,
             };
-            let out = script(&mut held);
-            if held.discard {
+            // Connected before the script runs: a failure here is the call's, not a
+            // statement's.
+            let out = held
+                .run(|_| async { Ok::<_, BackendError>(()) })
+                .and_then(|()| script(&mut held));
+            if held.discard || held.deadline.was_missed() {
                 conn.discard();
             }
             out
@@ -121,34 +128,28 @@ impl PgPool {
 pub(crate) struct Held<'a> {
     conn: &'a mut Conn,
     config: &'a tokio_postgres::Config,
-    io_timeout: Duration,
-    deadline: Instant,
+    deadline: Deadline,
     /// Drop the connection when the call ends instead of returning it to the pool.
     discard: bool,
 }
 
 impl Held<'_> {
-    /// One step of the call (a query, a statement) on the connection's session, connected
-    /// first if need be, run to completion on the connection's runtime by this thread, or
-    /// `Unavailable` ("no answer within …") at the call's deadline. Each step is its own
-    /// `block_on`, so what a script does between steps (a thread's or may's sleep) happens
-    /// outside the runtime: a may coroutine never parks inside it.
+    /// One step of the call (a query, a statement) on the connection's session, run to
+    /// completion on the connection's runtime by this thread in what is left of the call's
+    /// deadline. Each step is its own `block_on`, so what a script does between steps (a
+    /// thread's or may's sleep) happens outside the runtime: a may coroutine never parks
+    /// inside it.
     pub(crate) fn run<T, E, F, Fut>(&mut self, step: F) -> Result<T, E>
     where
         E: From<BackendError>,
         F: FnOnce(Arc<Session>) -> Fut + Send,
         Fut: Future<Output = Result<T, E>> + Send,
     {
-        let left = self.deadline.saturating_duration_since(Instant::now());
         let Conn { runtime, session } = &mut *self.conn;
         let config = self.config;
-        let out = runtime.block_on(TokioRt::timeout(left, async {
+        runtime.block_on(self.deadline.run::<TokioRt, _, _>(async {
             step(pg::reuse_or_open::<TokioRt>(session, config).await?).await
-        }));
-        out.unwrap_or_else(|| {
-            self.discard = true;
-            Err(pg::no_answer(config, self.io_timeout).into())
-        })
+        }))
     }
 
     /// The connection is not fit for the next caller (a transaction may be left open).

@@ -13,7 +13,7 @@
 
 mod support;
 
-use clab_backend::{BackendConfig, DatabaseUrl};
+use clab_backend::{BackendConfig, DatabaseUrl, MAX_AMOUNT_CENTS, RaceStrategy};
 use clab_server::{Model, for_each_model};
 use std::net::ToSocketAddrs;
 use std::thread;
@@ -60,24 +60,33 @@ fn proxied(var: &str, default_port: u16) -> Option<(Proxy, String)> {
     Some((proxy, url))
 }
 
+/// `POST path` with a JSON `body`.
+fn post(path: &str, body: &str) -> Vec<u8> {
+    format!(
+        "POST {path} HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
 /// One request on a fresh connection, and how long it took.
-fn timed(server: &TestServer, path: &str) -> (Resp, Duration) {
+fn timed(server: &TestServer, req: &[u8]) -> (Resp, Duration) {
     let t = Instant::now();
-    let r = server.client().roundtrip(&get(path));
+    let r = server.client().roundtrip(req);
     (r, t.elapsed())
 }
 
-/// While the dependency is gone: every answer is a prompt 503 (`path` makes one call to it)
-/// naming `part`. Returns the last message.
-fn assert_unavailable(model: Model, server: &TestServer, path: &str, part: &str) -> String {
+/// While the dependency is gone: every answer to `req` (which makes one call to it) is a
+/// prompt 503 naming `part`. Returns the last message.
+fn assert_unavailable(model: Model, server: &TestServer, req: &[u8], part: &str) -> String {
     let mut message = String::new();
     for _ in 0..3 {
-        let (r, took) = timed(server, path);
+        let (r, took) = timed(server, req);
         assert!(
             took < prompt(1),
-            "{model}: {path} took {took:?} with {part} gone"
+            "{model}: the request took {took:?} with {part} gone"
         );
-        assert_eq!(r.status, 503, "{model}: {path} with {part} gone: {r:?}");
+        assert_eq!(r.status, 503, "{model}: with {part} gone: {r:?}");
         assert!(r.header("retry-after").is_some(), "{model}: {r:?}");
         assert!(
             r.text().contains(&format!("{part} unavailable")),
@@ -89,12 +98,13 @@ fn assert_unavailable(model: Model, server: &TestServer, path: &str, part: &str)
     message
 }
 
-/// After the dependency returns: answers are 200 again within [`RECOVERY`], then stay so.
-fn assert_recovers(model: Model, server: &TestServer, path: &str, what: &str) {
+/// After the dependency returns: answers to `req` are `ok` again within [`RECOVERY`], then
+/// stay so.
+fn assert_recovers(model: Model, server: &TestServer, req: &[u8], ok: u16, what: &str) {
     let t = Instant::now();
     loop {
-        let (r, _) = timed(server, path);
-        if r.status == 200 {
+        let (r, _) = timed(server, req);
+        if r.status == ok {
             break;
         }
         assert!(
@@ -104,8 +114,8 @@ fn assert_recovers(model: Model, server: &TestServer, path: &str, what: &str) {
         thread::sleep(Duration::from_millis(200));
     }
     for _ in 0..5 {
-        let (r, _) = timed(server, path);
-        assert_eq!(r.status, 200, "{model}: after {what} returned: {r:?}");
+        let (r, _) = timed(server, req);
+        assert_eq!(r.status, ok, "{model}: after {what} returned: {r:?}");
     }
 }
 
@@ -162,7 +172,7 @@ for_each_model! {
             o.backend = small(proxied.parse().expect("database url"));
         });
         for _ in 0..4 {
-            assert_eq!(timed(&server, "/users/1").0.status, 200, "{model}: before the fault");
+            assert_eq!(timed(&server, &get("/users/1")).0.status, 200, "{model}: before the fault");
         }
         // Every open connection hangs for good; PostgreSQL itself still answers new ones. A
         // pool that kept a connection past its missed deadline would fail on it forever.
@@ -172,7 +182,7 @@ for_each_model! {
         let t = Instant::now();
         let mut in_a_row = 0;
         while in_a_row < 5 {
-            let (r, took) = timed(&server, "/users/1");
+            let (r, took) = timed(&server, &get("/users/1"));
             assert!(took < prompt(1), "{model}: /users/1 took {took:?} on a hung connection");
             in_a_row = if r.status == 200 { in_a_row + 1 } else { 0 };
             assert!(
@@ -182,6 +192,10 @@ for_each_model! {
                 r.text()
             );
         }
+    }
+
+    fn postgres_hanging_mid_transaction_is_prompt_then_recovers(model) {
+        postgres_hanging_mid_transaction(model);
     }
 
     fn redis_stopped_mid_run_degrades_to_misses_then_recovers(model) {
@@ -200,12 +214,12 @@ for_each_model! {
                 ..small(DatabaseUrl::SqliteMemory)
             };
         });
-        let path = "/users/1/dashboard";
-        assert_eq!(timed(&server, path).0.status, 200, "{model}: before the fault");
+        let req = get("/users/1/dashboard");
+        assert_eq!(timed(&server, &req).0.status, 200, "{model}: before the fault");
         proxy.cut();
-        assert_unavailable(model, &server, path, "upstream");
+        assert_unavailable(model, &server, &req, "upstream");
         proxy.restore();
-        assert_recovers(model, &server, path, "the upstream");
+        assert_recovers(model, &server, &req, 200, "the upstream");
     }
 }
 
@@ -218,13 +232,14 @@ fn postgres_fault_is_503_then_recovers(model: Model, fault: Fault) {
     let server = TestServer::start(model, |o| {
         o.backend = small(proxied.parse().expect("database url"));
     });
+    let req = get("/users/1");
     assert_eq!(
-        timed(&server, "/users/1").0.status,
+        timed(&server, &req).0.status,
         200,
         "{model}: before the fault"
     );
     fault.apply(&proxy);
-    let message = assert_unavailable(model, &server, "/users/1", "database");
+    let message = assert_unavailable(model, &server, &req, "database");
     if let Fault::Stall = fault {
         assert!(
             message.contains(&format!("no answer within {IO_TIMEOUT:?}")),
@@ -232,7 +247,60 @@ fn postgres_fault_is_503_then_recovers(model: Model, fault: Fault) {
         );
     }
     proxy.restore();
-    assert_recovers(model, &server, "/users/1", "PostgreSQL");
+    assert_recovers(model, &server, &req, 200, "PostgreSQL");
+}
+
+/// PostgreSQL hangs under a bank transaction (a withdrawal on a connection held alone, refused
+/// with 409 as more than any balance, so the shared database is left as it was): every answer
+/// is prompt, then the withdrawals are served again. A call that fails before any statement
+/// was sent (connecting) is a 503 saying the database did not answer; one whose `BEGIN` was
+/// sent is the bank's 500 "outcome unknown", since a 503 promises nothing was applied
+/// (`crates/backend/src/bank/script.rs`).
+fn postgres_hanging_mid_transaction(model: Model) {
+    let Some((proxy, proxied)) = proxied("CLAB_TEST_DATABASE_URL", 5432) else {
+        return;
+    };
+    let server = TestServer::start(model, |o| {
+        o.backend = BackendConfig {
+            race_strategy: RaceStrategy::TxnReadCommitted,
+            ..small(proxied.parse().expect("database url"))
+        };
+    });
+    let withdraw = post(
+        "/accounts/1/withdraw",
+        &format!(r#"{{"amount":{MAX_AMOUNT_CENTS}}}"#),
+    );
+    assert_eq!(
+        timed(&server, &withdraw).0.status,
+        409,
+        "{model}: before the fault"
+    );
+    proxy.stall();
+    let mut refused = 0;
+    for _ in 0..4 {
+        let (r, took) = timed(&server, &withdraw);
+        assert!(
+            took < prompt(1),
+            "{model}: a withdrawal took {took:?} with the database hanging"
+        );
+        match r.status {
+            503 => {
+                refused += 1;
+                assert!(
+                    r.text()
+                        .contains(&format!("no answer within {IO_TIMEOUT:?}")),
+                    "{model}: {}",
+                    r.text()
+                );
+            }
+            500 => {}
+            _ => panic!("{model}: with the database hanging: {r:?}"),
+        }
+    }
+    // Only the connections open before the stall can have sent a statement.
+    assert!(refused >= 2, "{model}: too few 503s: {refused} of 4");
+    proxy.restore();
+    assert_recovers(model, &server, &withdraw, 409, "PostgreSQL");
 }
 
 /// Redis fails by `fault` mid-run: the dashboard is served from the database, promptly (its
@@ -255,15 +323,16 @@ fn redis_fault_degrades_to_misses_then_recovers(model: Model, fault: Fault) {
         .position(|m| *m == model)
         .expect("a model");
     let path = format!("/users/{}/dashboard", 11 + 2 * m + fault as usize);
-    let _ = cache_hit(model, &timed(&server, &path).0);
+    let req = get(&path);
+    let _ = cache_hit(model, &timed(&server, &req).0);
     assert!(
-        cache_hit(model, &timed(&server, &path).0),
+        cache_hit(model, &timed(&server, &req).0),
         "{model}: the second read hits the cache"
     );
 
     fault.apply(&proxy);
     for _ in 0..3 {
-        let (r, took) = timed(&server, &path);
+        let (r, took) = timed(&server, &req);
         assert!(
             took < prompt(2),
             "{model}: the dashboard took {took:?} with Redis gone ({fault:?})"
@@ -275,7 +344,7 @@ fn redis_fault_degrades_to_misses_then_recovers(model: Model, fault: Fault) {
     }
     proxy.restore();
     let t = Instant::now();
-    while !cache_hit(model, &timed(&server, &path).0) {
+    while !cache_hit(model, &timed(&server, &req).0) {
         assert!(
             t.elapsed() < RECOVERY,
             "{model}: the cache never came back after {fault:?}"

@@ -9,8 +9,10 @@ use std::future::{Future, ready};
 use postgres::types::ToSql;
 use tokio_postgres::error::SqlState;
 
+use crate::postgres_async::Call;
 use crate::postgres_sync::Held;
 use crate::queries::FromSqlRow;
+use crate::runtime::AsyncRuntime;
 use crate::{Account, BackendError};
 
 /// A failed statement, and whether running the transaction again may succeed (a
@@ -129,8 +131,25 @@ impl Session for Held<'_> {
     }
 }
 
-/// By reference: a `tokio-postgres` client's calls take `&self`, and the async pool hands out
-/// shared clients (plain reads and writes) and exclusively held ones (transactions).
+/// The async pool's call, shared (plain reads and writes) or held alone (transactions): each
+/// statement on its `tokio-postgres` client, in what is left of the call's deadline.
+impl<R: AsyncRuntime> Session for &Call<R> {
+    const BEGIN_WRITE: &'static str = "BEGIN";
+    const READ_LOCKED: &'static str = super::sql::READ_TWO_FOR_UPDATE;
+    const PAUSE_IN_TXN: bool = true;
+
+    async fn rows(&mut self, sql: &'static str, params: &[i64]) -> SqlResult<Vec<Account>> {
+        let mut client = &self.session.client;
+        self.run(client.rows(sql, params)).await
+    }
+
+    async fn batch(&mut self, sql: &'static str) -> SqlResult<()> {
+        let mut client = &self.session.client;
+        self.run(client.batch(sql)).await
+    }
+}
+
+/// By reference: a `tokio-postgres` client's calls take `&self`.
 impl Session for &tokio_postgres::Client {
     const BEGIN_WRITE: &'static str = "BEGIN";
     const READ_LOCKED: &'static str = super::sql::READ_TWO_FOR_UPDATE;
