@@ -153,10 +153,42 @@ fn run_one(
     Ok(done(Some(check(&history)), None))
 }
 
+/// Reset rounds: a request of the previous run that a client gave up on may still land
+/// (its server finishes in-flight requests when stopped), so a reset is confirmed by a
+/// second full read a little later, and redone if something moved.
+const RESET_ROUNDS: u32 = 3;
+
 /// Bring accounts `1..=accounts` to the opening balance, one request at a time, and confirm
 /// it with a full read.
 fn reset(cfg: &Config, addr: std::net::SocketAddr) -> Result<(), String> {
     let mut client = Client::new(addr, cfg.timeout);
+    let mut last = String::new();
+    for _ in 0..RESET_ROUNDS {
+        match reset_once(cfg, &mut client) {
+            Ok(()) => {
+                std::thread::sleep(Duration::from_millis(200));
+                let moved = client
+                    .read_all(cfg.accounts)?
+                    .into_iter()
+                    .find(|&(_, b)| b != cfg.opening_balance);
+                match moved {
+                    None => return Ok(()),
+                    Some((account, balance)) => {
+                        last = format!(
+                            "account {account} moved to {balance} after the reset to {}: is \
+                             something else writing to this database?",
+                            cfg.opening_balance
+                        );
+                    }
+                }
+            }
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
+fn reset_once(cfg: &Config, client: &mut Client) -> Result<(), String> {
     let target = cfg.opening_balance;
     for (account, balance) in client.read_all(cfg.accounts)? {
         let kind = match balance.cmp(&target) {
