@@ -96,6 +96,11 @@ pub struct BackendConfig {
     /// Off: the round trip is waited out first and the pool is held only for the query.
     pub hold_connection: bool,
     pub cpu_policy: CpuPolicy,
+    /// The deadline of one PostgreSQL or Redis call (connecting first if it must) and of one
+    /// upstream exchange once connected: past it the call fails as
+    /// [`BackendError::Unavailable`] ("no answer within …"), so a dependency that hangs costs
+    /// a request this long rather than forever. Default [`IO_TIMEOUT`].
+    pub io_timeout: Duration,
     /// How the bank's check and act are protected (`--race-strategy`).
     pub race_strategy: crate::RaceStrategy,
     /// Seed sizes (defaults: 10,000 users, 10 orders each).
@@ -113,6 +118,7 @@ impl Default for BackendConfig {
             pool_size: 16,
             hold_connection: false,
             cpu_policy: CpuPolicy::Inline,
+            io_timeout: IO_TIMEOUT,
             race_strategy: crate::RaceStrategy::default(),
             seed_users: 10_000,
             seed_orders_per_user: 10,
@@ -131,6 +137,7 @@ impl std::fmt::Debug for BackendConfig {
             .field("pool_size", &self.pool_size)
             .field("hold_connection", &self.hold_connection)
             .field("cpu_policy", &self.cpu_policy)
+            .field("io_timeout", &self.io_timeout)
             .field("race_strategy", &self.race_strategy)
             .field("seed_users", &self.seed_users)
             .field("seed_orders_per_user", &self.seed_orders_per_user)
@@ -144,7 +151,8 @@ pub const POOL_CHECKOUT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long opening a connection to PostgreSQL, Redis or the upstream may take (unless the
 /// PostgreSQL URL sets its own `connect_timeout`).
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-/// How long one upstream HTTP exchange or Redis reply may take once connected.
+/// The default [`BackendConfig::io_timeout`]: how long one PostgreSQL or Redis call, or one
+/// upstream HTTP exchange once connected, may take.
 pub const IO_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl BackendConfig {
@@ -155,6 +163,11 @@ impl BackendConfig {
                 "pool size {} out of range 1..=1024",
                 self.pool_size
             )));
+        }
+        if self.io_timeout.is_zero() {
+            return Err(BackendError::Config(
+                "the IO timeout must be longer than zero".into(),
+            ));
         }
         if self.seed_orders_per_user > 1000 {
             return Err(BackendError::Config(format!(
@@ -307,6 +320,11 @@ mod tests {
             ..BackendConfig::default()
         };
         assert!(zero.validate().is_err());
+        let no_time = BackendConfig {
+            io_timeout: Duration::ZERO,
+            ..BackendConfig::default()
+        };
+        assert!(no_time.validate().is_err());
         let redis = BackendConfig {
             redis_url: Some("http://x".into()),
             ..BackendConfig::default()

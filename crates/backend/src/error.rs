@@ -31,6 +31,16 @@ impl BackendError {
     }
 }
 
+/// `part` (`"database"`, `"cache"`, `"upstream"`) at `whom` did not answer within `deadline`:
+/// the one wording of a dependency that hangs, whichever driver noticed.
+pub(crate) fn no_answer(
+    part: &'static str,
+    whom: impl std::fmt::Display,
+    deadline: std::time::Duration,
+) -> BackendError {
+    BackendError::Unavailable(part, format!("{whom}: no answer within {deadline:?}"))
+}
+
 impl From<rusqlite::Error> for BackendError {
     /// SQLite is in-process: it is never "unreachable", except a database locked longer than
     /// the busy timeout, which is a capacity problem like an exhausted pool.

@@ -1,54 +1,118 @@
-//! PostgreSQL for [`crate::BlockingClients`] and `MayClients`: the sync `postgres` client behind the blocking
-//! [`Pool`]; each connection prepares the four statements on first use.
+//! PostgreSQL for [`crate::BlockingClients`] and `MayClients`: `tokio-postgres` sessions
+//! behind the blocking [`Pool`], each pooled connection driving its own private
+//! current-thread tokio runtime; each session prepares the four statements on first use.
 //!
-//! The sync client drives a private tokio runtime and panics if the calling thread is already
-//! inside one. Thread models never are; a caller that is (a test under `#[tokio::test]`, a
-//! blocking handler run on a tokio worker) gets the call moved to a short-lived scoped thread
-//! instead of a panic: slower, but correct.
+//! Why not the sync `postgres` crate, which is the same thing (a blocking facade that drives a
+//! private current-thread runtime per `Client`)? It offers no way to bound a call: its socket
+//! is inside that runtime, out of reach, so no read timeout can be set, and `tcp_user_timeout`
+//! only fires when data goes unacknowledged, which a server (or proxy) that accepts and acks
+//! but never answers does not cause. Running `tokio-postgres` on our own runtime per
+//! connection keeps the same behaviour (the calling thread blocks in the kernel, in that
+//! runtime's `epoll_wait`, while the query is out: no helper thread) and puts each call under
+//! `tokio::time::timeout`. It also reuses the async clients' code (`pg::Session`).
+//!
+//! A runtime cannot be entered from a thread already inside one. Thread models never are; a
+//! caller that is (a test under `#[tokio::test]`, a blocking handler run on a tokio worker)
+//! gets the call moved to a short-lived scoped thread instead of a panic: slower, but correct.
 
 use std::future::{Future, ready};
+use std::sync::Arc;
+use std::time::Duration;
 
-use postgres::types::ToSql;
+use tokio_postgres::types::ToSql;
 
 use crate::bank::{self, DbOutcome, DbRequest, Pause};
 use crate::clients::SqlClient;
 use crate::config::POOL_CHECKOUT_TIMEOUT;
-use crate::pg::{self, Pick, Statements};
+use crate::pg::{self, Deadline, Pick, Session};
 use crate::pool::Pool;
 use crate::queries::FromSqlRow;
+use crate::runtime::TokioRt;
 use crate::{Account, Activity, BackendError, Order, User};
 
 pub struct PgPool {
     pool: Pool<Conn>,
+    config: tokio_postgres::Config,
+    /// How long one call may take ([`Deadline`]).
+    io_timeout: Duration,
+    whom: Arc<str>,
 }
 
+/// One pooled connection: its runtime, and its session once opened (lazily, under the
+/// deadline of the call that needs it).
 struct Conn {
-    client: postgres::Client,
-    statements: Option<Statements>,
+    runtime: tokio::runtime::Runtime,
+    session: Option<Arc<Session>>,
 }
 
 impl std::fmt::Debug for PgPool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PgPool").field("pool", &self.pool).finish()
+        f.debug_struct("PgPool")
+            .field("pool", &self.pool)
+            .field("io_timeout", &self.io_timeout)
+            .finish_non_exhaustive()
     }
 }
 
 impl PgPool {
     /// A pool of `size` connections, opened lazily; one is opened now so a wrong URL or a
     /// stopped server fails at startup.
-    pub(crate) fn connect(url: &str, size: usize) -> Result<Self, BackendError> {
-        let config = pg::config(url)?;
-        let pool = Pool::new("database", size, POOL_CHECKOUT_TIMEOUT, move || {
-            let client = postgres::Config::from(config.clone())
-                .connect(postgres::NoTls)
-                .map_err(|e| pg::unreachable(&config, &e))?;
+    pub(crate) fn connect(
+        url: &str,
+        size: usize,
+        io_timeout: Duration,
+    ) -> Result<Self, BackendError> {
+        let pool = Pool::new("database", size, POOL_CHECKOUT_TIMEOUT, || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| {
+                    BackendError::Unavailable("database", format!("postgres client runtime: {e}"))
+                })?;
             Ok(Conn {
-                client,
-                statements: None,
+                runtime,
+                session: None,
             })
         });
-        off_runtime(|| pool.get().map(drop))?;
-        Ok(Self { pool })
+        let config = pg::config(url)?;
+        let pool = Self {
+            pool,
+            whom: pg::whom(&config),
+            config,
+            io_timeout,
+        };
+        pool.call(|_| Ok(()))?;
+        Ok(pool)
+    }
+
+    /// **Every PostgreSQL call of the blocking clients goes through here.** A pooled
+    /// connection, its session (re)connected first if it has none or it is no longer usable,
+    /// is held for `script` with the call's [`Deadline`]; connecting and each statement
+    /// ([`Held::run`]) run in what is left of it. A connection whose call missed it is
+    /// discarded with its runtime (which closes its socket), so no later call waits on a
+    /// stalled connection; its pool slot opens a fresh one.
+    pub(crate) fn call<T: Send>(
+        &self,
+        script: impl FnOnce(&mut Held<'_>) -> Result<T, BackendError> + Send,
+    ) -> Result<T, BackendError> {
+        off_runtime(|| {
+            let mut conn = self.pool.get()?;
+            let mut held = Held {
+                conn: &mut conn,
+                config: &self.config,
+                deadline: Deadline::after(self.io_timeout, &self.whom),
+                discard: false,
+            };
+            // Connected before the script runs: a failure here is the call's, not a
+            // statement's.
+            let out = held
+                .run(|_| async { Ok::<_, BackendError>(()) })
+                .and_then(|()| script(&mut held));
+            if held.discard || held.deadline.was_missed() {
+                conn.discard();
+            }
+            out
+        })
     }
 
     fn rows<T: FromSqlRow + Send>(
@@ -56,15 +120,41 @@ impl PgPool {
         pick: Pick,
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Vec<T>, BackendError> {
-        off_runtime(|| {
-            let mut conn = self.pool.get()?;
-            let result = query(&mut conn, pick, params);
-            if result.is_err() && conn.client.is_closed() {
-                // The server went away: drop this connection so the next caller reconnects.
-                conn.discard();
-            }
-            result
-        })
+        self.call(|held| held.run(|session| async move { session.rows(pick, params).await }))
+    }
+}
+
+/// A pooled connection held by one call ([`PgPool::call`]), and that call's deadline.
+pub(crate) struct Held<'a> {
+    conn: &'a mut Conn,
+    config: &'a tokio_postgres::Config,
+    deadline: Deadline,
+    /// Drop the connection when the call ends instead of returning it to the pool.
+    discard: bool,
+}
+
+impl Held<'_> {
+    /// One step of the call (a query, a statement) on the connection's session, run to
+    /// completion on the connection's runtime by this thread in what is left of the call's
+    /// deadline. Each step is its own `block_on`, so what a script does between steps (a
+    /// thread's or may's sleep) happens outside the runtime: a may coroutine never parks
+    /// inside it.
+    pub(crate) fn run<T, E, F, Fut>(&mut self, step: F) -> Result<T, E>
+    where
+        E: From<BackendError>,
+        F: FnOnce(Arc<Session>) -> Fut + Send,
+        Fut: Future<Output = Result<T, E>> + Send,
+    {
+        let Conn { runtime, session } = &mut *self.conn;
+        let config = self.config;
+        runtime.block_on(self.deadline.run::<TokioRt, _, _>(async {
+            step(pg::reuse_or_open::<TokioRt>(session, config).await?).await
+        }))
+    }
+
+    /// The connection is not fit for the next caller (a transaction may be left open).
+    pub(crate) fn discard(&mut self) {
+        self.discard = true;
     }
 }
 
@@ -80,18 +170,21 @@ fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
 
 impl SqlClient for PgPool {
     /// Done in the call: the script's waits (a thread's or may's sleep) complete in place, so
-    /// `block_on` polls it once.
+    /// `block_on` polls it once; its statements run through [`Held::run`].
     fn bank<Q: Pause>(
         &self,
         req: DbRequest,
         pause: &Q,
     ) -> impl Future<Output = Result<DbOutcome, BackendError>> + Send {
-        ready(off_runtime(|| {
-            let mut conn = self.pool.get()?;
-            let out = crate::block_on(bank::run_script(&mut conn.client, req, pause));
-            let left_dirty = out.is_err() && conn.client.batch_execute("ROLLBACK").is_err();
-            if left_dirty || conn.client.is_closed() {
-                conn.discard();
+        ready(self.call(|held| {
+            let out = crate::block_on(bank::run_script(held, req, pause));
+            if out.is_err() {
+                let rollback = held.run(|session| async move {
+                    Ok::<_, BackendError>(session.client.batch_execute("ROLLBACK").await?)
+                });
+                if rollback.is_err() {
+                    held.discard();
+                }
             }
             out
         }))
@@ -126,30 +219,4 @@ impl SqlClient for PgPool {
     ) -> impl Future<Output = Result<Vec<Activity>, BackendError>> + Send {
         ready(self.rows(|s| &s.activity, &[&user_id, &i64::from(limit)]))
     }
-}
-
-fn query<T: FromSqlRow>(
-    conn: &mut Conn,
-    pick: Pick,
-    params: &[&(dyn ToSql + Sync)],
-) -> Result<Vec<T>, BackendError> {
-    let Conn { client, statements } = conn;
-    let statements = match statements {
-        Some(s) => s,
-        None => {
-            let [a, b, c, d] = pg::SQL;
-            let prepared = [
-                client.prepare(a)?,
-                client.prepare(b)?,
-                client.prepare(c)?,
-                client.prepare(d)?,
-            ];
-            statements.insert(Statements::from_prepared(prepared))
-        }
-    };
-    let rows = client.query(pick(statements), params)?;
-    Ok(rows
-        .iter()
-        .map(T::from_row)
-        .collect::<Result<Vec<T>, _>>()?)
 }

@@ -16,7 +16,7 @@ use clab_http::{
     ParsedResponse, encode_request, parse_response, parse_response_at_eof, response_body,
 };
 
-use crate::config::{CONNECT_TIMEOUT, IO_TIMEOUT};
+use crate::config::CONNECT_TIMEOUT;
 use crate::runtime::AsyncRuntime;
 use crate::{BackendError, NotifyReceipt};
 
@@ -182,7 +182,8 @@ impl BlockingStream for may::net::TcpStream {
     }
 }
 
-/// The blocking call over stream type `S`, with connect, read and write timeouts.
+/// The blocking call over stream type `S`, with connect, read and write timeouts (each read
+/// and write within `io_timeout`).
 ///
 /// Name resolution is std's `getaddrinfo`, which blocks the calling thread even under may; an
 /// IP literal (what the experiments use) resolves without a lookup.
@@ -190,6 +191,7 @@ pub(crate) fn post_blocking<S: BlockingStream>(
     target: &UpstreamTarget,
     user_id: i64,
     message: &str,
+    io_timeout: Duration,
 ) -> Result<NotifyReceipt, BackendError> {
     let addr = (target.host.as_str(), target.port)
         .to_socket_addrs()
@@ -199,7 +201,7 @@ pub(crate) fn post_blocking<S: BlockingStream>(
     let mut stream = S::connect_timeout(&addr, CONNECT_TIMEOUT)
         .map_err(|e| unavailable(format!("connect {}: {e}", target.authority)))?;
     let io = |e: io::Error| unavailable(format!("{}: {e}", target.authority));
-    stream.set_io_timeouts(IO_TIMEOUT).map_err(io)?;
+    stream.set_io_timeouts(io_timeout).map_err(io)?;
     stream
         .write_all(&request(target, user_id, message))
         .map_err(io)?;
@@ -220,6 +222,7 @@ pub(crate) async fn post_async<R: AsyncRuntime>(
     target: &UpstreamTarget,
     user_id: i64,
     message: &str,
+    io_timeout: Duration,
 ) -> Result<NotifyReceipt, BackendError> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -244,12 +247,9 @@ pub(crate) async fn post_async<R: AsyncRuntime>(
             }
         }
     };
-    R::timeout(IO_TIMEOUT, exchange).await.ok_or_else(|| {
-        unavailable(format!(
-            "{}: no answer within {IO_TIMEOUT:?}",
-            target.authority
-        ))
-    })?
+    R::timeout(io_timeout, exchange)
+        .await
+        .ok_or_else(|| crate::error::no_answer("upstream", &target.authority, io_timeout))?
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! [`Session`]: the little the bank's scripts (`script.rs`) need of a database connection,
-//! implemented for the three drivers, so each script is written once: a SQLite connection, a
-//! sync `postgres` client, an exclusively held `tokio-postgres` client.
+//! implemented for the three drivers, so each script is written once: a SQLite connection, the
+//! blocking pool's held connection (`postgres_sync::Held`), a `tokio-postgres` client.
 //!
 //! Parameters are all `BIGINT` (ids, cents), so a plain `&[i64]` is enough.
 
@@ -9,7 +9,10 @@ use std::future::{Future, ready};
 use postgres::types::ToSql;
 use tokio_postgres::error::SqlState;
 
+use crate::postgres_async::Call;
+use crate::postgres_sync::Held;
 use crate::queries::FromSqlRow;
+use crate::runtime::AsyncRuntime;
 use crate::{Account, BackendError};
 
 /// A failed statement, and whether running the transaction again may succeed (a
@@ -25,6 +28,17 @@ impl From<rusqlite::Error> for SqlError {
         Self {
             retry: false,
             error: e.into(),
+        }
+    }
+}
+
+/// A failure of the connection rather than of the statement (a missed deadline): not worth
+/// running the transaction again on it.
+impl From<BackendError> for SqlError {
+    fn from(error: BackendError) -> Self {
+        Self {
+            retry: false,
+            error,
         }
     }
 }
@@ -97,7 +111,9 @@ fn pg_params(params: &[i64]) -> Vec<&(dyn ToSql + Sync)> {
     params.iter().map(|p| p as &(dyn ToSql + Sync)).collect()
 }
 
-impl Session for postgres::Client {
+/// The blocking pool's connection: each statement a step of the call ([`Held::run`]), under
+/// the call's deadline, on the same `tokio-postgres` client code as the async pool.
+impl Session for Held<'_> {
     const BEGIN_WRITE: &'static str = "BEGIN";
     const READ_LOCKED: &'static str = super::sql::READ_TWO_FOR_UPDATE;
     const PAUSE_IN_TXN: bool = true;
@@ -107,22 +123,33 @@ impl Session for postgres::Client {
         sql: &'static str,
         params: &[i64],
     ) -> impl Future<Output = SqlResult<Vec<Account>>> + Send {
-        let rows = self.query(sql, &pg_params(params));
-        ready(rows.map_err(SqlError::from).and_then(|rows| {
-            rows.iter()
-                .map(Account::from_row)
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(SqlError::from)
-        }))
+        ready(self.run(|session| async move { (&session.client).rows(sql, params).await }))
     }
 
     fn batch(&mut self, sql: &'static str) -> impl Future<Output = SqlResult<()>> + Send {
-        ready(self.batch_execute(sql).map_err(SqlError::from))
+        ready(self.run(|session| async move { (&session.client).batch(sql).await }))
     }
 }
 
-/// By reference: a `tokio-postgres` client's calls take `&self`, and the async pool hands out
-/// shared clients (plain reads and writes) and exclusively held ones (transactions).
+/// The async pool's call, shared (plain reads and writes) or held alone (transactions): each
+/// statement on its `tokio-postgres` client, in what is left of the call's deadline.
+impl<R: AsyncRuntime> Session for &Call<R> {
+    const BEGIN_WRITE: &'static str = "BEGIN";
+    const READ_LOCKED: &'static str = super::sql::READ_TWO_FOR_UPDATE;
+    const PAUSE_IN_TXN: bool = true;
+
+    async fn rows(&mut self, sql: &'static str, params: &[i64]) -> SqlResult<Vec<Account>> {
+        let mut client = &self.session.client;
+        self.run(client.rows(sql, params)).await
+    }
+
+    async fn batch(&mut self, sql: &'static str) -> SqlResult<()> {
+        let mut client = &self.session.client;
+        self.run(client.batch(sql)).await
+    }
+}
+
+/// By reference: a `tokio-postgres` client's calls take `&self`.
 impl Session for &tokio_postgres::Client {
     const BEGIN_WRITE: &'static str = "BEGIN";
     const READ_LOCKED: &'static str = super::sql::READ_TWO_FOR_UPDATE;

@@ -33,17 +33,17 @@ impl<R: AsyncRuntime> AsyncClients<R> {
         let db = match Database::sqlite(cfg) {
             Some(sqlite) => sqlite?,
             None => Database::Postgres(
-                PgAsyncPool::<R>::connect(postgres_url(cfg), cfg.pool_size).await?,
+                PgAsyncPool::<R>::connect(postgres_url(cfg), cfg.pool_size, cfg.io_timeout).await?,
             ),
         };
         let cache = match &cfg.redis_url {
             None => Cache::Memory(MemoryCache::new()),
-            Some(url) => Cache::Redis(RedisAsync::<R>::connect(url).await?),
+            Some(url) => Cache::Redis(RedisAsync::<R>::connect(url, cfg.io_timeout).await?),
         };
         Ok(Self {
             db,
             cache,
-            upstream: AsyncUpstream::default(),
+            upstream: AsyncUpstream::new(cfg.io_timeout),
         })
     }
 }

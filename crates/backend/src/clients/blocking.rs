@@ -9,7 +9,7 @@ use crate::redis_cache::RedisPool;
 use crate::upstream::BlockingStream;
 use crate::{BackendConfig, BackendError};
 
-/// Thread models' clients: SQLite and a pool of sync `postgres` connections, the in-process
+/// Thread models' clients: SQLite and a pool of blocking PostgreSQL connections, the in-process
 /// cache (not remote) or a pool of sync Redis connections (remote), and a blocking std socket
 /// for the upstream. Each call does its work before returning a ready future.
 pub type BlockingClients = ClientSet<PgPool, RedisPool, BlockingUpstream<std::net::TcpStream>>;
@@ -27,16 +27,20 @@ impl<S: BlockingStream + 'static> ClientSet<PgPool, RedisPool, BlockingUpstream<
         cfg.validate()?;
         let db = match Database::sqlite(cfg) {
             Some(sqlite) => sqlite?,
-            None => Database::Postgres(PgPool::connect(postgres_url(cfg), cfg.pool_size)?),
+            None => Database::Postgres(PgPool::connect(
+                postgres_url(cfg),
+                cfg.pool_size,
+                cfg.io_timeout,
+            )?),
         };
         let cache = match &cfg.redis_url {
             None => Cache::Memory(MemoryCache::new()),
-            Some(url) => Cache::Redis(RedisPool::connect(url, cfg.pool_size)?),
+            Some(url) => Cache::Redis(RedisPool::connect(url, cfg.pool_size, cfg.io_timeout)?),
         };
         Ok(Self {
             db,
             cache,
-            upstream: BlockingUpstream::default(),
+            upstream: BlockingUpstream::new(cfg.io_timeout),
         })
     }
 }

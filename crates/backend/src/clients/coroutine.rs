@@ -8,7 +8,7 @@ use crate::redis_cache::RedisPool;
 /// Coroutine models' clients (connect with `MayClients::connect(&cfg)`, as for
 /// [`super::BlockingClients`]):
 /// - SQLite inline: an in-process query is CPU work on the carrier, as it is everywhere;
-/// - PostgreSQL and Redis through the *blocking* drivers (sync `postgres`, sync `redis`): no
+/// - PostgreSQL and Redis through the *blocking* drivers (`postgres_sync.rs`, sync `redis`): no
 ///   coroutine-aware driver exists for them, so while they wait on the network they **pin
 ///   the carrier thread** (see [`MAY_PINNING_NOTE`]);
 /// - the upstream `POST` over `may::net::TcpStream`, which parks only the coroutine.

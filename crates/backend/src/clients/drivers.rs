@@ -58,12 +58,19 @@ pub trait UpstreamClient: Send + Sync + 'static + Debug {
     ) -> impl Future<Output = Result<NotifyReceipt, BackendError>> + Send;
 }
 
-/// The upstream call over a blocking stream `S` (std's or may's socket): done in the call.
-pub struct BlockingUpstream<S>(PhantomData<fn() -> S>);
+/// The upstream call over a blocking stream `S` (std's or may's socket): done in the call,
+/// each read and write bounded by the IO timeout.
+pub struct BlockingUpstream<S> {
+    io_timeout: Duration,
+    stream: PhantomData<fn() -> S>,
+}
 
-impl<S> Default for BlockingUpstream<S> {
-    fn default() -> Self {
-        Self(PhantomData)
+impl<S> BlockingUpstream<S> {
+    pub(crate) fn new(io_timeout: Duration) -> Self {
+        Self {
+            io_timeout,
+            stream: PhantomData,
+        }
     }
 }
 
@@ -80,16 +87,28 @@ impl<S: BlockingStream + 'static> UpstreamClient for BlockingUpstream<S> {
         user_id: i64,
         message: &str,
     ) -> impl Future<Output = Result<NotifyReceipt, BackendError>> + Send {
-        ready(upstream::post_blocking::<S>(target, user_id, message))
+        ready(upstream::post_blocking::<S>(
+            target,
+            user_id,
+            message,
+            self.io_timeout,
+        ))
     }
 }
 
-/// The upstream call on an async runtime's socket (tokio's or the event loop's).
-pub struct AsyncUpstream<R>(PhantomData<fn() -> R>);
+/// The upstream call on an async runtime's socket (tokio's or the event loop's), the exchange
+/// bounded by the IO timeout.
+pub struct AsyncUpstream<R> {
+    io_timeout: Duration,
+    runtime: PhantomData<fn() -> R>,
+}
 
-impl<R> Default for AsyncUpstream<R> {
-    fn default() -> Self {
-        Self(PhantomData)
+impl<R> AsyncUpstream<R> {
+    pub(crate) fn new(io_timeout: Duration) -> Self {
+        Self {
+            io_timeout,
+            runtime: PhantomData,
+        }
     }
 }
 
@@ -106,6 +125,6 @@ impl<R: AsyncRuntime> UpstreamClient for AsyncUpstream<R> {
         user_id: i64,
         message: &str,
     ) -> impl Future<Output = Result<NotifyReceipt, BackendError>> + Send {
-        upstream::post_async::<R>(target, user_id, message)
+        upstream::post_async::<R>(target, user_id, message, self.io_timeout)
     }
 }

@@ -6,10 +6,10 @@
 //!
 //! | file | type | PostgreSQL | Redis | upstream socket |
 //! |---|---|---|---|---|
-//! | `blocking.rs` | [`BlockingClients`] | sync `postgres`, pooled | sync, pooled | std `TcpStream` |
+//! | `blocking.rs` | [`BlockingClients`] | blocking `tokio-postgres` (a private runtime per connection), pooled | sync, pooled | std `TcpStream` |
 //! | `async_io.rs` | [`TokioClients`] | `tokio-postgres` | multiplexed async | tokio `TcpStream` |
 //! | `async_io.rs` | [`LoopClients`] | `tokio-postgres` on the loop's socket | multiplexed async on the loop's socket | the loop's `TcpStream` |
-//! | `coroutine.rs` | `MayClients` (feature `coroutines`) | sync `postgres` (pins the carrier) | sync (pins the carrier) | `may::net::TcpStream` |
+//! | `coroutine.rs` | `MayClients` (feature `coroutines`) | the blocking one (pins the carrier) | sync (pins the carrier) | `may::net::TcpStream` |
 //!
 //! SQLite is the same in-process call in all of them (see the `sqlite` module), and so is the
 //! in-process memory cache. No client sleeps: the simulated round trip belongs to

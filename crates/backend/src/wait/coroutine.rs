@@ -27,7 +27,7 @@ use crate::CpuPolicy;
 ///   call can then be used from the wrong thread. The handlers hold none across an `.await`.
 /// - **Fixed stack size**: a coroutine's stack is allocated once (may's default 32 KiB) with a
 ///   guard page; overflowing it aborts the process. SQLite queries fit in the default, but
-///   the sync `postgres` client behind [`crate::MayClients`] (a tokio runtime inside) does
+///   the blocking PostgreSQL client behind [`crate::MayClients`] (a tokio runtime inside) does
 ///   not: it overflowed 32 KiB in this crate's tests, which give coroutines 512 KiB. Give
 ///   handler coroutines a generous stack (`may::config().set_stack_size(..)`, in words).
 /// - **Blocking calls pin the carrier**: anything that blocks the OS thread (a std lock, a

@@ -2,18 +2,28 @@
 //! test touching the machine's PostgreSQL or Redis (which other tests and users share).
 //!
 //! `cut` closes every proxied connection in both directions and makes new ones close right
-//! after accept, which is what a client sees when a database restarts; `restore` forwards again.
+//! after accept, which is what a client sees when a database restarts. `stall` forwards
+//! nothing either way but keeps every connection open and accepts new ones: a dependency that
+//! hangs (or a network that blackholes), which no refusal or reset reveals. `stall_live` hangs
+//! only the connections open now and forwards new ones: one stuck connection (a half-dead TCP
+//! peer) while the server is fine. `restore` forwards again, the bytes held during a stall
+//! included.
 
 use clab_http::{Limits, Parsed, parse_request};
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
+use std::time::Duration;
 
 #[derive(Default)]
 struct State {
     cut: AtomicBool,
+    stalled: AtomicBool,
+    /// Connections opened in a generation before this one hang (`stall_live`); 0: none.
+    hang_before: AtomicU64,
+    generation: AtomicU64,
     stopped: AtomicBool,
     /// Both sockets of every live proxied connection, so `cut` can shut them down.
     conns: Mutex<Vec<TcpStream>>,
@@ -58,22 +68,35 @@ impl Proxy {
         }
     }
 
+    /// The dependency hangs: connections stay open, nothing is forwarded either way.
+    pub fn stall(&self) {
+        self.state.stalled.store(true, Ordering::SeqCst);
+    }
+
+    /// The connections open now hang; new ones are forwarded.
+    pub fn stall_live(&self) {
+        let next = self.state.generation.fetch_add(1, Ordering::SeqCst) + 1;
+        self.state.hang_before.store(next, Ordering::SeqCst);
+    }
+
     /// The dependency is back.
     pub fn restore(&self) {
         self.state.cut.store(false, Ordering::SeqCst);
+        self.state.stalled.store(false, Ordering::SeqCst);
+        self.state.hang_before.store(0, Ordering::SeqCst);
     }
 }
 
 impl Drop for Proxy {
     fn drop(&mut self) {
-        self.cut();
         self.state.stopped.store(true, Ordering::SeqCst);
+        self.cut();
         // Wake the accept loop so it sees `stopped`.
         let _ = TcpStream::connect(self.addr);
     }
 }
 
-fn forward(state: &State, client: TcpStream, server: TcpStream) {
+fn forward(state: &Arc<State>, client: TcpStream, server: TcpStream) {
     let pair = |s: &TcpStream| s.try_clone().expect("clone a proxied socket");
     {
         let mut conns = state.conns.lock().expect("conns");
@@ -81,18 +104,28 @@ fn forward(state: &State, client: TcpStream, server: TcpStream) {
         conns.push(pair(&client));
         conns.push(pair(&server));
     }
+    let born = state.generation.load(Ordering::SeqCst);
     for (from, to) in [(pair(&client), pair(&server)), (server, client)] {
-        thread::spawn(move || pipe(from, to));
+        let state = Arc::clone(state);
+        thread::spawn(move || pipe(&state, born, from, to));
     }
 }
 
-/// Copy one direction until either side ends, then end the other.
-fn pipe(mut from: TcpStream, mut to: TcpStream) {
+/// Copy one direction of a connection opened in generation `born` until either side ends,
+/// then end the other. While it hangs, what was read is held (and nothing more is read).
+fn pipe(state: &State, born: u64, mut from: TcpStream, mut to: TcpStream) {
+    let hangs = || {
+        (state.stalled.load(Ordering::SeqCst) || born < state.hang_before.load(Ordering::SeqCst))
+            && !state.stopped.load(Ordering::SeqCst)
+    };
     let mut buf = [0u8; 16 * 1024];
     loop {
         match from.read(&mut buf) {
             Ok(0) | Err(_) => break,
             Ok(n) => {
+                while hangs() {
+                    thread::sleep(Duration::from_millis(10));
+                }
                 if to.write_all(&buf[..n]).is_err() {
                     break;
                 }
