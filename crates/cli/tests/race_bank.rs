@@ -148,7 +148,9 @@ impl OwnSchema {
         let name = format!("clab_bank_{}", std::process::id());
         let mut client = postgres::Client::connect(base, postgres::NoTls).expect("postgres");
         client
-            .batch_execute(&format!("DROP SCHEMA IF EXISTS {name} CASCADE; CREATE SCHEMA {name}"))
+            .batch_execute(&format!(
+                "DROP SCHEMA IF EXISTS {name} CASCADE; CREATE SCHEMA {name}"
+            ))
             .expect("create schema");
         Self {
             base: base.to_owned(),

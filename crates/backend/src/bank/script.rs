@@ -67,6 +67,21 @@ pub enum DbOutcome {
 /// between its read and its write, and before it retries.
 pub trait Pause: Sync {
     fn pause(&self) -> impl Future<Output = ()> + Send;
+    /// One draw of the round trip, for a wait that must block the thread instead.
+    fn sample(&self) -> std::time::Duration;
+}
+
+/// Wait one round trip while holding `S`'s connection: the model's way, or blocking the
+/// thread when the connection came from a blocking checkout ([`Session::BLOCKING_CHECKOUT`]).
+async fn wait_holding<S: Session, P: Pause>(pause: &P) {
+    if S::BLOCKING_CHECKOUT {
+        let d = pause.sample();
+        if !d.is_zero() {
+            std::thread::sleep(d);
+        }
+    } else {
+        pause.pause().await;
+    }
 }
 
 /// Run `req` on `s`. A statement that fails with the connection lost *after* a write was sent
@@ -111,8 +126,8 @@ async fn apply<S: Session, P: Pause>(
             Ok(Some(outcome)) => return Ok(outcome),
             // Aborted by the database, or a conditional write raced by a deposit: again,
             // after a round trip, so the contenders spread out.
-            Ok(None) => pause.pause().await,
-            Err(e) if e.retry => pause.pause().await,
+            Ok(None) => wait_holding::<S, P>(pause).await,
+            Err(e) if e.retry => wait_holding::<S, P>(pause).await,
             // Once a statement of the operation may have reached the database, a lost
             // connection leaves its outcome unknown (conservative for a failed BEGIN).
             Err(e) => return Err(outcome_unknown(e)),
@@ -171,7 +186,7 @@ async fn transaction<S: Session, P: Pause>(
         Err(e) => return Err(abandon(s, true, e).await),
     };
     if S::PAUSE_IN_TXN {
-        pause.pause().await;
+        wait_holding::<S, P>(pause).await;
     }
     let after = match decide(op, &read) {
         Ok(after) => after,

@@ -38,6 +38,10 @@ pub(crate) struct RoundTrip<'a, W> {
 }
 
 impl<W: Wait> Pause for RoundTrip<'_, W> {
+    fn sample(&self) -> std::time::Duration {
+        self.latency.sample()
+    }
+
     fn pause(&self) -> impl Future<Output = ()> + Send {
         let d = self.latency.sample();
         async move {

@@ -72,6 +72,13 @@ pub(crate) trait Session: Send {
     /// thread, so a task of a single-threaded model that waited inside one would leave the
     /// next task's `BEGIN IMMEDIATE` blocking that same thread in SQLite's busy handler.
     const PAUSE_IN_TXN: bool;
+    /// Whether the connection came from a blocking checkout pool (SQLite's, the blocking
+    /// PostgreSQL pool's). A request waiting for one of those blocks its thread, so a script
+    /// holding one must not park its coroutine or yield its task while it waits a round trip:
+    /// on may, carriers blocked in the checkout would leave no thread to resume the holders
+    /// (measured: most operations timed out). Its waits block the thread instead, as the
+    /// blocking driver itself does (`MAY_PINNING_NOTE`).
+    const BLOCKING_CHECKOUT: bool;
 
     fn rows(
         &mut self,
@@ -87,6 +94,7 @@ impl Session for rusqlite::Connection {
     const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
     const READ_LOCKED: &'static str = super::sql::READ_TWO;
     const PAUSE_IN_TXN: bool = false;
+    const BLOCKING_CHECKOUT: bool = true;
 
     fn rows(
         &mut self,
@@ -117,6 +125,7 @@ impl Session for Held<'_> {
     const BEGIN_WRITE: &'static str = "BEGIN";
     const READ_LOCKED: &'static str = super::sql::READ_TWO_FOR_UPDATE;
     const PAUSE_IN_TXN: bool = true;
+    const BLOCKING_CHECKOUT: bool = true;
 
     fn rows(
         &mut self,
@@ -137,6 +146,7 @@ impl<R: AsyncRuntime> Session for &Call<R> {
     const BEGIN_WRITE: &'static str = "BEGIN";
     const READ_LOCKED: &'static str = super::sql::READ_TWO_FOR_UPDATE;
     const PAUSE_IN_TXN: bool = true;
+    const BLOCKING_CHECKOUT: bool = false;
 
     async fn rows(&mut self, sql: &'static str, params: &[i64]) -> SqlResult<Vec<Account>> {
         let mut client = &self.session.client;
@@ -154,6 +164,7 @@ impl Session for &tokio_postgres::Client {
     const BEGIN_WRITE: &'static str = "BEGIN";
     const READ_LOCKED: &'static str = super::sql::READ_TWO_FOR_UPDATE;
     const PAUSE_IN_TXN: bool = true;
+    const BLOCKING_CHECKOUT: bool = false;
 
     async fn rows(&mut self, sql: &'static str, params: &[i64]) -> SqlResult<Vec<Account>> {
         let rows = self.query(sql, &pg_params(params)).await?;
