@@ -16,6 +16,7 @@
 //!   it answers the lab's `/debug/stats` before the app sees a request.
 
 mod accept_errors;
+pub mod admission;
 pub mod block_on;
 mod buffers;
 mod busy;
@@ -23,6 +24,7 @@ pub mod conn;
 pub mod debug;
 pub mod drivers;
 mod error;
+mod eventfd;
 mod listen;
 pub mod models;
 mod options;

@@ -45,7 +45,9 @@
 //! most one more response or one grace period, and step 3 stops at the deadline.
 
 use super::{Caps, Spec};
-use crate::drivers::blocking::{Queue, serve_conn};
+use crate::busy::Busy;
+use crate::drivers::blocking::{Accepted, Queue, serve_conn};
+use crate::drivers::reaper::Reaper;
 use crate::listen::{accept, sweep_backlog};
 use crate::{Listen, Model, Ready, ServeOptions, ServerError, Shared, Shutdown};
 use clab_backend::BlockingBackend;
@@ -74,9 +76,13 @@ fn serve(
     let backend = BlockingBackend::connect(&opts.backend)?;
     let listener = listen.announce(Model::Sync, 1, &backend, on_ready)?;
     let shared = Shared::new(Model::Sync, 1, backend, opts, shutdown.clone());
+    let reaper = Reaper::start().map_err(ServerError::io("start the lingering thread"))?;
+    let mut busy = Busy::new(reaper.clone());
     let queue = Queue::Listener(listener.as_raw_fd());
     while let Some(stream) = accept(&listener, &shutdown) {
-        serve_conn(stream, &shared, queue);
+        if let Some(accepted) = Accepted::admit(stream, &shared, &mut busy) {
+            serve_conn(accepted, &shared, queue, &reaper);
+        }
     }
     // Clients already in the accept queue connected before the trigger: serve each one
     // request (draining), in order, instead of resetting them (`sweep_backlog`), until the
@@ -89,7 +95,9 @@ fn serve(
             tracing::warn!("drain deadline passed with clients still waiting");
             break;
         }
-        serve_conn(stream, &shared, Queue::None);
+        if let Some(accepted) = Accepted::admit(stream, &shared, &mut busy) {
+            serve_conn(accepted, &shared, Queue::None, &reaper);
+        }
     }
     Ok(())
 }

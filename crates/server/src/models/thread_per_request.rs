@@ -45,7 +45,8 @@
 
 use super::{Caps, Spec};
 use crate::busy::Busy;
-use crate::drivers::blocking::{Queue, serve_conn};
+use crate::drivers::blocking::{Accepted, Queue, serve_conn};
+use crate::drivers::reaper::Reaper;
 use crate::listen::connections;
 use crate::{Listen, Model, Ready, ServeOptions, ServerError, Shared, Shutdown};
 use clab_backend::BlockingBackend;
@@ -113,7 +114,8 @@ fn serve(
         shutdown.clone(),
     ));
     let live = Arc::new(Live::default());
-    let mut busy = Busy::default();
+    let reaper = Reaper::start().map_err(ServerError::io("start the lingering thread"))?;
+    let mut busy = Busy::new(reaper.clone());
     // After the trigger, the clients already waiting in the accept queue go through the same
     // spawn (`listen::connections`).
     for stream in connections(&listener, &shutdown, shared.opts.backlog_sweep) {
@@ -121,18 +123,22 @@ fn serve(
             busy.refuse(stream, "--max-threads reached");
             continue;
         }
+        let Some(accepted) = Accepted::admit(stream, &shared, &mut busy) else {
+            continue;
+        };
         let mut builder = std::thread::Builder::new().name("clab-conn".into());
         if let Some(size) = stack_size {
             builder = builder.stack_size(size);
         }
         live.add();
         let (shared, leave) = (Arc::clone(&shared), Leave(Arc::clone(&live)));
+        let reaper = reaper.clone();
         // The stream moves into the closure; if the spawn fails the closure (and the stream)
         // comes back inside the error only as a drop, so keep a clone to answer the 503 on.
-        let reply = stream.try_clone();
+        let reply = accepted.stream.try_clone();
         let spawned = builder.spawn(move || {
             let _leave = leave;
-            serve_conn(stream, &shared, Queue::None);
+            serve_conn(accepted, &shared, Queue::None, &reaper);
         });
         if let Err(err) = spawned {
             // A kernel limit (pid_max, max_map_count, RLIMIT_NPROC, memory): say which.

@@ -45,13 +45,13 @@
 //! stuck in a handler past it is left behind, detached, rather than waited for).
 
 use super::{Caps, Spec};
-use crate::busy::Busy;
-use crate::drivers::blocking::{Queue, serve_conn};
+use crate::busy::{self, Busy};
+use crate::drivers::blocking::{Accepted, Queue, Waiting, serve_conn};
+use crate::drivers::reaper::Reaper;
 use crate::listen::connections;
 use crate::{Listen, Model, Ready, ServeOptions, ServerError, Shared, Shutdown, cores};
 use clab_backend::BlockingBackend;
 use crossbeam_channel::{Receiver, TrySendError};
-use std::net::TcpStream;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -79,7 +79,9 @@ fn serve(
     let backend = BlockingBackend::connect(&opts.backend)?;
     let listener = listen.announce(Model::ThreadPool, workers, &backend, on_ready)?;
 
-    let (queue_tx, queue_rx) = crossbeam_channel::bounded::<TcpStream>(opts.queue_capacity.max(1));
+    let (queue_tx, queue_rx) = crossbeam_channel::bounded::<Accepted>(opts.queue_capacity.max(1));
+    let waiting = Arc::new(Waiting::new().map_err(ServerError::io("create the queue's eventfd"))?);
+    let reaper = Reaper::start().map_err(ServerError::io("start the lingering thread"))?;
     let (done_tx, done_rx) = crossbeam_channel::bounded::<()>(workers);
     let drain_deadline = opts.drain_deadline;
     let shared = Arc::new(Shared::new(
@@ -91,10 +93,11 @@ fn serve(
     ));
     for i in 0..workers {
         let (shared, queue_rx, done_tx) = (Arc::clone(&shared), queue_rx.clone(), done_tx.clone());
+        let (waiting, reaper) = (Arc::clone(&waiting), reaper.clone());
         std::thread::Builder::new()
             .name(format!("clab-worker-{i}"))
             .spawn(move || {
-                worker(&shared, &queue_rx);
+                worker(&shared, &queue_rx, &waiting, &reaper);
                 let _ = done_tx.send(());
             })
             .map_err(ServerError::io("spawn worker thread"))?;
@@ -103,12 +106,23 @@ fn serve(
 
     // Listener: this thread accepts until shutdown, then hands over the connections already
     // waiting in the accept queue (served, not reset: `listen::connections`).
-    let mut busy = Busy::default();
+    let mut busy = Busy::new(reaper);
     for stream in connections(&listener, &shutdown, shared.opts.backlog_sweep) {
-        match queue_tx.try_send(stream) {
+        let Some(accepted) = Accepted::admit(stream, &shared, &mut busy) else {
+            continue;
+        };
+        // Counted before it is queued, so no worker takes it off the queue uncounted.
+        waiting.arrived();
+        match queue_tx.try_send(accepted) {
             Ok(()) => {}
-            Err(TrySendError::Full(stream)) => busy.refuse(stream, "queue is full"),
-            Err(TrySendError::Disconnected(_)) => break,
+            Err(TrySendError::Full(accepted)) => {
+                waiting.left();
+                busy.refuse(accepted.stream, busy::QUEUE_FULL);
+            }
+            Err(TrySendError::Disconnected(_)) => {
+                waiting.left();
+                break;
+            }
         }
     }
     drop(listener);
@@ -125,8 +139,21 @@ fn serve(
 }
 
 /// A `Worker`: serve queued connections, one at a time, until the queue is closed and empty.
-fn worker(shared: &Shared<BlockingBackend>, queue: &Receiver<TcpStream>) {
-    while let Ok(stream) = queue.recv() {
-        serve_conn(stream, shared, Queue::None);
+/// A connection that waited past `--queue-timeout` is answered 503 instead: its client has
+/// waited long enough, and serving it late would only make everyone behind it late too.
+fn worker(
+    shared: &Shared<BlockingBackend>,
+    queue: &Receiver<Accepted>,
+    waiting: &Waiting,
+    reaper: &Reaper,
+) {
+    let mut busy = Busy::new(reaper.clone());
+    while let Ok(accepted) = queue.recv() {
+        waiting.left();
+        if accepted.at.elapsed() > shared.opts.queue_timeout {
+            busy.refuse(accepted.stream, busy::QUEUE_TIMEOUT);
+            continue;
+        }
+        serve_conn(accepted, shared, Queue::Pool(waiting), reaper);
     }
 }
