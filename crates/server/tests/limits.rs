@@ -68,12 +68,18 @@ fn p99(samples: &mut [Duration]) -> Duration {
     samples[rank - 1]
 }
 
-/// Sequential requests for at least `window` and at least `min` of them: the latencies of
-/// those answered 200, and the failures.
-fn run_client(addr: SocketAddr, window: Duration, min: usize) -> (Vec<Duration>, Vec<String>) {
+/// Sequential requests for at least `window` and at least `min` of them, but never past
+/// `limit` (then the caller finds fewer than `min`): the latencies of those answered 200, and
+/// the failures.
+fn run_client(
+    addr: SocketAddr,
+    window: Duration,
+    min: usize,
+    limit: Duration,
+) -> (Vec<Duration>, Vec<String>) {
     let (mut ok, mut failed) = (Vec::new(), Vec::new());
     let started = Instant::now();
-    while started.elapsed() < window || ok.len() + failed.len() < min {
+    while (started.elapsed() < window || ok.len() + failed.len() < min) && started.elapsed() < limit {
         match one_request(addr, "/plaintext") {
             Ok(took) => ok.push(took),
             Err(why) => failed.push(why),
@@ -102,7 +108,8 @@ for_each_model! {
         raise_fd_limit();
         let server = TestServer::start(model, |o| o.header_timeout = HEADER_TIMEOUT);
         let addr = server.addr;
-        let (mut base, failed) = run_client(addr, Duration::ZERO, BASELINE);
+        let (mut base, failed) = run_client(addr, Duration::ZERO, BASELINE, ATTACK_WINDOW);
+        assert_eq!(base.len(), BASELINE, "{model}: the baseline took over {ATTACK_WINDOW:?}");
         assert!(failed.is_empty(), "{model}: baseline failures: {failed:?}");
         let base_p99 = p99(&mut base);
 
@@ -114,9 +121,10 @@ for_each_model! {
         // turn behind every attacker ahead of it in the accept queue, each cut after
         // QUEUE_GRACE; a few requests show that bound, and the window would be minutes.
         let (window, min) = if caps.concurrent_connections { (ATTACK_WINDOW, 1000) } else { (Duration::ZERO, 5) };
-        let (mut ok, failed) = run_client(addr, window, min);
+        let (mut ok, failed) = run_client(addr, window, min, ATTACK_WINDOW * 5);
         let report = crowd.stop();
         let total = ok.len() + failed.len();
+        assert!(total >= min, "{model}: only {total} requests in {:?}: {failed:?}", ATTACK_WINDOW * 5);
         let success = ok.len() as f64 / total as f64;
         let attack_p99 = p99(&mut ok);
         let ratio = attack_p99.as_secs_f64() / base_p99.as_secs_f64();
