@@ -97,7 +97,9 @@ impl Admission {
 
     /// A place for one more request in flight, or `None`: answer 503.
     pub fn request(&self) -> Option<RequestPass<'_>> {
-        self.requests.enter().then_some(RequestPass(self))
+        // `then`, not `then_some`: a pass built and dropped on refusal would give back a place
+        // it never took.
+        self.requests.enter().then(|| RequestPass(self))
     }
 
     /// `--max-connections` in force (the default resolved).

@@ -225,6 +225,8 @@ for_each_model! {
         let r = request(addr, "/users/1").unwrap_or_else(|e| panic!("{model}: {e}"));
         let took = started.elapsed();
         assert_eq!(slow.join().unwrap().map(|r| r.status), Ok(200), "{model}");
+        // The refusal took no place: with nothing in flight, the next request is served.
+        assert_eq!(request(addr, "/plaintext").map(|r| r.status), Ok(200), "{model}");
         if model.caps().concurrent_connections {
             assert_eq!(r.status, 503, "{model}: {r:?}");
             assert_eq!(r.header("retry-after"), Some("1"), "{model}: {r:?}");

@@ -19,18 +19,27 @@
 //!
 //! # Where it breaks
 //! Everywhere concurrency matters: one slow client (a slow upload, a stalled head) stops
-//! everyone until its header timeout. A keep-alive client would hold the only thread for as
-//! long as it likes, so `sync` watches its listener: when another client waits to be
-//! accepted, the response in hand goes out with `Connection: close` (the client reconnects
-//! and queues like everyone else), and a connection idle between requests gets only
-//! [`crate::drivers::blocking::QUEUE_IDLE_GRACE`] more for its next request and is then
-//! closed quietly (with a lingering close, so nothing it was sent is lost). So `sync` cannot
-//! keep two keep-alive connections open at once (`Caps::concurrent_connections` is false).
+//! everyone. A keep-alive client would hold the only thread for as long as it likes, so
+//! `sync` watches its listener: when another client waits to be accepted, the response in
+//! hand goes out with `Connection: close` (the client reconnects and queues like everyone
+//! else), and any wait for input is cut to [`crate::drivers::blocking::QUEUE_GRACE`] (see
+//! [`crate::conn::Conn::others_wait`]): a connection idle between requests, or one that has
+//! sent nothing since its accept, is then closed quietly; a partial request whose next piece
+//! is later than that gets 408. Every close lingers on the lingering thread
+//! ([`crate::drivers::reaper`]), not on the only thread. So `sync` cannot keep two keep-alive
+//! connections open at once (`Caps::concurrent_connections` is false), and what remains of
+//! the slow-client weakness is its nature: each connection ahead in the accept queue holds the
+//! thread for up to the grace, so a crowd of N slow clients makes every request wait about
+//! N × 5 ms (tested: 400 silent and slowloris connections, a legitimate request answered
+//! after about 2 s, none lost; `tests/limits.rs`); a client that stops reading holds it for
+//! the write timeout.
 //!
 //! # Knobs
-//! [`ServeOptions`]: `limits`, `header_timeout`, `idle_timeout`, `drain_deadline`, `backend`.
-//! `workers` is always 1 (`--workers` other than 1 is refused). `--cpu-policy` changes
-//! nothing: the only thread runs everything, CPU work included.
+//! [`ServeOptions`]: `limits`, `header_timeout`, `idle_timeout`, `drain_deadline`,
+//! `max_connections` (a lingering close still holds its place), `max_inflight` (never
+//! reached: one request at a time), `backend`. `workers` is always 1 (`--workers` other than
+//! 1 is refused). `--cpu-policy` changes nothing: the only thread runs everything, CPU work
+//! included.
 //!
 //! # Shutdown
 //! 1. The trigger makes the shutdown eventfd readable; the thread, waiting in `poll` either

@@ -30,6 +30,8 @@
 //! [`ServeOptions`]: `workers` (shards, default cores), `limits`, `header_timeout`,
 //! `idle_timeout`, `drain_deadline`, `backend` (`pool_size` is per shard).
 //! `--cpu-policy blocking-pool` sends `/cpu` and `/hash` to each shard's tokio blocking pool.
+//! Bounds, as every model: `max_connections` (past it a new connection's task answers 503
+//! with `Retry-After` and closes) and `max_inflight` (`docs/robustness.md`).
 //!
 //! # Shutdown
 //! 1. Every shard's accept loop watches the trigger; each stops accepting and drops its

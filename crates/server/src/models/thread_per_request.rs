@@ -19,16 +19,23 @@
 //! # Where it breaks
 //! Each connection costs a thread: a stack reservation (8 MiB of virtual memory by default,
 //! touched pages of RSS), a kernel stack, two or more memory maps, a pid, and a context switch
-//! per wait. With no cap, enough connections hit a kernel limit (`kernel.pid_max`,
-//! `vm.max_map_count`, `ulimit -u`, memory): the spawn fails, and that connection gets a 503
-//! naming the error while the server keeps serving the others. Idle keep-alive connections
-//! hold their threads for the idle timeout.
+//! per wait. Enough connections hit a kernel limit (`kernel.pid_max`, `vm.max_map_count`,
+//! `ulimit -u`, memory): the spawn fails, and that connection gets a 503 naming the error
+//! while the server keeps serving the others. `--max-connections` (default: the fd limit less
+//! headroom) and `--max-threads` turn that into a 503 before the spawn. Slow and idle clients
+//! hold only their own threads: a silent or slowloris connection until `--header-timeout`
+//! from its accept, an idle keep-alive one until `--idle-timeout`, one that stops reading
+//! until the write timeout; a lingering close goes to the lingering thread
+//! ([`crate::drivers::reaper`]) and the connection's thread exits at once. So a hostile crowd
+//! costs threads and memory, not other clients' latency (tested with 400 such connections,
+//! `tests/limits.rs`), until it reaches those limits.
 //!
 //! # Knobs
 //! [`ServeOptions`]: `stack_size`, `max_threads` (past it new connections get 503 at once;
-//! default no cap, so C10k can show where it really breaks), `limits`, `header_timeout`,
-//! `idle_timeout`, `drain_deadline`, `backend`. `workers` is not used (threads follow the
-//! connections). `--cpu-policy` changes nothing: each request already has its own thread.
+//! default no cap, so C10k can show where it really breaks), `max_connections`,
+//! `max_inflight`, `limits`, `header_timeout`, `idle_timeout`, `drain_deadline`, `backend`.
+//! `workers` is not used (threads follow the connections). `--cpu-policy` changes nothing:
+//! each request already has its own thread.
 //!
 //! # Shutdown
 //! 1. The acceptor's `poll` wakes on the shutdown eventfd; it stops accepting, spawns threads
@@ -55,7 +62,7 @@ use std::time::Instant;
 
 pub const SPEC: Spec = Spec {
     name: "thread-per-request",
-    summary: "a new OS thread per connection, blocking calls park it; no cap unless --max-threads",
+    summary: "a new OS thread per connection, blocking calls park it; up to --max-connections (or --max-threads)",
     chapter: "§05–06",
     default_workers: || 1,
     serve,
