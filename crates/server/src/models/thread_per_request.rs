@@ -10,7 +10,8 @@
 //!    the shared [`crate::conn::Conn`], handles with [`crate::block_on::block_on`] over a
 //!    [`clab_backend::BlockingBackend`] (a query blocks this thread in the kernel; the OS
 //!    runs another, with no `async` anywhere), writes, loops on keep-alive.
-//! 3. When the connection closes the thread exits. OS threads = open connections + 1.
+//! 3. When the connection closes the thread exits (its lingering close goes to the lingering
+//!    thread). OS threads = open connections + 2 (the acceptor and the lingering thread).
 //!
 //! # What it demonstrates
 //! Blocking code with real concurrency: N concurrent requests that each wait 100 ms finish in
