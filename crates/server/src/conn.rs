@@ -69,6 +69,18 @@ impl From<&ServeOptions> for ConnConfig {
     }
 }
 
+/// How far [`Conn::others_wait`] cuts a wait for input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Grace {
+    /// An idle keep-alive connection, from the start of its idle period. Longer than `input`:
+    /// a client about to send its next request is not silent, and a close that crosses its
+    /// request loses it.
+    pub idle: Duration,
+    /// A fresh connection that has sent nothing, from its accept; a partial request, from its
+    /// last piece.
+    pub input: Duration,
+}
+
 /// What the driver must do next.
 #[derive(Debug)]
 pub enum Step {
@@ -142,8 +154,8 @@ pub struct Conn {
     /// When this connection first saw the server draining.
     drain_seen: Option<Instant>,
     /// Others wait for this connection's thread: the current wait for input (idle, fresh, or
-    /// in the middle of a request) is cut to this; see [`Conn::others_wait`].
-    pressed: Option<Duration>,
+    /// in the middle of a request) is cut; see [`Conn::others_wait`].
+    pressed: Option<Grace>,
     /// Requests answered so far.
     served: u64,
     /// The peer sent EOF: answer what is complete, then close without lingering.
@@ -349,13 +361,13 @@ impl Conn {
     }
 
     /// Other connections wait for the thread this one holds (`sync`'s listener, the
-    /// thread-pool queue): until the next response, waiting for input is cut to `grace`. An
-    /// idle keep-alive connection gets `grace` from the start of its idle period, a fresh one
-    /// that has sent nothing `grace` from its accept, then each is closed quietly (Apache's
-    /// short `KeepAliveTimeout`); a partial request must keep arriving, each piece within
-    /// `grace` of the last, or it is answered 408 (a slowloris client, a byte a second, is cut
-    /// at once; a request that arrives whole is never cut).
-    pub fn others_wait(&mut self, grace: Duration) {
+    /// thread-pool queue): until the next response, waiting for input is cut. An idle
+    /// keep-alive connection gets `grace.idle` from the start of its idle period, a fresh one
+    /// that has sent nothing `grace.input` from its accept, then each is closed quietly
+    /// (Apache's short `KeepAliveTimeout`); a partial request must keep arriving, each piece
+    /// within `grace.input` of the last, or it is answered 408 (a slowloris client, a byte a
+    /// second, is cut at once; a request that arrives whole is never cut).
+    pub fn others_wait(&mut self, grace: Grace) {
         self.pressed = Some(grace);
     }
 
@@ -382,19 +394,21 @@ impl Conn {
         let (until, expiry) = match self.request_started {
             Some(started) => {
                 let until = started + self.config.header_timeout;
-                let until = self.pressed.map_or(until, |g| until.min(self.last_read + g));
+                let until = self
+                    .pressed
+                    .map_or(until, |g| until.min(self.last_read + g.input));
                 (until, Expiry::Header)
             }
             None => {
                 // A fresh connection that sends nothing is held no longer than a slow head
                 // would be (a thread model pins a worker to it meanwhile); then it is closed
                 // quietly, as an idle keep-alive one is after the idle timeout.
-                let wait = if self.served == 0 {
-                    self.config.header_timeout
+                let (wait, cut) = if self.served == 0 {
+                    (self.config.header_timeout, self.pressed.map(|g| g.input))
                 } else {
-                    self.config.idle_timeout
+                    (self.config.idle_timeout, self.pressed.map(|g| g.idle))
                 };
-                let wait = wait.min(self.pressed.unwrap_or(Duration::MAX));
+                let wait = wait.min(cut.unwrap_or(Duration::MAX));
                 (self.idle_since + wait, Expiry::Idle)
             }
         };
@@ -561,7 +575,10 @@ mod tests {
 
     #[test]
     fn others_waiting_cut_every_wait_for_input() {
-        let grace = Duration::from_millis(5);
+        let grace = Grace {
+            idle: Duration::from_millis(20),
+            input: Duration::from_millis(5),
+        };
         let read_until = |conn: &mut Conn| match conn.next_step(false) {
             Step::Read { until, expiry } => (until, expiry),
             other => panic!("{other:?}"),
@@ -570,7 +587,7 @@ mod tests {
         let accepted = Instant::now() - Duration::from_millis(40);
         let mut conn = Conn::new(config(10_000), accepted);
         conn.others_wait(grace);
-        assert_eq!(read_until(&mut conn), (accepted + grace, Expiry::Idle));
+        assert_eq!(read_until(&mut conn), (accepted + grace.input, Expiry::Idle));
         // A partial head: `grace` from its last piece, and then a 408.
         let mut conn = Conn::new(config(10_000), Instant::now());
         feed(&mut conn, b"GET / HTTP/1.1\r\nHo");
@@ -578,7 +595,7 @@ mod tests {
         conn.others_wait(grace);
         let (until, expiry) = read_until(&mut conn);
         assert_eq!(expiry, Expiry::Header);
-        assert!(until <= before + grace && until + grace >= before, "{until:?}");
+        assert!(until <= before + grace.input && until + grace.input >= before, "{until:?}");
         conn.expire();
         assert!(String::from_utf8_lossy(conn.outgoing()).starts_with("HTTP/1.1 408"));
         // An idle keep-alive connection: `grace` from the start of its idle period; the next
@@ -591,7 +608,7 @@ mod tests {
         conn.others_wait(grace);
         let (until, expiry) = read_until(&mut conn);
         assert_eq!(expiry, Expiry::Idle);
-        assert!(until <= answered + grace, "{until:?}");
+        assert!(until <= answered + grace.idle && until + grace.input > answered + grace.idle, "{until:?}");
         feed(&mut conn, GET);
         assert!(matches!(conn.next_step(false), Step::Handle(_)));
         conn.respond(Response::text(200, "ok"), false);

@@ -201,6 +201,34 @@ fn refuse_new_handshakes(listener: &TcpListener) -> io::Result<()> {
     }
 }
 
+/// Have the kernel hand out a connection only once its first bytes have arrived, holding a
+/// silent one for up to `wait` (rounded up to whole seconds) before handing it out anyway
+/// (Linux's `TCP_DEFER_ACCEPT`, what Apache's default `AcceptFilter http data` sets). For the
+/// thread models a connection costs a thread, or a worker's time, from its accept: deferred,
+/// a client that connects and says nothing costs nothing but a kernel entry meanwhile, and a
+/// worker never takes a connection whose request is still on its way (which the queue's
+/// pressure would otherwise close early under it). Best effort: without it the server
+/// works as before, so a failure is only logged.
+pub(crate) fn defer_accept(listener: &TcpListener, wait: Duration) {
+    let secs = libc::c_int::try_from(wait.as_secs() + u64::from(wait.subsec_nanos() > 0))
+        .unwrap_or(libc::c_int::MAX)
+        .max(1);
+    // SAFETY: setsockopt reads one live c_int of the size given.
+    let rc = unsafe {
+        libc::setsockopt(
+            listener.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_DEFER_ACCEPT,
+            (&raw const secs).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if rc != 0 {
+        let err = io::Error::last_os_error();
+        tracing::debug!(%err, "cannot set TCP_DEFER_ACCEPT; silent clients are accepted at once");
+    }
+}
+
 /// Every connection a blocking acceptor hands out: those accepted until shutdown, then the
 /// ones already waiting in the accept queue at the trigger ([`sweep_backlog`]).
 pub(crate) fn connections<'a>(

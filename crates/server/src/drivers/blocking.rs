@@ -21,7 +21,7 @@ use crate::Shared;
 use crate::admission::ConnectionPass;
 use crate::block_on::block_on;
 use crate::busy::Busy;
-use crate::conn::{Conn, ConnConfig, Step};
+use crate::conn::{Conn, ConnConfig, Grace, Step};
 use crate::eventfd::EventFd;
 use clab_backend::Backend;
 use std::io::{self, Read, Write};
@@ -73,11 +73,18 @@ pub enum Queue<'a> {
 }
 
 /// How long a connection may keep its thread waiting for input once others wait for that
-/// thread: long enough for a closed-loop client's next request (sent microseconds after the
-/// response is read) and for the rest of a request whose head arrives in pieces back to back,
-/// short enough that the waiting clients are not starved (Apache's short `KeepAliveTimeout`
-/// serves the same purpose). See [`Conn::others_wait`].
-pub const QUEUE_GRACE: Duration = Duration::from_millis(5);
+/// thread (see [`Conn::others_wait`]), short enough that the waiting clients are not starved
+/// (Apache's short `KeepAliveTimeout` serves the same purpose):
+/// - `input`: a fresh connection that has sent nothing since its accept (the listener defers
+///   accepts until data arrives, so it really is silent), and the gap between two pieces of a
+///   request, whose pieces a legitimate client sends back to back;
+/// - `idle`: a keep-alive connection between requests: a closed-loop client sends its next
+///   request microseconds after it read the response, but on a loaded machine it may be
+///   scheduled late, and a close that crosses its request loses it, so it gets longer.
+pub const QUEUE_GRACE: Grace = Grace {
+    idle: Duration::from_millis(100),
+    input: Duration::from_millis(5),
+};
 
 /// The connections waiting in the thread-pool queue, counted, with an eventfd that is
 /// readable exactly while the count is above zero, so a worker asleep in `poll(2)` on an idle

@@ -35,6 +35,22 @@ const POLL_RETRY: Duration = Duration::from_millis(10);
 #[derive(Debug, Clone)]
 pub struct Reaper(Arc<Handle>);
 
+/// Says when the lingering thread has ended. A model's drain waits for it (bounded by the
+/// drain deadline) after dropping its handles: the process may exit right after `serve`
+/// returns, and exiting closes every socket still lingering, with an RST for any that has
+/// unread input (the very thing lingering is for).
+#[derive(Debug)]
+pub struct Finished(Receiver<()>);
+
+impl Finished {
+    /// Wait until the lingering thread has ended, or `deadline`.
+    pub fn wait(self, deadline: Instant) {
+        if self.0.recv_deadline(deadline) == Err(crossbeam_channel::RecvTimeoutError::Timeout) {
+            tracing::warn!("drain deadline passed with closes still lingering");
+        }
+    }
+}
+
 #[derive(Debug)]
 struct Handle {
     tx: Sender<Lingering>,
@@ -59,17 +75,21 @@ struct Lingering {
 
 impl Reaper {
     /// Start the lingering thread (named `clab-linger`).
-    pub fn start() -> io::Result<Self> {
+    pub fn start() -> io::Result<(Self, Finished)> {
         let (tx, rx) = crossbeam_channel::bounded(HAND_OVER);
+        let (done_tx, done_rx) = crossbeam_channel::bounded::<()>(0);
         let wake = Arc::new(EventFd::new()?);
         let closed = Arc::new(AtomicBool::new(false));
         {
             let (wake, closed) = (Arc::clone(&wake), Arc::clone(&closed));
             std::thread::Builder::new()
                 .name("clab-linger".into())
-                .spawn(move || run(&rx, &wake, &closed))?;
+                .spawn(move || {
+                    run(&rx, &wake, &closed);
+                    drop(done_tx);
+                })?;
         }
-        Ok(Self(Arc::new(Handle { tx, wake, closed })))
+        Ok((Self(Arc::new(Handle { tx, wake, closed })), Finished(done_rx)))
     }
 
     /// Close `stream` lingering: FIN now, then its input is dropped on the reaper's thread

@@ -55,7 +55,7 @@ use super::{Caps, Spec};
 use crate::busy::Busy;
 use crate::drivers::blocking::{Accepted, Queue, serve_conn};
 use crate::drivers::reaper::Reaper;
-use crate::listen::connections;
+use crate::listen::{connections, defer_accept};
 use crate::{Listen, Model, Ready, ServeOptions, ServerError, Shared, Shutdown};
 use clab_backend::BlockingBackend;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
@@ -112,6 +112,7 @@ fn serve(
 ) -> Result<(), ServerError> {
     let backend = BlockingBackend::connect(&opts.backend)?;
     let listener = listen.announce(Model::ThreadPerRequest, 1, &backend, on_ready)?;
+    defer_accept(&listener, opts.header_timeout);
     let (stack_size, max_threads, drain_deadline) =
         (opts.stack_size, opts.max_threads, opts.drain_deadline);
     let shared = Arc::new(Shared::new(
@@ -122,7 +123,8 @@ fn serve(
         shutdown.clone(),
     ));
     let live = Arc::new(Live::default());
-    let reaper = Reaper::start().map_err(ServerError::io("start the lingering thread"))?;
+    let (reaper, lingering) =
+        Reaper::start().map_err(ServerError::io("start the lingering thread"))?;
     let mut busy = Busy::new(reaper.clone());
     // After the trigger, the clients already waiting in the accept queue go through the same
     // spawn (`listen::connections`).
@@ -171,5 +173,9 @@ fn serve(
             .unwrap_or_else(PoisonError::into_inner)
             .0;
     }
+    drop(n);
+    // The closes handed to the lingering thread finish before `serve` returns.
+    drop((busy, reaper));
+    lingering.wait(deadline);
     Ok(())
 }

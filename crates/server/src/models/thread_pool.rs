@@ -74,7 +74,7 @@ use super::{Caps, Spec};
 use crate::busy::{self, Busy};
 use crate::drivers::blocking::{Accepted, Queue, Waiting, serve_conn};
 use crate::drivers::reaper::Reaper;
-use crate::listen::connections;
+use crate::listen::{connections, defer_accept};
 use crate::{Listen, Model, Ready, ServeOptions, ServerError, Shared, Shutdown, cores};
 use clab_backend::BlockingBackend;
 use crossbeam_channel::{Receiver, TrySendError};
@@ -105,9 +105,11 @@ fn serve(
     let backend = BlockingBackend::connect(&opts.backend)?;
     let listener = listen.announce(Model::ThreadPool, workers, &backend, on_ready)?;
 
+    defer_accept(&listener, opts.header_timeout);
     let (queue_tx, queue_rx) = crossbeam_channel::bounded::<Accepted>(opts.queue_capacity.max(1));
     let waiting = Arc::new(Waiting::new().map_err(ServerError::io("create the queue's eventfd"))?);
-    let reaper = Reaper::start().map_err(ServerError::io("start the lingering thread"))?;
+    let (reaper, lingering) =
+        Reaper::start().map_err(ServerError::io("start the lingering thread"))?;
     let (done_tx, done_rx) = crossbeam_channel::bounded::<()>(workers);
     let drain_deadline = opts.drain_deadline;
     let shared = Arc::new(Shared::new(
@@ -161,6 +163,10 @@ fn serve(
             break;
         }
     }
+    // The closes handed to the lingering thread finish before `serve` returns (the workers
+    // that ended dropped their handles).
+    drop(busy);
+    lingering.wait(deadline);
     Ok(())
 }
 
