@@ -57,7 +57,7 @@ use super::{Caps, Spec};
 use crate::busy::Busy;
 use crate::drivers::blocking::{Accepted, Queue, serve_conn};
 use crate::drivers::reaper::Reaper;
-use crate::listen::{accept, defer_accept, sweep_backlog};
+use crate::listen::{accept, sweep_backlog};
 use crate::{Listen, Model, Ready, ServeOptions, ServerError, Shared, Shutdown};
 use clab_backend::BlockingBackend;
 use std::os::fd::AsRawFd;
@@ -83,12 +83,12 @@ fn serve(
     on_ready: &mut dyn FnMut(&Ready),
 ) -> Result<(), ServerError> {
     let backend = BlockingBackend::connect(&opts.backend)?;
+    listen.defer_accept(opts.header_timeout);
     let listener = listen.announce(Model::Sync, 1, &backend, on_ready)?;
     let shared = Shared::new(Model::Sync, 1, backend, opts, shutdown.clone());
     let (reaper, lingering) =
         Reaper::start().map_err(ServerError::io("start the lingering thread"))?;
     let mut busy = Busy::new(reaper.clone());
-    defer_accept(&listener, shared.opts.header_timeout);
     let queue = Queue::Listener(listener.as_raw_fd());
     while let Some(stream) = accept(&listener, &shutdown) {
         if let Some(accepted) = Accepted::admit(stream, &shared, &mut busy) {

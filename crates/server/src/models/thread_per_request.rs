@@ -55,7 +55,7 @@ use super::{Caps, Spec};
 use crate::busy::Busy;
 use crate::drivers::blocking::{Accepted, Queue, serve_conn};
 use crate::drivers::reaper::Reaper;
-use crate::listen::{connections, defer_accept};
+use crate::listen::connections;
 use crate::{Listen, Model, Ready, ServeOptions, ServerError, Shared, Shutdown};
 use clab_backend::BlockingBackend;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
@@ -111,8 +111,8 @@ fn serve(
     on_ready: &mut dyn FnMut(&Ready),
 ) -> Result<(), ServerError> {
     let backend = BlockingBackend::connect(&opts.backend)?;
+    listen.defer_accept(opts.header_timeout);
     let listener = listen.announce(Model::ThreadPerRequest, 1, &backend, on_ready)?;
-    defer_accept(&listener, opts.header_timeout);
     let (stack_size, max_threads, drain_deadline) =
         (opts.stack_size, opts.max_threads, opts.drain_deadline);
     let shared = Arc::new(Shared::new(

@@ -74,7 +74,7 @@ use super::{Caps, Spec};
 use crate::busy::{self, Busy};
 use crate::drivers::blocking::{Accepted, Queue, Waiting, serve_conn};
 use crate::drivers::reaper::Reaper;
-use crate::listen::{connections, defer_accept};
+use crate::listen::connections;
 use crate::{Listen, Model, Ready, ServeOptions, ServerError, Shared, Shutdown, cores};
 use clab_backend::BlockingBackend;
 use crossbeam_channel::{Receiver, TrySendError};
@@ -103,9 +103,9 @@ fn serve(
 ) -> Result<(), ServerError> {
     let workers = Model::ThreadPool.workers(&opts);
     let backend = BlockingBackend::connect(&opts.backend)?;
+    listen.defer_accept(opts.header_timeout);
     let listener = listen.announce(Model::ThreadPool, workers, &backend, on_ready)?;
 
-    defer_accept(&listener, opts.header_timeout);
     let (queue_tx, queue_rx) = crossbeam_channel::bounded::<Accepted>(opts.queue_capacity.max(1));
     let waiting = Arc::new(Waiting::new().map_err(ServerError::io("create the queue's eventfd"))?);
     let (reaper, lingering) =
