@@ -22,14 +22,16 @@
 //! everyone. A keep-alive client would hold the only thread for as long as it likes, so
 //! `sync` watches its listener: when another client waits to be accepted, the response in
 //! hand goes out with `Connection: close` (the client reconnects and queues like everyone
-//! else), and any wait for input is cut to [`crate::drivers::blocking::QUEUE_GRACE`] (see
-//! [`crate::conn::Conn::others_wait`]): a connection idle between requests, or one that has
-//! sent nothing since its accept, is then closed quietly; a partial request whose next piece
-//! is later than that gets 408. Every close lingers on the lingering thread
+//! else), and any wait for input is cut ([`crate::drivers::blocking::QUEUE_GRACE`], see
+//! [`crate::conn::Conn::others_wait`]): a connection idle between requests is closed quietly
+//! 100 ms into its idle period, one that has sent nothing 5 ms after its accept (the kernel
+//! hands over a connection only once its first bytes are in, `TCP_DEFER_ACCEPT`, so that is
+//! rare); a partial request whose next piece is more than 5 ms late gets 408. Every close
+//! lingers on the lingering thread
 //! ([`crate::drivers::reaper`]), not on the only thread. So `sync` cannot keep two keep-alive
 //! connections open at once (`Caps::concurrent_connections` is false), and what remains of
 //! the slow-client weakness is its nature: each connection ahead in the accept queue holds the
-//! thread for up to the grace, so a crowd of N slow clients makes every request wait about
+//! thread for up to 5 ms, so a crowd of N slow clients makes every request wait about
 //! N × 5 ms (tested: 400 silent and slowloris connections, a legitimate request answered
 //! after about 2 s, none lost; `tests/limits.rs`); a client that stops reading holds it for
 //! the write timeout.

@@ -4,7 +4,8 @@
 //!
 //! # How it works
 //! 1. `Listener`: the thread that called `serve` accepts connections (it sleeps in `poll(2)`
-//!    on the listener and the shutdown eventfd), admits each (`--max-connections`, else 503),
+//!    on the listener and the shutdown eventfd; the kernel hands over a connection only once
+//!    its first bytes are in, `TCP_DEFER_ACCEPT`), admits each (`--max-connections`, else 503),
 //!    notes when it was accepted and `try_send`s it into a bounded queue.
 //! 2. Queue full: the acceptor itself answers a `503` with `Retry-After: 1` and
 //!    `Connection: close` (`busy.rs`) instead of queueing without bound.
@@ -19,9 +20,10 @@
 //! 5. Write the response; keep-alive loops to 3. Close: the lingering close goes to the
 //!    lingering thread ([`crate::drivers::reaper`]) and the worker returns to the queue at once.
 //! 6. Pressure: while connections wait in the queue (an eventfd wakes the workers), a worker
-//!    waiting for input cuts that wait to [`crate::drivers::blocking::QUEUE_GRACE`]: an idle
-//!    keep-alive connection, or a fresh one that has sent nothing since its accept, is closed
-//!    quietly; a partial request whose next piece is more than the grace late gets 408; the
+//!    waiting for input cuts that wait ([`crate::drivers::blocking::QUEUE_GRACE`]): an idle
+//!    keep-alive connection is closed quietly 100 ms into its idle period, a fresh one that
+//!    has sent nothing 5 ms after its accept; a partial request whose next piece is more than
+//!    5 ms late gets 408; the
 //!    response in hand goes out with `Connection: close`. Apache's short `KeepAliveTimeout`
 //!    does the same for the same reason.
 //!
@@ -37,11 +39,14 @@
 //!   context-switch costs (§06).
 //! - Under pressure every response closes its connection, so more busy keep-alive clients
 //!   than workers pay a new connection per request instead of being starved; each client
-//!   ahead in the queue that sends nothing still holds a worker for up to the grace.
+//!   ahead in the queue that sends nothing (once the kernel's deferral has run out) still
+//!   holds a worker for up to 5 ms, and an idle keep-alive one for up to 100 ms.
 //! - A client that stops *reading* holds its worker while the flush waits, up to the write
 //!   timeout (`--idle-timeout`).
 //! - A legitimate request whose pieces arrive more than the grace apart while others wait
-//!   (a retransmission on a lossy link) gets 408 and must retry.
+//!   (a retransmission on a lossy link) gets 408 and must retry, and a keep-alive client
+//!   whose next request comes more than 100 ms after its response may find the connection
+//!   closed under it (the race every keep-alive close has; clients retry).
 //! - A crowd large enough that cutting its members takes the workers longer than
 //!   `--queue-timeout` (each costs a worker a few syscalls and at most the grace per
 //!   connection) makes legitimate clients wait and then get 503. Tested with 200 silent and
@@ -64,7 +69,8 @@
 //!    on its way [`crate::conn::DRAIN_GRACE`] to arrive, then closes; queued connections are
 //!    served the same way.
 //! 3. A worker finds the queue empty and disconnected and exits, reporting on a done channel.
-//! 4. The acceptor waits for every worker's report until the drain deadline, then returns.
+//! 4. The acceptor waits for every worker's report, then for the lingering thread's closes,
+//!    until the drain deadline, then returns.
 //!
 //! It terminates: no new connections enter after step 1, every connection closes after at
 //! most one more response or one grace period, and step 4 is bounded by the deadline (a worker
