@@ -80,10 +80,7 @@ pub struct Admission {
 impl Admission {
     pub fn new(opts: &ServeOptions) -> Arc<Self> {
         Arc::new(Self {
-            connections: Gate::new(
-                opts.max_connections
-                    .unwrap_or_else(default_max_connections),
-            ),
+            connections: Gate::new(opts.max_connections.unwrap_or_else(default_max_connections)),
             requests: Gate::new(opts.max_inflight),
         })
     }
@@ -170,7 +167,10 @@ mod tests {
             rlim_max: 0,
         };
         // SAFETY: as above.
-        assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &raw mut lim) }, 0);
+        assert_eq!(
+            unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &raw mut lim) },
+            0
+        );
         let soft = usize::try_from(lim.rlim_cur).unwrap_or(usize::MAX);
         assert!(max + FD_HEADROOM_MIN <= soft, "{max} of {soft}");
     }

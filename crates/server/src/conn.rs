@@ -587,7 +587,10 @@ mod tests {
         let accepted = Instant::now() - Duration::from_millis(40);
         let mut conn = Conn::new(config(10_000), accepted);
         conn.others_wait(grace);
-        assert_eq!(read_until(&mut conn), (accepted + grace.input, Expiry::Idle));
+        assert_eq!(
+            read_until(&mut conn),
+            (accepted + grace.input, Expiry::Idle)
+        );
         // A partial head: `grace` from its last piece, and then a 408.
         let mut conn = Conn::new(config(10_000), Instant::now());
         feed(&mut conn, b"GET / HTTP/1.1\r\nHo");
@@ -595,7 +598,10 @@ mod tests {
         conn.others_wait(grace);
         let (until, expiry) = read_until(&mut conn);
         assert_eq!(expiry, Expiry::Header);
-        assert!(until <= before + grace.input && until + grace.input >= before, "{until:?}");
+        assert!(
+            until <= before + grace.input && until + grace.input >= before,
+            "{until:?}"
+        );
         conn.expire();
         assert!(String::from_utf8_lossy(conn.outgoing()).starts_with("HTTP/1.1 408"));
         // An idle keep-alive connection: `grace` from the start of its idle period; the next
@@ -608,7 +614,10 @@ mod tests {
         conn.others_wait(grace);
         let (until, expiry) = read_until(&mut conn);
         assert_eq!(expiry, Expiry::Idle);
-        assert!(until <= answered + grace.idle && until + grace.input > answered + grace.idle, "{until:?}");
+        assert!(
+            until <= answered + grace.idle && until + grace.input > answered + grace.idle,
+            "{until:?}"
+        );
         feed(&mut conn, GET);
         assert!(matches!(conn.next_step(false), Step::Handle(_)));
         conn.respond(Response::text(200, "ok"), false);
@@ -621,8 +630,14 @@ mod tests {
         conn.refuse_busy("full");
         let out = String::from_utf8_lossy(conn.outgoing()).into_owned();
         assert!(out.starts_with("HTTP/1.1 503"), "{out}");
-        assert!(out.contains("Retry-After: 1\r\n") && out.contains("Connection: close"), "{out}");
-        assert!(matches!(conn.next_step(false), Step::Close { linger: Some(_) }));
+        assert!(
+            out.contains("Retry-After: 1\r\n") && out.contains("Connection: close"),
+            "{out}"
+        );
+        assert!(matches!(
+            conn.next_step(false),
+            Step::Close { linger: Some(_) }
+        ));
     }
 
     #[test]

@@ -79,7 +79,8 @@ fn run_client(
 ) -> (Vec<Duration>, Vec<String>) {
     let (mut ok, mut failed) = (Vec::new(), Vec::new());
     let started = Instant::now();
-    while (started.elapsed() < window || ok.len() + failed.len() < min) && started.elapsed() < limit {
+    while (started.elapsed() < window || ok.len() + failed.len() < min) && started.elapsed() < limit
+    {
         match one_request(addr, "/plaintext") {
             Ok(took) => ok.push(took),
             Err(why) => failed.push(why),

@@ -89,7 +89,10 @@ impl Reaper {
                     drop(done_tx);
                 })?;
         }
-        Ok((Self(Arc::new(Handle { tx, wake, closed })), Finished(done_rx)))
+        Ok((
+            Self(Arc::new(Handle { tx, wake, closed })),
+            Finished(done_rx),
+        ))
     }
 
     /// Close `stream` lingering: FIN now, then its input is dropped on the reaper's thread
