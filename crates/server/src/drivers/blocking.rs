@@ -242,3 +242,28 @@ fn flush(mut stream: &TcpStream, conn: &mut Conn) -> io::Result<bool> {
     }
     Ok(true)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn readable(waiting: &Waiting) -> bool {
+        matches!(
+            poll::wait([(waiting.fd.raw(), IN)], Some(Instant::now())),
+            Ok([true])
+        )
+    }
+
+    #[test]
+    fn the_queue_fd_is_readable_exactly_while_connections_wait() {
+        let waiting = Waiting::new().unwrap();
+        assert!(!readable(&waiting) && !waiting.any());
+        waiting.arrived();
+        waiting.arrived();
+        assert!(readable(&waiting) && waiting.any());
+        waiting.left();
+        assert!(readable(&waiting), "one still waits");
+        waiting.left();
+        assert!(!readable(&waiting) && !waiting.any());
+    }
+}

@@ -43,11 +43,14 @@ pub struct Reaper(Arc<Handle>);
 pub struct Finished(Receiver<()>);
 
 impl Finished {
-    /// Wait until the lingering thread has ended, or `deadline`.
-    pub fn wait(self, deadline: Instant) {
-        if self.0.recv_deadline(deadline) == Err(crossbeam_channel::RecvTimeoutError::Timeout) {
+    /// Wait until the lingering thread has ended, or `deadline`; whether it ended.
+    pub fn wait(self, deadline: Instant) -> bool {
+        let timed_out =
+            self.0.recv_deadline(deadline) == Err(crossbeam_channel::RecvTimeoutError::Timeout);
+        if timed_out {
             tracing::warn!("drain deadline passed with closes still lingering");
         }
+        !timed_out
     }
 }
 
@@ -182,5 +185,46 @@ fn drain(mut stream: &TcpStream) -> Drained {
             Err(err) if err.kind() == io::ErrorKind::WouldBlock => return Drained::Open,
             Err(_) => return Drained::Done,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ServeOptions;
+    use crate::admission::Admission;
+    use std::io::Write;
+    use std::net::TcpListener;
+
+    #[test]
+    fn a_lingering_socket_keeps_its_place_until_the_client_closes() {
+        let admission = Admission::new(&ServeOptions {
+            max_connections: Some(1),
+            ..ServeOptions::default()
+        });
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        client
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let (server, _) = listener.accept().unwrap();
+        let (reaper, finished) = Reaper::start().unwrap();
+        reaper.linger(server, Duration::from_secs(10), admission.connection());
+        // The FIN came at once; input sent now is dropped, not answered with a reset.
+        client.write_all(b"more input").unwrap();
+        let mut buf = [0u8; 16];
+        assert_eq!(client.read(&mut buf).unwrap(), 0);
+        assert!(admission.connection().is_none(), "its place is held");
+        drop(client);
+        let until = Instant::now() + Duration::from_secs(5);
+        while admission.connection().is_none() {
+            assert!(Instant::now() < until, "the place was not given back");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        drop(reaper);
+        assert!(
+            finished.wait(Instant::now() + Duration::from_secs(5)),
+            "the thread ended"
+        );
     }
 }
