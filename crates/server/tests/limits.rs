@@ -52,6 +52,13 @@ fn request(addr: SocketAddr, path: &str) -> Result<Resp, String> {
     c.try_response()
 }
 
+/// `/debug/stats` (answered whatever the bounds), parsed.
+fn stats(addr: SocketAddr) -> serde_json::Value {
+    let r = request(addr, "/debug/stats").expect("stats");
+    assert_eq!(r.status, 200, "{r:?}");
+    serde_json::from_slice(&r.body).expect("JSON")
+}
+
 /// A client on its own connection with the timeouts above.
 fn client(addr: SocketAddr) -> Client {
     let stream = TcpStream::connect_timeout(&addr, CLIENT_TIMEOUT).expect("connect");
@@ -225,13 +232,15 @@ for_each_model! {
         // Once the first client is gone its place is free again.
         drop(first);
         let deadline = Instant::now() + Duration::from_secs(3);
-        loop {
-            match request(server.addr, "/plaintext") {
-                Ok(r) if r.status == 200 => break,
+        let stats = loop {
+            match request(server.addr, "/debug/stats") {
+                Ok(r) if r.status == 200 => break serde_json::from_slice::<serde_json::Value>(&r.body).expect("JSON"),
                 other => assert!(Instant::now() < deadline, "{model}: still refused: {other:?}"),
             }
             thread::sleep(Duration::from_millis(50));
-        }
+        };
+        assert_eq!(stats["max_connections"], 1, "{model}: {stats}");
+        assert!(stats["connections_refused"].as_u64() >= Some(1), "{model}: {stats}");
     }
 
     fn past_max_inflight_new_requests_get_503_at_once(model) {
@@ -252,6 +261,8 @@ for_each_model! {
             assert_eq!(r.status, 503, "{model}: {r:?}");
             assert_eq!(r.header("retry-after"), Some("1"), "{model}: {r:?}");
             assert!(took < Duration::from_millis(300), "{model}: the 503 took {took:?}");
+            let stats = stats(addr);
+            assert_eq!(stats["requests_refused"], 1, "{model}: {stats}");
         } else {
             // One request at a time by nature: the second is read only after the first.
             eprintln!("{model}: never more than one request in flight; the second waited its turn");
