@@ -5,7 +5,7 @@
 
 use crate::App;
 use crate::error::{AppError, AppResult};
-use crate::handlers::{cpu, dashboard, hash, hello, probe, users, users_callbacks};
+use crate::handlers::{accounts, cpu, dashboard, hash, hello, probe, users, users_callbacks};
 use clab_backend::Backend;
 use clab_http::{Method, Request};
 
@@ -31,6 +31,11 @@ pub(crate) enum Route<'a> {
     Cpu,
     User(&'a str),
     Dashboard(&'a str),
+    /// `GET /accounts?from=A&to=B`.
+    Accounts,
+    Account(&'a str),
+    AccountMove(&'a str, accounts::Move),
+    Transfers,
 }
 
 impl<'a> Route<'a> {
@@ -57,6 +62,15 @@ impl<'a> Route<'a> {
             ("cpu", None, _, _) => Self::Cpu,
             ("users", Some(id), None, _) if !id.is_empty() => Self::User(id),
             ("users", Some(id), Some("dashboard"), None) if !id.is_empty() => Self::Dashboard(id),
+            ("accounts", None, _, _) => Self::Accounts,
+            ("accounts", Some(id), None, _) if !id.is_empty() => Self::Account(id),
+            ("accounts", Some(id), Some("withdraw"), None) if !id.is_empty() => {
+                Self::AccountMove(id, accounts::Move::Withdraw)
+            }
+            ("accounts", Some(id), Some("deposit"), None) if !id.is_empty() => {
+                Self::AccountMove(id, accounts::Move::Deposit)
+            }
+            ("transfers", None, _, _) => Self::Transfers,
             _ => return None,
         };
         Some(route)
@@ -66,13 +80,15 @@ impl<'a> Route<'a> {
     pub(crate) fn allow(self) -> &'static str {
         match self {
             Self::Asterisk | Self::Root => ALLOW_ALL,
-            Self::Echo | Self::Hash => ALLOW_POST,
+            Self::Echo | Self::Hash | Self::AccountMove(..) | Self::Transfers => ALLOW_POST,
             Self::Plaintext
             | Self::Json
             | Self::Health
             | Self::Cpu
             | Self::User(_)
-            | Self::Dashboard(_) => ALLOW_READ,
+            | Self::Dashboard(_)
+            | Self::Accounts
+            | Self::Account(_) => ALLOW_READ,
         }
     }
 }
@@ -129,6 +145,12 @@ pub(crate) async fn dispatch<B: Backend>(app: &App<B>, req: &Request) -> AppResu
         (Route::Dashboard(id), Verb::Read) => Box::pin(dashboard::dashboard(backend, id)).await,
         (Route::Hash, Verb::Post) => hash::hash_password(backend, &req.body).await,
         (Route::Cpu, Verb::Read) => cpu::burn(backend, req.query()).await,
+        (Route::Accounts, Verb::Read) => Box::pin(accounts::range(backend, req.query())).await,
+        (Route::Account(id), Verb::Read) => Box::pin(accounts::balance(backend, id)).await,
+        (Route::AccountMove(id, how), Verb::Post) => {
+            Box::pin(accounts::move_money(backend, id, how, &req.body)).await
+        }
+        (Route::Transfers, Verb::Post) => Box::pin(accounts::transfer(backend, &req.body)).await,
         (route, _) => Err(AppError::MethodNotAllowed {
             allow: route.allow(),
         }),
@@ -138,6 +160,7 @@ pub(crate) async fn dispatch<B: Backend>(app: &App<B>, req: &Request) -> AppResu
 #[cfg(test)]
 mod tests {
     use super::Route;
+    use crate::handlers::accounts;
 
     #[test]
     fn resolves_every_route_and_rejects_near_misses() {
@@ -161,6 +184,20 @@ mod tests {
             ("/users//dashboard", None),
             ("/users/7/orders", None),
             ("/users/7/dashboard/x", None),
+            ("/accounts", Some(Route::Accounts)),
+            ("/accounts/3", Some(Route::Account("3"))),
+            (
+                "/accounts/3/withdraw",
+                Some(Route::AccountMove("3", accounts::Move::Withdraw)),
+            ),
+            (
+                "/accounts/3/deposit",
+                Some(Route::AccountMove("3", accounts::Move::Deposit)),
+            ),
+            ("/transfers", Some(Route::Transfers)),
+            ("/accounts/", None),
+            ("/accounts/3/steal", None),
+            ("/transfers/1", None),
             ("/nope", None),
         ];
         for (path, want) in table {

@@ -96,6 +96,8 @@ pub struct BackendConfig {
     /// Off: the round trip is waited out first and the pool is held only for the query.
     pub hold_connection: bool,
     pub cpu_policy: CpuPolicy,
+    /// How the bank's check and act are protected (`--race-strategy`).
+    pub race_strategy: crate::RaceStrategy,
     /// Seed sizes (defaults: 10,000 users, 10 orders each).
     pub seed_users: u32,
     pub seed_orders_per_user: u32,
@@ -111,6 +113,7 @@ impl Default for BackendConfig {
             pool_size: 16,
             hold_connection: false,
             cpu_policy: CpuPolicy::Inline,
+            race_strategy: crate::RaceStrategy::default(),
             seed_users: 10_000,
             seed_orders_per_user: 10,
         }
@@ -128,6 +131,7 @@ impl std::fmt::Debug for BackendConfig {
             .field("pool_size", &self.pool_size)
             .field("hold_connection", &self.hold_connection)
             .field("cpu_policy", &self.cpu_policy)
+            .field("race_strategy", &self.race_strategy)
             .field("seed_users", &self.seed_users)
             .field("seed_orders_per_user", &self.seed_orders_per_user)
             .finish()
@@ -171,7 +175,7 @@ impl BackendConfig {
         if let Some(url) = &self.upstream_url {
             crate::upstream::UpstreamTarget::parse(url)?;
         }
-        Ok(())
+        self.race_strategy.check(&self.database)
     }
 
     /// The one-line description of [`crate::Backend::describe`], computed from the config alone.

@@ -54,6 +54,8 @@
 //! `services` (the one `Backend`), `backends` (the named instantiations and their `connect`).
 
 mod backends;
+pub mod bank;
+mod block_on;
 mod callbacks;
 mod clients;
 mod config;
@@ -78,6 +80,8 @@ mod wait;
 #[cfg(feature = "coroutines")]
 pub use backends::MayBackend;
 pub use backends::{AsyncBackend, BlockingBackend, LoopBackend};
+pub use bank::{BankOp, BankOutcome, MAX_AMOUNT_CENTS, RaceStrategy};
+pub use block_on::block_on;
 pub use callbacks::{CallbackQueries, Then};
 pub use clients::{AsyncClients, BlockingClients, Clients, LoopClients, TokioClients};
 #[cfg(feature = "coroutines")]
@@ -139,6 +143,16 @@ pub trait Backend: Send + Sync + 'static {
         user_id: i64,
         message: &str,
     ) -> impl Future<Output = Result<NotifyReceipt, BackendError>> + Send;
+    /// A bank operation under the backend's [`RaceStrategy`] (`bank/`).
+    fn bank(&self, op: BankOp) -> impl Future<Output = Result<BankOutcome, BackendError>> + Send;
+    /// The balances of accounts `from..=to`, read in one statement (one snapshot).
+    fn accounts(
+        &self,
+        from: i64,
+        to: i64,
+    ) -> impl Future<Output = Result<Vec<Account>, BackendError>> + Send;
+    /// How this backend protects the bank's check and act.
+    fn race_strategy(&self) -> RaceStrategy;
     /// Run CPU-heavy work where the model's offload policy says (inline, or a blocking pool).
     fn run_cpu<R, F>(&self, work: F) -> impl Future<Output = R> + Send
     where

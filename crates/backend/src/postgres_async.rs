@@ -10,6 +10,11 @@
 //! connection, so the "pool" needs no checkout: `size` slots, each a lazily opened client, and
 //! each call takes the next slot in turn. A slot whose connection closed is reopened by the
 //! next caller that lands on it. Statements are prepared once per client, on first use.
+//!
+//! A bank *transaction* cannot share a client: another task's statement pipelined between its
+//! `BEGIN` and `COMMIT` would run inside it (and be rolled back with it). Transactions take a
+//! connection of their own from a second, checked-out set ([`Exclusive`]): at most `size`,
+//! opened on demand, waited for up to the pool's checkout timeout.
 
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -20,8 +25,9 @@ use tokio::sync::{Mutex, OnceCell};
 use tokio_postgres::config::Host;
 use tokio_postgres::types::ToSql;
 
+use crate::bank::{self, DbOutcome, DbRequest, Pause};
 use crate::clients::SqlClient;
-use crate::config::CONNECT_TIMEOUT;
+use crate::config::{CONNECT_TIMEOUT, POOL_CHECKOUT_TIMEOUT};
 use crate::pg::{self, Pick, Statements};
 use crate::queries::FromSqlRow;
 use crate::runtime::AsyncRuntime;
@@ -32,7 +38,15 @@ pub struct PgAsyncPool<R> {
     config: tokio_postgres::Config,
     slots: Vec<Mutex<Option<Arc<Slot>>>>,
     next: AtomicUsize,
+    exclusive: Exclusive,
     runtime: PhantomData<R>,
+}
+
+/// Connections a transaction holds alone: idle ones, and permits bounding how many exist.
+#[derive(Debug)]
+struct Exclusive {
+    idle: std::sync::Mutex<Vec<tokio_postgres::Client>>,
+    permits: tokio::sync::Semaphore,
 }
 
 #[derive(Debug)]
@@ -49,6 +63,10 @@ impl<R: AsyncRuntime> PgAsyncPool<R> {
             config: pg::config(url)?,
             slots: (0..size.max(1)).map(|_| Mutex::new(None)).collect(),
             next: AtomicUsize::new(0),
+            exclusive: Exclusive {
+                idle: std::sync::Mutex::new(Vec::new()),
+                permits: tokio::sync::Semaphore::new(size.max(1)),
+            },
             runtime: PhantomData,
         };
         pool.slot().await?;
@@ -105,6 +123,55 @@ impl<R: AsyncRuntime> PgAsyncPool<R> {
         pg::unavailable(&self.config, why)
     }
 
+    /// A bank call: a transaction on a connection held alone, anything else on a shared one.
+    async fn bank_call<Q: Pause>(
+        &self,
+        req: DbRequest,
+        pause: &Q,
+    ) -> Result<DbOutcome, BackendError> {
+        if !matches!(req, DbRequest::Apply(..)) {
+            let slot = self.slot().await?;
+            return bank::run_script(&mut &slot.client, req, pause).await;
+        }
+        let _permit = R::timeout(POOL_CHECKOUT_TIMEOUT, self.exclusive.permits.acquire())
+            .await
+            .ok_or_else(|| {
+                self.unavailable(format!(
+                    "pool exhausted after {} ms: every transaction connection busy",
+                    POOL_CHECKOUT_TIMEOUT.as_millis()
+                ))
+            })?
+            .map_err(|_| self.unavailable("pool closed"))?;
+        let idle = {
+            let mut idle = self
+                .exclusive
+                .idle
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            idle.retain(|c| !c.is_closed());
+            idle.pop()
+        };
+        let client = match idle {
+            Some(client) => client,
+            None => R::timeout(CONNECT_TIMEOUT, self.open())
+                .await
+                .ok_or_else(|| self.unavailable("connect timed out"))??,
+        };
+        let out = bank::run_script(&mut &client, req, pause).await;
+        // A failure may have left the transaction open: roll it back before anyone reuses
+        // the connection, or drop the connection.
+        let clean = out.is_ok() || client.batch_execute("ROLLBACK").await.is_ok();
+        if clean && !client.is_closed() {
+            let mut idle = self
+                .exclusive
+                .idle
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            idle.push(client);
+        }
+        out
+    }
+
     async fn rows<T: FromSqlRow>(
         &self,
         pick: Pick,
@@ -134,6 +201,10 @@ impl<R: AsyncRuntime> PgAsyncPool<R> {
 }
 
 impl<R: AsyncRuntime> SqlClient for PgAsyncPool<R> {
+    async fn bank<Q: Pause>(&self, req: DbRequest, pause: &Q) -> Result<DbOutcome, BackendError> {
+        self.bank_call(req, pause).await
+    }
+
     async fn user(&self, id: i64) -> Result<Option<User>, BackendError> {
         Ok(self.rows(|s| &s.user, &[&id]).await?.pop())
     }

@@ -10,6 +10,7 @@ use std::future::{Future, ready};
 
 use postgres::types::ToSql;
 
+use crate::bank::{self, DbOutcome, DbRequest, Pause};
 use crate::clients::SqlClient;
 use crate::config::POOL_CHECKOUT_TIMEOUT;
 use crate::pg::{self, Pick, Statements};
@@ -78,6 +79,24 @@ fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
 }
 
 impl SqlClient for PgPool {
+    /// Done in the call: the script's waits (a thread's or may's sleep) complete in place, so
+    /// `block_on` polls it once.
+    fn bank<Q: Pause>(
+        &self,
+        req: DbRequest,
+        pause: &Q,
+    ) -> impl Future<Output = Result<DbOutcome, BackendError>> + Send {
+        ready(off_runtime(|| {
+            let mut conn = self.pool.get()?;
+            let out = crate::block_on(bank::run_script(&mut conn.client, req, pause));
+            let left_dirty = out.is_err() && conn.client.batch_execute("ROLLBACK").is_err();
+            if left_dirty || conn.client.is_closed() {
+                conn.discard();
+            }
+            out
+        }))
+    }
+
     fn user(&self, id: i64) -> impl Future<Output = Result<Option<User>, BackendError>> + Send {
         ready(self.rows(|s| &s.user, &[&id]).map(|mut rows| rows.pop()))
     }

@@ -14,11 +14,12 @@ use std::time::Duration;
 
 use clab_trace::WaitKind;
 
+use crate::bank::BankState;
 use crate::connect::Parts;
 use crate::wait::Slots;
 use crate::{
-    Account, Activity, Backend, BackendConfig, BackendError, Clients, NotifyReceipt, Order, User,
-    Wait, upstream,
+    Account, Activity, Backend, BackendConfig, BackendError, BankOp, BankOutcome, Clients,
+    NotifyReceipt, Order, RaceStrategy, User, Wait, upstream,
 };
 
 /// A model's backend: its [`Wait`] and its [`Clients`], plus the latency profile, upstream
@@ -37,6 +38,8 @@ pub(crate) struct Inner<W: Wait, C> {
     pub(crate) parts: Parts,
     /// `--hold-connection`: one slot per pooled connection, held by each database round trip.
     pub(crate) db_slots: Option<W::Slots>,
+    /// The bank's strategy and its in-process state (`bank/`).
+    pub(crate) bank: BankState<W, C>,
 }
 
 // By hand: derived impls would demand `W: Clone, C: Clone`, but only the `Arc` is cloned.
@@ -55,6 +58,7 @@ impl<W: Wait, C: fmt::Debug> fmt::Debug for Services<W, C> {
             .field("clients", &self.inner.clients)
             .field("parts", &self.inner.parts)
             .field("db_slots", &self.inner.db_slots)
+            .field("bank", &self.inner.bank)
             .finish()
     }
 }
@@ -66,12 +70,14 @@ impl<W: Wait, C: Clients> Services<W, C> {
     pub fn new(wait: W, clients: C, cfg: &BackendConfig) -> Result<Self, BackendError> {
         let parts = Parts::new(cfg)?;
         let db_slots = cfg.hold_connection.then(|| wait.slots(cfg.pool_size));
+        let bank = BankState::new(cfg.race_strategy, &wait);
         Ok(Self {
             inner: Arc::new(Inner {
                 wait,
                 clients,
                 parts,
                 db_slots,
+                bank,
             }),
         })
     }
@@ -83,7 +89,7 @@ impl<W: Wait, C: Clients> Services<W, C> {
     ///
     /// With `--trace`, the whole call (round trip and real work) is one wait span of the
     /// request being served (`clab_trace`): every remote wait of every model is recorded here.
-    async fn remote<'a, F: Future>(
+    pub(crate) async fn remote<'a, F: Future>(
         &'a self,
         what: WaitKind,
         call: impl FnOnce(&'a C) -> F,
@@ -166,6 +172,18 @@ impl<W: Wait, C: Clients> Backend for Services<W, C> {
                     .await
             }
         }
+    }
+
+    async fn bank(&self, op: BankOp) -> Result<BankOutcome, BackendError> {
+        self.bank_apply(op).await
+    }
+
+    async fn accounts(&self, from: i64, to: i64) -> Result<Vec<Account>, BackendError> {
+        self.bank_range(from, to).await
+    }
+
+    fn race_strategy(&self) -> RaceStrategy {
+        self.inner.bank.strategy
     }
 
     fn run_cpu<R, F>(&self, work: F) -> impl Future<Output = R> + Send

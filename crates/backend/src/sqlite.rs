@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rusqlite::{Connection, OpenFlags, Params};
 
+use crate::bank::{self, DbOutcome, DbRequest, Pause};
 use crate::config::POOL_CHECKOUT_TIMEOUT;
 use crate::pool::Pool;
 use crate::queries::{self, Dialect, FromSqlRow};
@@ -92,6 +93,21 @@ impl SqliteDb {
 
     pub(crate) fn activity(&self, user_id: i64, limit: u32) -> Result<Vec<Activity>, BackendError> {
         self.rows(queries::ACTIVITY, [user_id, i64::from(limit)])
+    }
+
+    /// One bank call on a pooled connection. A transaction a failure left open is rolled
+    /// back, and the connection dropped if even that fails, so no later caller inherits it.
+    pub(crate) async fn bank<Q: Pause>(
+        &self,
+        req: DbRequest,
+        pause: &Q,
+    ) -> Result<DbOutcome, BackendError> {
+        let mut conn = self.pool.get()?;
+        let out = bank::run_script(&mut *conn, req, pause).await;
+        if !conn.is_autocommit() && conn.execute_batch("ROLLBACK").is_err() {
+            conn.discard();
+        }
+        out
     }
 
     /// Run one of the shared queries on a pooled connection through its statement cache.

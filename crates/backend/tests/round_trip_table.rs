@@ -8,9 +8,10 @@ use std::future::{Future, Ready, ready};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use clab_backend::bank::{DbOutcome, DbRequest, Pause};
 use clab_backend::{
-    Account, Activity, Backend, BackendConfig, BackendError, Clients, NotifyReceipt, Order,
-    Services, UpstreamTarget, User, Wait,
+    Account, Activity, Backend, BackendConfig, BackendError, BankOp, BankOutcome, Clients,
+    NotifyReceipt, Order, RaceStrategy, Services, UpstreamTarget, User, Wait,
 };
 use common::{memory_config, ready as first_poll};
 
@@ -60,6 +61,10 @@ impl Wait for CountingWait {
         self.log.lock().unwrap().push("cpu");
         ready(work())
     }
+
+    fn spawn(&self, _task: impl Future<Output = ()> + Send + 'static) {
+        self.log.lock().unwrap().push("spawn");
+    }
 }
 
 #[derive(Debug)]
@@ -98,6 +103,25 @@ impl Clients for FakeClients {
         _: u32,
     ) -> impl Future<Output = Result<Vec<Activity>, BackendError>> + Send {
         self.answer("activity", Ok(vec![]))
+    }
+    /// A read finds account 1 with 100 cents; everything else succeeds.
+    fn bank<Q: Pause>(
+        &self,
+        req: DbRequest,
+        _: &Q,
+    ) -> impl Future<Output = Result<DbOutcome, BackendError>> + Send {
+        let (call, answer) = match req {
+            DbRequest::Read(_) | DbRequest::Range { .. } => (
+                "bank read",
+                DbOutcome::Rows(vec![Account {
+                    user_id: 1,
+                    balance_cents: 100,
+                }]),
+            ),
+            DbRequest::Write(_) => ("bank write", DbOutcome::Rows(vec![])),
+            DbRequest::Apply(..) => ("bank apply", DbOutcome::Done(BankOutcome::Applied(vec![]))),
+        };
+        self.answer(call, Ok(answer))
     }
     fn cache_is_remote(&self) -> bool {
         self.remote_cache
@@ -268,4 +292,35 @@ fn services_is_cheap_clone_send_sync() {
     let copy = b.clone();
     first_poll(copy.user(1)).unwrap();
     assert_eq!(*log.lock().unwrap(), ["user"], "a clone shares the clients");
+}
+
+/// Each database step of the bank is one remote call: `racy` (read, then write) pays two round
+/// trips, the await between its check and its act; `db-conditional` one.
+#[test]
+fn bank_steps_pay_one_round_trip_each() {
+    let withdraw = BankOp::Withdraw { id: 1, amount: 30 };
+    for (strategy, want) in [
+        (
+            RaceStrategy::Racy,
+            &["wait", "bank read", "wait", "bank write"][..],
+        ),
+        (RaceStrategy::DbConditional, &["wait", "bank apply"][..]),
+    ] {
+        let cfg = BackendConfig {
+            race_strategy: strategy,
+            ..latency(memory_config(1), "10")
+        };
+        let (b, log) = services(&cfg, false);
+        let outcome = first_poll(b.bank(withdraw)).unwrap();
+        assert_eq!(log.lock().unwrap().as_slice(), want, "{strategy}");
+        if strategy == RaceStrategy::Racy {
+            assert_eq!(
+                outcome,
+                BankOutcome::Applied(vec![Account {
+                    user_id: 1,
+                    balance_cents: 70
+                }])
+            );
+        }
+    }
 }

@@ -1,12 +1,14 @@
 //! `clab`: the binary. Kept tiny: each subcommand lives in its own module and delegates to a
 //! library crate, so tests can run the tool in-process.
 
+mod attack;
 mod costs;
 mod interrupt;
 mod load;
 mod logging;
 mod models;
 mod race;
+mod race_bank;
 mod serve;
 mod tour;
 
@@ -38,6 +40,9 @@ enum Command {
     Report(tour::ReportArgs),
     /// Race conditions in process and their fixes (`clab race counter`).
     Race(race::Args),
+    /// Hostile-client checks against any HTTP/1.1 server: smuggling, malformed input, slow
+    /// clients, overload, file descriptors.
+    Attack(attack::Args),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +55,7 @@ fn main() -> ExitCode {
         Command::Tour(args) => tour::run(args),
         Command::Report(args) => tour::report(args),
         Command::Race(args) => race::run(args),
+        Command::Attack(args) => attack::run(args),
     };
     match result {
         Ok(code) => code,

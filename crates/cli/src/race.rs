@@ -1,5 +1,5 @@
 //! `clab race counter`: the lost-update counter and its fixes (`clab_race`), many runs per
-//! strategy and world, summarised.
+//! strategy and world, summarised. `clab race bank`: `race_bank.rs`.
 
 use clab_race::report::Report;
 use clab_race::run::{self, Config, Strategy, World};
@@ -18,6 +18,9 @@ pub struct Args {
 pub enum Experiment {
     /// Workers incrementing one shared counter: lost updates (C18) and every fix (C20).
     Counter(CounterArgs),
+    /// Withdrawals, deposits and transfers against `clab serve` instances sharing a
+    /// database, every history checked: check-then-act races and their fixes (C19, C20, B01).
+    Bank(crate::race_bank::BankArgs),
 }
 
 /// Arguments of `clab race counter`.
@@ -94,6 +97,7 @@ impl WorldArg {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.experiment {
         Experiment::Counter(args) => counter(args),
+        Experiment::Bank(args) => crate::race_bank::run(args),
     }
 }
 
@@ -132,13 +136,18 @@ fn counter(args: CounterArgs) -> anyhow::Result<ExitCode> {
 
 /// Runs done, their rate and the time left, on stderr, only when a person is watching it.
 fn progress_bar(runs: u64) -> Option<ProgressBar> {
+    progress_bar_of(runs, "runs")
+}
+
+/// A bar of `len` `unit`s with rate and ETA on stderr, only when a person is watching it.
+pub(crate) fn progress_bar_of(len: u64, unit: &str) -> Option<ProgressBar> {
     if !std::io::stderr().is_terminal() {
         return None;
     }
-    let bar = ProgressBar::new(runs);
-    if let Ok(style) = ProgressStyle::with_template(
-        "{bar:30} {pos}/{len} runs  {per_sec}  ETA {eta}  {elapsed} {msg}",
-    ) {
+    let bar = ProgressBar::new(len);
+    if let Ok(style) = ProgressStyle::with_template(&format!(
+        "{{bar:30}} {{pos}}/{{len}} {unit}  {{per_sec}}  ETA {{eta}}  {{elapsed}} {{msg}}"
+    )) {
         bar.set_style(style);
     }
     Some(bar)

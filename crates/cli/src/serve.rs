@@ -1,7 +1,7 @@
 //! `clab serve`: run the service under one concurrency model until SIGINT/SIGTERM.
 
 use anyhow::{Context, anyhow};
-use clab_backend::{BackendConfig, CpuPolicy, DatabaseUrl, LatencyProfile};
+use clab_backend::{BackendConfig, CpuPolicy, DatabaseUrl, LatencyProfile, RaceStrategy};
 use clab_server::{HandlerStyle, Listen, Model, Ready, ServeOptions, Shutdown};
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -80,6 +80,11 @@ pub struct Args {
     /// too, as a real query in flight does: the pool then caps throughput at P/R.
     #[arg(long)]
     hold_connection: bool,
+    /// How the bank routes (/accounts, /transfers) protect a withdrawal's check and act:
+    /// racy, lock, actor, db-conditional, db-lock, serializable, txn-read-committed,
+    /// txn-repeatable-read (the last three need PostgreSQL). `clab race bank` compares them.
+    #[arg(long, default_value_t = RaceStrategy::default())]
+    race_strategy: RaceStrategy,
     /// What the server logs to stderr (warnings by default); CLAB_LOG (e.g.
     /// `clab_server=debug`) overrides it.
     #[arg(long, value_enum, default_value_t = crate::logging::Level::Warn)]
@@ -130,8 +135,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let listen = Listen::bind(args.listen, args.backlog, model.caps().reuse_port)
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     eprintln!(
-        "clab serve: preparing the database ({})…",
-        opts.backend.database.describe()
+        "clab serve: preparing the database ({}); bank race strategy: {}…",
+        opts.backend.database.describe(),
+        opts.backend.race_strategy
     );
     clab_backend::prepare(&opts.backend).context("preparing the database")?;
 
@@ -169,8 +175,13 @@ fn options(args: &Args) -> anyhow::Result<ServeOptions> {
         cpu_policy: args.cpu_policy.into(),
         pool_size: args.pool_size,
         hold_connection: args.hold_connection,
+        race_strategy: args.race_strategy,
         ..BackendConfig::default()
     };
+    // Before binding: a strategy the database cannot honour is the user's mistake, one line.
+    args.race_strategy
+        .check(&backend.database)
+        .map_err(|e| anyhow!("{e}"))?;
     Ok(ServeOptions {
         workers: args.workers,
         queue_capacity: args.queue,
@@ -199,7 +210,7 @@ fn print_ready(ready: &Ready) {
 }
 
 /// `10s`, `500ms`, `2m`, or a bare number of seconds; more than zero. (clap names the flag.)
-fn parse_duration(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     match clab_load::parse_duration(text) {
         Ok(d) if d.is_zero() => Err("must be more than zero".to_owned()),
         Ok(d) => Ok(d),

@@ -14,7 +14,11 @@
 //!   `results.json` and the report rendered from it (today the claims `clab costs` measures:
 //!   C07–C10, C14, C15, B05).
 //!
+//! - [`race_bank`]: `clab race bank`: the bank workload against `clab serve` children, one
+//!   run per race strategy × instance count, each history checked (C19, C20, B01).
+//!
 //! The `coroutines` feature (default) adds stackful coroutines through `may`.
 
 pub mod costs;
+pub mod race_bank;
 pub mod tour;

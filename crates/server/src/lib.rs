@@ -17,7 +17,6 @@
 
 mod accept_errors;
 pub mod admission;
-pub mod block_on;
 mod buffers;
 mod busy;
 pub mod conn;

@@ -114,17 +114,59 @@ fn requests(payload: &str) -> Vec<Vec<u8>> {
         format!("/users/{seg}/dashboard"),
         format!("/users/1?limit={seg}"),
         format!("/cpu?ms={seg}"),
+        format!("/accounts/{seg}"),
+        format!("/accounts?from={seg}&to=2"),
+        format!("/accounts?from=1&to={seg}"),
     ]
     .iter()
     .map(|path| format!("GET {path} HTTP/1.1\r\nHost: t\r\n\r\n").into_bytes())
     .collect();
-    for body in [
-        format!(r#"{{"password":{js},"cost":1}}"#),
-        format!(r#"{{"password":"x","cost":{js}}}"#),
-        format!(r#"{{"password":"x","cost":{payload}}}"#),
-    ] {
+    // Every JSON number field gets the payload quoted and raw; the bank's path id too.
+    let mut posts = vec![
+        (
+            "/hash".to_owned(),
+            format!(r#"{{"password":{js},"cost":1}}"#),
+        ),
+        (
+            format!("/accounts/{seg}/withdraw"),
+            r#"{"amount":1}"#.to_owned(),
+        ),
+        (
+            format!("/accounts/{seg}/deposit"),
+            r#"{"amount":1}"#.to_owned(),
+        ),
+    ];
+    for value in [js.as_str(), payload] {
+        posts.extend([
+            (
+                "/hash".to_owned(),
+                format!(r#"{{"password":"x","cost":{value}}}"#),
+            ),
+            (
+                "/accounts/1/withdraw".to_owned(),
+                format!(r#"{{"amount":{value}}}"#),
+            ),
+            (
+                "/accounts/1/deposit".to_owned(),
+                format!(r#"{{"amount":{value}}}"#),
+            ),
+            (
+                "/transfers".to_owned(),
+                format!(r#"{{"from":{value},"to":2,"amount":1}}"#),
+            ),
+            (
+                "/transfers".to_owned(),
+                format!(r#"{{"from":1,"to":{value},"amount":1}}"#),
+            ),
+            (
+                "/transfers".to_owned(),
+                format!(r#"{{"from":1,"to":2,"amount":{value}}}"#),
+            ),
+        ]);
+    }
+    for (path, body) in posts {
         let mut req = format!(
-            "POST /hash HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            "POST {path} HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
             body.len()
         )
         .into_bytes();
@@ -218,7 +260,7 @@ fn assert_injection_changes_nothing(
         }
     }
     assert!(
-        sent >= PAYLOADS.len() * 7,
+        sent >= PAYLOADS.len() * 22,
         "every payload went into every parameter"
     );
     assert_eq!(

@@ -35,13 +35,9 @@ pub(crate) async fn burn<B: Backend>(backend: &B, query: Option<&str>) -> AppRes
 }
 
 fn parse_ms(query: Option<&str>) -> Result<u64, AppError> {
-    let raw = query
-        .unwrap_or("")
-        .split('&')
-        .find_map(|pair| pair.strip_prefix("ms="))
-        .ok_or_else(|| {
-            AppError::BadRequest("missing query parameter ms (e.g. /cpu?ms=20)".into())
-        })?;
+    let raw = super::query_param(query, "ms").ok_or_else(|| {
+        AppError::BadRequest("missing query parameter ms (e.g. /cpu?ms=20)".into())
+    })?;
     let bad = || {
         AppError::BadRequest(format!(
             "ms must be an integer in {}..={}, got {raw:?}",

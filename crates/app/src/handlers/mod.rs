@@ -1,6 +1,7 @@
 //! One file per concept of the service. Handlers are small `async fn`s generic over
 //! [`clab_backend::Backend`]; each returns [`crate::error::AppResult`].
 
+pub(crate) mod accounts;
 pub(crate) mod cpu;
 pub(crate) mod dashboard;
 pub(crate) mod hash;
@@ -21,4 +22,12 @@ pub(crate) fn parse_id(raw: &str) -> Result<i64, crate::error::AppError> {
         return Err(bad());
     }
     raw.parse::<i64>().map_err(|_| bad())
+}
+
+/// The raw value of query parameter `name` (the first one), if present.
+pub(crate) fn query_param<'q>(query: Option<&'q str>, name: &str) -> Option<&'q str> {
+    query?.split('&').find_map(|pair| {
+        pair.strip_prefix(name)
+            .and_then(|rest| rest.strip_prefix('='))
+    })
 }

@@ -1,7 +1,10 @@
 //! A small in-memory Backend for the lib's own tests (never shipped in the lib): fixed rows,
 //! an optional simulated wait per remote call, and a switch that makes every call fail.
 
-use clab_backend::{Account, Activity, Backend, BackendError, NotifyReceipt, Order, User};
+use clab_backend::{
+    Account, Activity, Backend, BackendError, BankOp, BankOutcome, NotifyReceipt, Order,
+    RaceStrategy, User,
+};
 use std::collections::HashMap;
 use std::future::{Future, ready};
 use std::sync::Mutex;
@@ -44,7 +47,60 @@ impl Fake {
     }
 }
 
+/// Every known user's account holds this much; the fake bank keeps no state.
+pub(crate) const FAKE_BALANCE: i64 = 4200;
+
 impl Backend for Fake {
+    fn bank(&self, op: BankOp) -> impl Future<Output = Result<BankOutcome, BackendError>> + Send {
+        let known = |id: i64| (1..=KNOWN_USERS).contains(&id);
+        let after = |id: i64, change: i64| Account {
+            user_id: id,
+            balance_cents: FAKE_BALANCE + change,
+        };
+        ready(self.db(|| {
+            let (taken, given) = match op {
+                BankOp::Withdraw { id, amount } => (Some((id, amount)), None),
+                BankOp::Deposit { id, amount } => (None, Some((id, amount))),
+                BankOp::Transfer { from, to, amount } => (Some((from, amount)), Some((to, amount))),
+            };
+            let ids = taken.iter().chain(given.iter()).map(|&(id, _)| id);
+            if let Some(id) = ids.clone().find(|&id| !known(id)) {
+                return BankOutcome::Missing(id);
+            }
+            if let Some((id, amount)) = taken
+                && amount > FAKE_BALANCE
+            {
+                return BankOutcome::Insufficient(after(id, 0));
+            }
+            let mut rows: Vec<Account> = taken
+                .map(|(id, a)| after(id, -a))
+                .into_iter()
+                .chain(given.map(|(id, a)| after(id, a)))
+                .collect();
+            rows.sort_by_key(|a| a.user_id);
+            BankOutcome::Applied(rows)
+        }))
+    }
+
+    fn accounts(
+        &self,
+        from: i64,
+        to: i64,
+    ) -> impl Future<Output = Result<Vec<Account>, BackendError>> + Send {
+        ready(self.db(|| {
+            (from.max(1)..=to.min(KNOWN_USERS))
+                .map(|id| Account {
+                    user_id: id,
+                    balance_cents: FAKE_BALANCE,
+                })
+                .collect()
+        }))
+    }
+
+    fn race_strategy(&self) -> RaceStrategy {
+        RaceStrategy::default()
+    }
+
     fn user(&self, id: i64) -> impl Future<Output = Result<Option<User>, BackendError>> + Send {
         ready(self.db(|| {
             (1..=KNOWN_USERS).contains(&id).then(|| User {

@@ -376,3 +376,117 @@ fn cpu_route() {
         assert_eq!(send(&app, Method::Get, target, b"").status, 400, "{target}");
     }
 }
+
+#[test]
+fn bank_routes_answer_the_contract() {
+    use super::fake::FAKE_BALANCE;
+    let app = app();
+    let r = send(&app, Method::Get, "/accounts/2", b"");
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        body_json(&r),
+        serde_json::json!({"id": 2, "balance_cents": FAKE_BALANCE})
+    );
+    let r = send(
+        &app,
+        Method::Post,
+        "/accounts/2/withdraw",
+        br#"{"amount": 200}"#,
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(body_json(&r)["balance_cents"], FAKE_BALANCE - 200);
+    let r = send(
+        &app,
+        Method::Post,
+        "/accounts/1/deposit",
+        br#"{"amount": 5}"#,
+    );
+    assert_eq!(
+        (r.status, body_json(&r)["balance_cents"].clone()),
+        (200, (FAKE_BALANCE + 5).into())
+    );
+    let r = send(
+        &app,
+        Method::Post,
+        "/accounts/3/withdraw",
+        br#"{"amount": 999999}"#,
+    );
+    assert_eq!(r.status, 409);
+    assert_eq!(
+        body_json(&r),
+        serde_json::json!({"error": "insufficient funds", "id": 3, "balance_cents": FAKE_BALANCE})
+    );
+    let r = send(
+        &app,
+        Method::Post,
+        "/transfers",
+        br#"{"from": 1, "to": 3, "amount": 100}"#,
+    );
+    assert_eq!(r.status, 200);
+    let v = body_json(&r);
+    assert_eq!(
+        (v["from"]["id"].clone(), v["from"]["balance_cents"].clone()),
+        (1.into(), (FAKE_BALANCE - 100).into())
+    );
+    assert_eq!(
+        (v["to"]["id"].clone(), v["to"]["balance_cents"].clone()),
+        (3.into(), (FAKE_BALANCE + 100).into())
+    );
+    let r = send(&app, Method::Get, "/accounts?from=1&to=8", b"");
+    assert_eq!(r.status, 200);
+    let v = body_json(&r);
+    assert_eq!(v["accounts"].as_array().map(Vec::len), Some(3));
+    assert_eq!(v["total_cents"], 3 * FAKE_BALANCE);
+    for (target, body) in [
+        ("/accounts/77/withdraw", &br#"{"amount": 1}"#[..]),
+        ("/accounts/77/deposit", br#"{"amount": 1}"#),
+        ("/transfers", br#"{"from": 1, "to": 77, "amount": 1}"#),
+    ] {
+        let r = send(&app, Method::Post, target, body);
+        assert_eq!(r.status, 404, "{target}");
+        assert_eq!(body_json(&r)["error"], "account 77 not found");
+    }
+    let r = send(&app, Method::Get, "/transfers", b"");
+    assert_eq!(
+        (r.status, header(&r, "Allow")),
+        (405, Some("OPTIONS, POST"))
+    );
+}
+
+#[test]
+fn bank_rejects_bad_input_with_400_before_touching_the_database() {
+    let app = app();
+    let bad: &[(&str, &[u8])] = &[
+        ("/accounts/1/withdraw", b""),
+        ("/accounts/1/withdraw", b"{"),
+        ("/accounts/1/withdraw", br#"{"amount": 0}"#),
+        ("/accounts/1/withdraw", br#"{"amount": -5}"#),
+        ("/accounts/1/withdraw", br#"{"amount": 1.5}"#),
+        ("/accounts/1/withdraw", br#"{"amount": "5"}"#),
+        ("/accounts/1/withdraw", br#"{"amount": 100000000001}"#),
+        (
+            "/accounts/1/withdraw",
+            br#"{"amount": 99999999999999999999}"#,
+        ),
+        ("/accounts/1/deposit", br#"{"amount": -1}"#),
+        ("/accounts/x/deposit", br#"{"amount": 1}"#),
+        ("/accounts/-1/deposit", br#"{"amount": 1}"#),
+        ("/transfers", br#"{"from": 1, "to": 1, "amount": 5}"#),
+        ("/transfers", br#"{"from": 1, "amount": 5}"#),
+        ("/transfers", br#"{"from": 1, "to": 2, "amount": 0}"#),
+    ];
+    for (target, body) in bad {
+        let r = send(&app, Method::Post, target, body);
+        assert_eq!(r.status, 400, "{target} {}", String::from_utf8_lossy(body));
+    }
+    for target in [
+        "/accounts",
+        "/accounts?from=1",
+        "/accounts?from=5&to=1",
+        "/accounts?from=1&to=10001",
+        "/accounts?from=a&to=2",
+    ] {
+        assert_eq!(send(&app, Method::Get, target, b"").status, 400, "{target}");
+    }
+    assert_eq!(app.backend().db_calls.load(Ordering::Relaxed), 0);
+}

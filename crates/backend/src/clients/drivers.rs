@@ -8,12 +8,18 @@ use std::future::{Future, ready};
 use std::marker::PhantomData;
 use std::time::Duration;
 
+use crate::bank::{DbOutcome, DbRequest, Pause};
 use crate::runtime::AsyncRuntime;
 use crate::upstream::{self, BlockingStream};
 use crate::{Account, Activity, BackendError, NotifyReceipt, Order, UpstreamTarget, User};
 
-/// A PostgreSQL client: the four queries of `crate::queries`.
+/// A PostgreSQL client: the four queries of `crate::queries`, and the bank's calls.
 pub trait SqlClient: Send + Sync + 'static + Debug {
+    fn bank<Q: Pause>(
+        &self,
+        req: DbRequest,
+        pause: &Q,
+    ) -> impl Future<Output = Result<DbOutcome, BackendError>> + Send;
     fn user(&self, id: i64) -> impl Future<Output = Result<Option<User>, BackendError>> + Send;
     fn orders(
         &self,

@@ -19,6 +19,7 @@ use std::fmt::Debug;
 use std::future::Future;
 use std::time::Duration;
 
+use crate::bank::{DbOutcome, DbRequest, Pause};
 use crate::connect::Database;
 use crate::memory_cache::MemoryCache;
 use crate::{Account, Activity, BackendError, NotifyReceipt, Order, UpstreamTarget, User};
@@ -76,6 +77,13 @@ pub trait Clients: Send + Sync + 'static + Debug {
         value: Vec<u8>,
         ttl: Duration,
     ) -> impl Future<Output = Result<(), BackendError>> + Send;
+    /// One database call of the bank (`crate::bank`); `pause` is a simulated round trip, for
+    /// a transaction to wait inside.
+    fn bank<Q: Pause>(
+        &self,
+        req: DbRequest,
+        pause: &Q,
+    ) -> impl Future<Output = Result<DbOutcome, BackendError>> + Send;
     /// The real upstream HTTP call. Only called with a configured target: a simulated
     /// receipt (no `--upstream-url`) is decided by [`crate::Services`], not here.
     fn notify(
@@ -139,6 +147,13 @@ impl<P: SqlClient, R: CacheClient, U: UpstreamClient> Clients for ClientSet<P, R
         match &self.db {
             Database::Sqlite(db) => db.activity(user_id, limit),
             Database::Postgres(pg) => pg.activity(user_id, limit).await,
+        }
+    }
+
+    async fn bank<Q: Pause>(&self, req: DbRequest, pause: &Q) -> Result<DbOutcome, BackendError> {
+        match &self.db {
+            Database::Sqlite(db) => db.bank(req, pause).await,
+            Database::Postgres(pg) => pg.bank(req, pause).await,
         }
     }
 

@@ -83,6 +83,13 @@ impl Wait for MayWait {
         ready(())
     }
 
+    /// A plain thread, not a coroutine: `block_on` parks its thread, which must not be a
+    /// carrier; the owner's waits (may's sleep, the sync database clients) fall back to
+    /// blocking that thread, which serves nobody else.
+    fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) {
+        super::thread::spawn_owner(task);
+    }
+
     fn run_cpu<R, F>(&self, work: F) -> impl Future<Output = R> + Send
     where
         F: FnOnce() -> R + Send + 'static,

@@ -24,6 +24,10 @@ impl Wait for LoopWait {
         clab_event_loop::sleep(d)
     }
 
+    fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) {
+        clab_event_loop::spawn(task);
+    }
+
     /// `Inline`: on the loop thread, which serves nobody else meanwhile (the chapter's "never
     /// block the loop", shown). `BlockingPool`: on the CPU pool (`cpu_pool.rs`); the result
     /// comes back through a oneshot whose waker, called on the pool thread, queues the task

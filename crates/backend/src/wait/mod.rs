@@ -11,6 +11,11 @@
 //! | `tokio_timer.rs` | [`TokioWait`] | tokio timer | inline, or `spawn_blocking` | [`TaskSlots`] |
 //! | `event_loop.rs` | [`LoopWait`] | a timer of the event loop (`clab-event-loop`) | inline (the loop freezes), or `cpu_pool.rs` | [`TaskSlots`] |
 //! | `coroutine.rs` | `MayWait` (feature `coroutines`) | `may::coroutine::sleep` in the call | inline, or `cpu_pool.rs` | may's semaphore |
+//!
+//! `spawn` (a long-lived background task: the bank's owner) is a tokio task, a task of the
+//! event loop, or, for threads and coroutines, an OS thread running [`crate::block_on`]
+//! (`thread::spawn_owner`): their waits block in the call, which on a plain thread is a
+//! plain blocking wait (may's sleep falls back to the thread's).
 
 use std::fmt::Debug;
 use std::future::Future;
@@ -53,6 +58,11 @@ pub trait Wait: Send + Sync + 'static + Debug {
     where
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static;
+
+    /// Run `task` in the background for as long as it runs, in this model's world: the bank's
+    /// `actor` owner (`bank/actor.rs`). Called from inside a request, so a runtime or loop
+    /// is current.
+    fn spawn(&self, task: impl Future<Output = ()> + Send + 'static);
 
     /// Whether the thread CPU clock read around each poll of a request measures that request.
     /// True when waits either block the thread (threads: the clock stops while blocked) or

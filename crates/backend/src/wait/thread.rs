@@ -33,4 +33,20 @@ impl Wait for ThreadWait {
     {
         ready(work())
     }
+
+    fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) {
+        spawn_owner(task);
+    }
+}
+
+/// A background task of a world whose waits block in the call: its own OS thread, polling
+/// with [`crate::block_on`]. If the thread cannot start, `task` is dropped, and with it
+/// whatever it would have served (the bank's mailbox closes: its requests fail, not hang).
+pub(crate) fn spawn_owner(task: impl Future<Output = ()> + Send + 'static) {
+    let started = std::thread::Builder::new()
+        .name("clab-owner".into())
+        .spawn(move || crate::block_on(task));
+    if let Err(e) = started {
+        tracing::warn!("could not start a background thread: {e}");
+    }
 }

@@ -24,6 +24,10 @@ impl Wait for TokioWait {
         tokio::time::sleep(d)
     }
 
+    fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) {
+        drop(tokio::spawn(task));
+    }
+
     /// `Inline`: run it in the task (blocking this worker meanwhile, the chapter's §07
     /// warning). `BlockingPool`: `spawn_blocking`, so the async workers keep serving.
     fn run_cpu<R, F>(&self, work: F) -> impl Future<Output = R> + Send

@@ -2,134 +2,28 @@
 //! (a) every full read's total lies within the bounds the other operations allow; (b) no
 //! answer ever shows a negative balance; (c) the final read equals the initial state plus the
 //! accepted operations, per account, within the bounds of the indeterminate ones; (d) every
-//! 409 reports a balance below the amount asked.
+//! 409 is one the request could deserve: about the account it takes money from, reporting a
+//! balance below the amount; (e) every balance an answer reports (a 200's, a full read's, a
+//! 409's) is one the account could have had at some instant while that request was open.
 //!
-//! Bounds, never guesses: an operation that completed before a read was invoked is definitely
-//! in it; one that overlaps the read (or is indeterminate and was invoked before the read
-//! completed) may or may not be. The read's total must lie between the totals with the
-//! possible ones' withdrawals all in and their deposits all out, and the reverse. So a clean
-//! history can never be flagged, whatever the overlaps (the property test holds it to that).
+//! Bounds, never guesses ([`bounds`]): an operation that completed before a request was
+//! invoked is definitely in what the request saw; one that overlaps it (or is indeterminate and
+//! was invoked before it completed) may or may not be. So a clean history can never be
+//! flagged, whatever the overlaps (`tests/bank_linearizable.rs` holds it to that). A value
+//! outside its bounds is explained, where one operation can, by naming the accepted operation
+//! whose effect is missing or the refused/failed one that took effect.
+
+mod bounds;
+mod report;
+
+pub use report::{Anomaly, AnomalyKind, Report};
 
 use super::history::{Balances, History, Kind, Op, Outcome};
-use serde::Serialize;
+use bounds::{Bounds, Timeline};
 use std::collections::BTreeMap;
-use std::fmt;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum AnomalyKind {
-    /// A full read's total outside the bounds: money created or destroyed mid-run.
-    WrongTotal,
-    /// A balance below zero in some answer: the check-then-act race let a withdrawal through.
-    NegativeBalance,
-    /// The final state is not the initial plus the accepted operations: a lost update (or
-    /// money created), per account.
-    FinalState,
-    /// A 409 whose reported balance covered the amount.
-    BadRefusal,
-}
-
-impl AnomalyKind {
-    pub const ALL: [AnomalyKind; 4] = [
-        Self::WrongTotal,
-        Self::NegativeBalance,
-        Self::FinalState,
-        Self::BadRefusal,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::WrongTotal => "wrong-total",
-            Self::NegativeBalance => "negative-balance",
-            Self::FinalState => "final-state",
-            Self::BadRefusal => "bad-refusal",
-        }
-    }
-}
-
-/// One anomaly kind: how many times it showed and the first example, with the operations
-/// that show it (ids, times, values) in words.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Anomaly {
-    pub kind: AnomalyKind,
-    pub count: u64,
-    pub first: String,
-    /// The ids of the operations the first example names.
-    pub first_ops: Vec<u64>,
-}
-
-/// Counts of a history and its anomalies (an empty list: none found).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Report {
-    pub ops: u64,
-    pub accepted: u64,
-    pub refused: u64,
-    pub failed: u64,
-    pub indeterminate: u64,
-    pub reads: u64,
-    pub anomalies: Vec<Anomaly>,
-}
-
-impl Report {
-    pub fn count(&self, kind: AnomalyKind) -> u64 {
-        self.anomalies
-            .iter()
-            .find(|a| a.kind == kind)
-            .map_or(0, |a| a.count)
-    }
-
-    fn note(&mut self, kind: AnomalyKind, ops: &[u64], first: impl FnOnce() -> String) {
-        match self.anomalies.iter_mut().find(|a| a.kind == kind) {
-            Some(a) => a.count += 1,
-            None => self.anomalies.push(Anomaly {
-                kind,
-                count: 1,
-                first: first(),
-                first_ops: ops.to_vec(),
-            }),
-        }
-    }
-}
-
-/// A closed range of cents.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Bounds {
-    lo: i64,
-    hi: i64,
-}
-
-impl Bounds {
-    fn exact(v: i64) -> Self {
-        Self { lo: v, hi: v }
-    }
-    /// Add a delta that certainly applied.
-    fn add(&mut self, d: i64) {
-        self.lo += d;
-        self.hi += d;
-    }
-    /// Add a delta that may or may not have applied.
-    fn maybe(&mut self, d: i64) {
-        self.lo += d.min(0);
-        self.hi += d.max(0);
-    }
-    fn holds(&self, v: i64) -> bool {
-        (self.lo..=self.hi).contains(&v)
-    }
-}
-
-impl fmt::Display for Bounds {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.lo == self.hi {
-            write!(f, "{}", self.lo)
-        } else {
-            write!(f, "{}..={}", self.lo, self.hi)
-        }
-    }
-}
-
-fn total(b: &Balances) -> i64 {
-    b.iter().map(|(_, v)| v).sum()
-}
+/// At most this many explaining operations are named in one example.
+const MAX_NAMED: usize = 4;
 
 /// Run every check on `history`.
 pub fn check(history: &History) -> Report {
@@ -144,14 +38,33 @@ pub fn check(history: &History) -> Report {
             Outcome::Indeterminate { .. } => report.indeterminate += 1,
         }
     }
+    let accounts: BTreeMap<u64, Timeline> = history
+        .initial
+        .iter()
+        .map(|&(id, v)| (id, Timeline::new(v, &history.ops, |o| o.kind.delta_on(id))))
+        .collect();
+    let total = Timeline::new(sum(&history.initial), &history.ops, |o| {
+        o.kind.total_delta()
+    });
     negative_balances(history, &mut report);
     refusals(history, &mut report);
-    totals(history, &mut report);
-    final_state(history, &mut report);
+    answers(history, &accounts, &mut report);
+    totals(history, &total, &mut report);
+    final_state(history, &accounts, &mut report);
     report.anomalies.sort_by_key(|a| a.kind);
     report
 }
 
+fn sum(b: &Balances) -> i64 {
+    b.iter().map(|(_, v)| v).sum()
+}
+
+fn balances(b: &Balances) -> String {
+    let each: Vec<String> = b.iter().map(|(id, v)| format!("{id}: {v}")).collect();
+    format!("{{{}}}", each.join(", "))
+}
+
+/// One operation in words: id, client, what it asked, its interval and what came back.
 fn describe(op: &Op) -> String {
     let what = match op.kind {
         Kind::Withdraw { account, amount } => format!("withdraw {amount} from {account}"),
@@ -159,135 +72,232 @@ fn describe(op: &Op) -> String {
         Kind::Transfer { from, to, amount } => format!("transfer {amount} from {from} to {to}"),
         Kind::Read => "full read".to_owned(),
     };
+    let answer = match &op.outcome {
+        Outcome::Ok { balances: b } => format!("200 {}", balances(b)),
+        Outcome::Refused { account, balance } => format!("409 account {account} at {balance}"),
+        Outcome::Failed { status } => status.to_string(),
+        Outcome::Indeterminate { error } => format!("indeterminate: {error}"),
+    };
     format!(
-        "op {} (client {}, {what}, {}..{} µs)",
+        "op {} (client {}, {what}, {}..{} µs → {answer})",
         op.id, op.client, op.invoke_us, op.complete_us
     )
 }
 
+/// The operations other than `asking` each of which alone would bring `seen` within `bounds`
+/// (what a quantity could be during `invoke..=complete`, with `delta` its change per
+/// operation): an accepted one definitely in whose effect is missing, or a refused or failed
+/// one that took effect after all. Returns the words and the ids.
+fn explain(
+    h: &History,
+    asking: Option<u64>,
+    delta: impl Fn(&Op) -> i64,
+    (bounds, seen): (Bounds, i64),
+    (invoke, complete): (u64, u64),
+) -> (String, Vec<u64>) {
+    let mut named = Vec::new();
+    let mut words = Vec::new();
+    for op in h.ops.iter().filter(|o| Some(o.id) != asking) {
+        let d = delta(op);
+        let fits = match op.outcome {
+            _ if d == 0 => None,
+            Outcome::Ok { .. } if op.complete_us < invoke => bounds
+                .shifted(-d)
+                .holds(seen)
+                .then_some("had not taken effect"),
+            // Had it taken effect, it would have done so before its answer: certainly in if
+            // that came before `invoke`, possibly if it was invoked by `complete`.
+            Outcome::Refused { .. } | Outcome::Failed { .. } if op.complete_us < invoke => {
+                bounds.shifted(d).holds(seen).then_some("had taken effect")
+            }
+            Outcome::Refused { .. } | Outcome::Failed { .. } if op.invoke_us <= complete => {
+                bounds.widened(d).holds(seen).then_some("had taken effect")
+            }
+            _ => None,
+        };
+        if let Some(how) = fits {
+            named.push(op.id);
+            words.push(format!("{} {how}", describe(op)));
+            if named.len() == MAX_NAMED {
+                break;
+            }
+        }
+    }
+    let words = if words.is_empty() {
+        "no single operation accounts for it".to_owned()
+    } else {
+        format!("it fits if {}", words.join(", or if "))
+    };
+    (words, named)
+}
+
 fn negative_balances(h: &History, r: &mut Report) {
     for op in &h.ops {
-        let negative: Vec<(u64, i64)> = match &op.outcome {
-            Outcome::Ok { balances } => balances.iter().copied().filter(|(_, v)| *v < 0).collect(),
-            Outcome::Refused { account, balance } if *balance < 0 => vec![(*account, *balance)],
-            _ => Vec::new(),
+        let negative = match &op.outcome {
+            Outcome::Ok { balances } => balances.iter().copied().find(|(_, v)| *v < 0),
+            Outcome::Refused { account, balance } if *balance < 0 => Some((*account, *balance)),
+            _ => None,
         };
-        if let Some(&(account, balance)) = negative.first() {
-            r.note(AnomalyKind::NegativeBalance, &[op.id], || {
-                format!(
+        if let Some((account, balance)) = negative {
+            r.note(AnomalyKind::NegativeBalance, || {
+                let words = format!(
                     "{} answered account {account} at {balance} cents",
                     describe(op)
-                )
+                );
+                (words, vec![op.id])
             });
         }
     }
     if let Some(fin) = &h.final_read
         && let Some(&(account, balance)) = fin.iter().find(|(_, v)| *v < 0)
     {
-        r.note(AnomalyKind::NegativeBalance, &[], || {
-            format!("the final read has account {account} at {balance} cents")
+        r.note(AnomalyKind::NegativeBalance, || {
+            let words = format!("the final read has account {account} at {balance} cents");
+            (words, Vec::new())
         });
     }
 }
 
+/// Check (d): a 409 says "account A holds B, less than the amount": A must be the account the
+/// operation takes from and B below the amount. Whether B is a balance A could have had is
+/// check (e)'s question.
 fn refusals(h: &History, r: &mut Report) {
     for op in &h.ops {
-        if let (Outcome::Refused { account, balance }, Some(amount)) =
-            (&op.outcome, op.kind.amount())
-            && *balance >= amount
-        {
-            r.note(AnomalyKind::BadRefusal, &[op.id], || {
-                format!(
-                    "{} was refused 409 although account {account} reported {balance} ≥ {amount}",
+        let Outcome::Refused { account, balance } = op.outcome else {
+            continue;
+        };
+        let wrong = match op.kind.debit() {
+            None => Some("although it takes money from no account".to_owned()),
+            Some((from, _)) if from != account => Some(format!(
+                "naming account {account}, although it takes from account {from}"
+            )),
+            Some((_, amount)) if balance >= amount => Some(format!(
+                "although account {account} reported {balance} ≥ the amount {amount}"
+            )),
+            Some(_) => None,
+        };
+        if let Some(wrong) = wrong {
+            r.note(AnomalyKind::BadRefusal, || {
+                (format!("{} was refused {wrong}", describe(op)), vec![op.id])
+            });
+        }
+    }
+}
+
+/// Check (e): each balance an answer reports against what that account could have been while
+/// the request was open. A 200 reports the balance after its own operation, which is then
+/// certainly in; a full read or a 409 reports one before anything of its own.
+fn answers(h: &History, accounts: &BTreeMap<u64, Timeline>, r: &mut Report) {
+    for op in &h.ops {
+        let refused;
+        let (reported, own): (&[(u64, i64)], bool) = match &op.outcome {
+            Outcome::Ok { balances } => (balances, true),
+            Outcome::Refused { account, balance } => {
+                refused = [(*account, *balance)];
+                (&refused, false)
+            }
+            _ => continue,
+        };
+        let wrong = reported.iter().find_map(|&(account, seen)| {
+            let mut bounds = accounts.get(&account)?.during(op.invoke_us, op.complete_us);
+            if own {
+                bounds.settle(op.kind.delta_on(account));
+            }
+            (!bounds.holds(seen)).then_some((account, seen, bounds))
+        });
+        if let Some((account, seen, bounds)) = wrong {
+            r.note(AnomalyKind::WrongBalance, || {
+                let (why, mut ids) = explain(
+                    h,
+                    Some(op.id),
+                    |o| o.kind.delta_on(account),
+                    (bounds, seen),
+                    (op.invoke_us, op.complete_us),
+                );
+                ids.insert(0, op.id);
+                let words = format!(
+                    "{} reported account {account} at {seen} cents; the operations around it allow {bounds}; {why}",
                     describe(op)
-                )
+                );
+                (words, ids)
             });
         }
     }
 }
 
 /// Check (a): each full read's total against the operations around it.
-fn totals(h: &History, r: &mut Report) {
-    let initial = total(&h.initial);
-    // Money-moving operations that may have applied, by invocation time, so that each read
-    // looks only at those invoked before it completed.
-    let mut movers: Vec<&Op> = h
-        .ops
-        .iter()
-        .filter(|o| o.kind != Kind::Read && o.kind.total_delta() != 0)
-        .filter(|o| o.applied() || o.indeterminate())
-        .collect();
-    movers.sort_by_key(|o| o.invoke_us);
+fn totals(h: &History, total: &Timeline, r: &mut Report) {
+    let initial = sum(&h.initial);
     for read in h.ops.iter().filter(|o| o.kind == Kind::Read) {
         let Outcome::Ok { balances } = &read.outcome else {
             continue;
         };
-        let mut bounds = Bounds::exact(initial);
-        for op in movers
-            .iter()
-            .take_while(|o| o.maybe_applied_before(read.complete_us))
-        {
-            // Definitely in: accepted and completed before the read began.
-            if op.applied() && op.complete_us < read.invoke_us {
-                bounds.add(op.kind.total_delta());
-            } else {
-                bounds.maybe(op.kind.total_delta());
-            }
-        }
-        let seen = total(balances);
+        let bounds = total.during(read.invoke_us, read.complete_us);
+        let seen = sum(balances);
         if !bounds.holds(seen) {
-            r.note(AnomalyKind::WrongTotal, &[read.id], || {
-                format!(
-                    "{} totals {seen} cents; initial {initial} and the operations around it allow {bounds}",
+            r.note(AnomalyKind::WrongTotal, || {
+                let (why, mut ids) = explain(
+                    h,
+                    Some(read.id),
+                    |o| o.kind.total_delta(),
+                    (bounds, seen),
+                    (read.invoke_us, read.complete_us),
+                );
+                ids.insert(0, read.id);
+                let words = format!(
+                    "{} totals {seen} cents; initial {initial} and the operations around it allow {bounds}; {why}",
                     describe(read)
-                )
+                );
+                (words, ids)
             });
         }
     }
 }
 
-/// Check (c): the final read, account by account.
-fn final_state(h: &History, r: &mut Report) {
+/// Check (c): the final read, account by account; an account missing from it (or one it has
+/// that the initial read had not) is a final state that is not the initial one plus the
+/// operations either.
+fn final_state(h: &History, accounts: &BTreeMap<u64, Timeline>, r: &mut Report) {
     let Some(fin) = &h.final_read else {
         return;
     };
-    let mut expect: BTreeMap<u64, (Bounds, Vec<u64>)> = h
-        .initial
-        .iter()
-        .map(|&(id, v)| (id, (Bounds::exact(v), Vec::new())))
-        .collect();
-    for op in &h.ops {
-        for (account, d) in op.kind.deltas() {
-            let Some((b, ids)) = expect.get_mut(&account) else {
-                continue;
-            };
-            if op.applied() {
-                b.add(d);
-                ids.push(op.id);
-            } else if op.indeterminate() {
-                b.maybe(d);
-                ids.push(op.id);
-            }
-        }
-    }
-    for &(account, seen) in fin {
-        let Some((bounds, ids)) = expect.get(&account) else {
+    for (&account, timeline) in accounts {
+        let bounds = timeline.after_all();
+        let Some(&(_, seen)) = fin.iter().find(|(id, _)| *id == account) else {
+            r.note(AnomalyKind::FinalState, || {
+                let words =
+                    format!("account {account} (expected {bounds}) is missing from the final read");
+                (words, Vec::new())
+            });
             continue;
         };
-        if !bounds.holds(seen) {
-            let how = if seen < bounds.lo {
-                "lost update: money vanished"
-            } else {
-                "money created"
-            };
-            let first_ids: Vec<u64> = ids.iter().copied().take(8).collect();
-            r.note(AnomalyKind::FinalState, &first_ids, || {
-                let initial = h.initial.iter().find(|(id, _)| *id == account).map_or(0, |p| p.1);
-                format!(
-                    "account {account} ends at {seen} cents; initial {initial} plus its {} accepted/indeterminate operations gives {bounds} ({how}; first ops {first_ids:?})",
-                    ids.len()
-                )
-            });
+        if bounds.holds(seen) {
+            continue;
         }
+        r.note(AnomalyKind::FinalState, || {
+            let delta = |o: &Op| o.kind.delta_on(account);
+            let touching = |pick: fn(&Op) -> bool| {
+                h.ops.iter().filter(|o| pick(o) && delta(o) != 0).count()
+            };
+            let initial = h.initial.iter().find(|(id, _)| *id == account).map_or(0, |p| p.1);
+            let how = if seen > bounds.hi {
+                "more than they allow: money created"
+            } else {
+                "less than they allow: money destroyed"
+            };
+            let (why, ids) = explain(h, None, delta, (bounds, seen), (u64::MAX, u64::MAX));
+            let words = format!(
+                "account {account} ends at {seen} cents; initial {initial} and its {} accepted and {} indeterminate operations allow {bounds} ({how}); {why}",
+                touching(Op::applied),
+                touching(Op::indeterminate),
+            );
+            (words, ids)
+        });
+    }
+    for &(account, seen) in fin.iter().filter(|(id, _)| !accounts.contains_key(id)) {
+        r.note(AnomalyKind::FinalState, || {
+            let words = format!("the final read has account {account} at {seen} cents, which the initial read had not");
+            (words, Vec::new())
+        });
     }
 }

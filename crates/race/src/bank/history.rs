@@ -43,13 +43,22 @@ impl Kind {
         self.deltas().iter().map(|(_, d)| d).sum()
     }
 
-    /// The amount a 409 says was not covered.
-    pub fn amount(&self) -> Option<i64> {
+    /// How the operation changes `account`'s balance if it applies.
+    pub fn delta_on(&self, account: u64) -> i64 {
+        self.deltas()
+            .iter()
+            .filter(|(a, _)| *a == account)
+            .map(|(_, d)| d)
+            .sum()
+    }
+
+    /// The account the operation takes money from and how much: the only account and amount
+    /// a 409 insufficient-funds answer can be about (a deposit or a read has none).
+    pub fn debit(&self) -> Option<(u64, i64)> {
         match *self {
-            Self::Withdraw { amount, .. }
-            | Self::Deposit { amount, .. }
-            | Self::Transfer { amount, .. } => Some(amount),
-            Self::Read => None,
+            Self::Withdraw { account, amount } => Some((account, amount)),
+            Self::Transfer { from, amount, .. } => Some((from, amount)),
+            Self::Deposit { .. } | Self::Read => None,
         }
     }
 }
@@ -92,9 +101,9 @@ impl Op {
         matches!(self.outcome, Outcome::Indeterminate { .. })
     }
 
-    /// Might this operation have taken effect at some instant before `t`?
-    pub fn maybe_applied_before(&self, t: u64) -> bool {
-        (self.applied() || self.indeterminate()) && self.invoke_us < t
+    /// Might this operation have taken effect (at some instant after its invocation)?
+    pub fn may_apply(&self) -> bool {
+        self.applied() || self.indeterminate()
     }
 }
 

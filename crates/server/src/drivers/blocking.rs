@@ -4,7 +4,7 @@
 //! The socket is non-blocking and the thread sleeps in [`poll::wait`] on it and on the
 //! shutdown eventfd, never on a tick: a busy keep-alive connection costs one `read` per
 //! request (the next request is usually already there), an idle one costs nothing until its
-//! client or the drain wakes it. The handler runs under [`crate::block_on::block_on`] over a
+//! client or the drain wakes it. The handler runs under [`clab_backend::block_on`] over a
 //! blocking backend, so while a request waits on its database the thread sits in the kernel,
 //! as the chapter's thread models do.
 //!
@@ -19,11 +19,11 @@ use super::poll::{self, IN, NONE, OUT};
 use super::reaper::Reaper;
 use crate::Shared;
 use crate::admission::ConnectionPass;
-use crate::block_on::block_on;
 use crate::busy::Busy;
 use crate::conn::{Conn, ConnConfig, Grace, Step};
 use crate::eventfd::EventFd;
 use clab_backend::Backend;
+use clab_backend::block_on;
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::os::fd::{AsRawFd, RawFd};

@@ -32,7 +32,7 @@
 //! The driver's own `block_on` polls the handler with a waker bound to *this coroutine*: the
 //! `MayBackend`'s futures are complete on their first poll (every wait parks the coroutine
 //! inside the poll), and should one return `Pending` anyway the coroutine parks on a may
-//! [`Blocker`] until woken, never its carrier. [`crate::block_on::block_on`] must not be
+//! [`Blocker`] until woken, never its carrier. [`clab_backend::block_on`] must not be
 //! used here: its waker is a thread-local bound to the OS thread that first built it, and it
 //! parks that thread. A
 //! thread-local waker held across a yield belongs to whichever carrier the coroutine ran on

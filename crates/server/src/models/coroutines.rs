@@ -41,7 +41,7 @@
 //!   and a coroutine may resume on another carrier (work stealing; an IO event is handled by
 //!   the carrier whose event loop owns that socket; a `sleep` expires on may's timer thread).
 //!   A thread-local reference, a thread-bound guard (`std::sync::MutexGuard`, a thread-local
-//!   waker such as [`crate::block_on`]'s) held across a wait would be used from the wrong
+//!   waker such as [`clab_backend::block_on`]'s) held across a wait would be used from the wrong
 //!   thread. The server and the handlers hold none across a wait (see the SAFETY comment in
 //!   `spawn_conn`).
 //! - **Fixed stack size.** A coroutine's stack is allocated once and never grows; overflowing

@@ -7,7 +7,7 @@
 //!    eventfd) and accepts one connection.
 //! 2. It drives that connection's [`crate::conn::Conn`] itself through
 //!    [`crate::drivers::blocking`]: read, parse, handle with
-//!    [`crate::block_on::block_on`] over a [`clab_backend::BlockingBackend`] (every query and
+//!    [`clab_backend::block_on`] over a [`clab_backend::BlockingBackend`] (every query and
 //!    simulated round trip blocks the only thread), write.
 //! 3. Keep-alive loops to 2. Meanwhile the next clients wait in the kernel's accept queue
 //!    (the listen backlog): their connect succeeded, nobody reads them.

@@ -7,7 +7,7 @@
 //!    eventfd, and accepts.
 //! 2. It spawns a thread (`std::thread::Builder`, stack `--stack-size` or the platform's
 //!    default) that owns the connection: [`crate::drivers::blocking`] reads, parses through
-//!    the shared [`crate::conn::Conn`], handles with [`crate::block_on::block_on`] over a
+//!    the shared [`crate::conn::Conn`], handles with [`clab_backend::block_on`] over a
 //!    [`clab_backend::BlockingBackend`] (a query blocks this thread in the kernel; the OS
 //!    runs another, with no `async` anywhere), writes, loops on keep-alive.
 //! 3. When the connection closes the thread exits (its lingering close goes to the lingering

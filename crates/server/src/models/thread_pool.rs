@@ -14,7 +14,7 @@
 //!    owns the connection until it closes, driving the shared [`crate::conn::Conn`] through
 //!    [`crate::drivers::blocking`]. The header clock started at accept: time in the queue
 //!    counts against `--header-timeout`, as in a thread-per-connection server.
-//! 4. Handle: runs the handler with [`crate::block_on::block_on`] over a
+//! 4. Handle: runs the handler with [`clab_backend::block_on`] over a
 //!    [`clab_backend::BlockingBackend`]; every database query or simulated round trip blocks
 //!    this OS thread in the kernel, exactly as the chapter's thread models do.
 //! 5. Write the response; keep-alive loops to 3. Close: the lingering close goes to the

@@ -1,6 +1,6 @@
-//! A trivial `block_on` for the blocking models.
+//! A trivial `block_on` for the blocking models (and the bank's owner thread in their worlds).
 //!
-//! With a [`clab_backend::BlockingBackend`] every backend call blocks the OS thread in its body
+//! With a [`crate::BlockingBackend`] every backend call blocks the OS thread in its body
 //! and returns a ready future, so a handler completes on its first poll: the thread really
 //! sat in the kernel while it waited, as in the chapter's thread models. Should a future
 //! return `Pending` anyway, the thread parks until the waker unparks it, which is correct for
