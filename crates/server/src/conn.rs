@@ -319,14 +319,14 @@ impl Conn {
         }
         self.filled = (self.filled + n).min(self.buf.len());
         let now = Instant::now();
-        self.last_read = now;
+        let first_bytes = self.served == 0 && self.request_started.is_none();
+        // A connection's first bytes arrived when it was accepted (the thread models' listeners
+        // defer the accept until they do), however long it waited for a thread before they
+        // were read; later pieces arrive about when they are read.
+        self.last_read = if first_bytes { self.idle_since } else { now };
         if self.request_started.is_none() {
             // The first request's clock started at accept; a later one's at its first byte.
-            self.request_started = Some(if self.served == 0 {
-                self.idle_since
-            } else {
-                now
-            });
+            self.request_started = Some(if first_bytes { self.idle_since } else { now });
         }
     }
 
@@ -591,15 +591,21 @@ mod tests {
             read_until(&mut conn),
             (accepted + grace.input, Expiry::Idle)
         );
-        // A partial head: `grace` from its last piece, and then a 408.
-        let mut conn = Conn::new(config(10_000), Instant::now());
+        // A partial head that waited 40 ms for its thread: its first bytes came with the
+        // accept, so it is cut at once...
+        let mut conn = Conn::new(config(10_000), accepted);
         feed(&mut conn, b"GET / HTTP/1.1\r\nHo");
-        let before = Instant::now();
         conn.others_wait(grace);
-        let (until, expiry) = read_until(&mut conn);
-        assert_eq!(expiry, Expiry::Header);
+        assert_eq!(
+            read_until(&mut conn),
+            (accepted + grace.input, Expiry::Header)
+        );
+        // ...and a piece read later gets `grace` from its read; then a 408.
+        let before = Instant::now();
+        feed(&mut conn, b"st: t\r\n");
+        let (until, _) = read_until(&mut conn);
         assert!(
-            until <= before + grace.input && until + grace.input >= before,
+            until >= before + grace.input && until <= Instant::now() + grace.input,
             "{until:?}"
         );
         conn.expire();
