@@ -26,6 +26,16 @@ pub struct Args {
     /// thread-pool: accepted connections that may wait for a worker before 503.
     #[arg(long, default_value_t = ServeOptions::DEFAULT_QUEUE_CAPACITY)]
     queue: usize,
+    /// thread-pool: a connection that waited longer than this for a worker gets 503.
+    #[arg(long, default_value = "2s", value_parser = parse_duration)]
+    queue_timeout: Duration,
+    /// Open connections beyond which a new one gets 503 and is closed (default: the fd
+    /// limit, `ulimit -n`, less an eighth as headroom).
+    #[arg(long, value_parser = at_least_one)]
+    max_connections: Option<usize>,
+    /// Requests handled at once beyond which a new one gets 503.
+    #[arg(long, default_value_t = ServeOptions::DEFAULT_MAX_INFLIGHT, value_parser = at_least_one)]
+    max_inflight: usize,
     /// sqlite://PATH, sqlite::memory: or postgres://USER@HOST:PORT/DB.
     #[arg(long, default_value = "sqlite://clab.db")]
     database_url: Box<str>,
@@ -175,6 +185,9 @@ fn options(args: &Args) -> anyhow::Result<ServeOptions> {
     Ok(ServeOptions {
         workers: args.workers,
         queue_capacity: args.queue,
+        queue_timeout: args.queue_timeout,
+        max_connections: args.max_connections,
+        max_inflight: args.max_inflight,
         header_timeout: args.header_timeout,
         idle_timeout: args.idle_timeout,
         drain_deadline: args.drain_timeout,
@@ -201,6 +214,15 @@ pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     match clab_load::parse_duration(text) {
         Ok(d) if d.is_zero() => Err("must be more than zero".to_owned()),
         Ok(d) => Ok(d),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// A count that must be at least 1. (clap names the flag.)
+fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".to_owned()),
+        Ok(n) => Ok(n),
         Err(e) => Err(e.to_string()),
     }
 }

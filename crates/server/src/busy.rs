@@ -1,42 +1,70 @@
-//! [`Busy`]: the acceptor's own answer when a model has no room for another connection
-//! (`thread-pool`'s queue is full, `thread-per-request` is at `--max-threads`).
+//! The 503 of a server at its limits, in one place: [`response`] (with `Retry-After`), and
+//! [`Busy`], the thread models' way to send it on a connection no thread will serve (the
+//! thread-pool queue is full, or the connection waited past `--queue-timeout`;
+//! `thread-per-request` is at `--max-threads`; any of them at `--max-connections`).
 //!
-//! The request is never parsed (the connection never reaches a `Conn`); the response is
-//! encoded by the shared codec so it carries the same `Date`/`Server` headers as every other
-//! response. It must be quick: the acceptor does it inline, and every client behind in the
-//! backlog waits meanwhile.
+//! A refused connection never reaches a `Conn` on a worker; the response is encoded by the
+//! shared codec so it carries the same `Date`/`Server` headers as every other response. It
+//! must be quick: the acceptor does it inline, and every client behind in the backlog waits
+//! meanwhile. So it is written without waiting and the lingering close (see
+//! [`crate::conn::Step::Close`]) is handed to the [`Reaper`].
 
+use crate::conn::LINGER;
+use crate::drivers::reaper::Reaper;
 use clab_http::{HttpDate, Response, encode_response};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::TcpStream;
 
-/// Reused across refusals by one acceptor (one `Date` cache, one buffer).
-#[derive(Debug, Default)]
+/// The seconds a refused client is asked to wait before it tries again.
+pub const RETRY_AFTER_SECS: u32 = 1;
+
+/// Why a connection or request was refused: the 503's body says it.
+pub const AT_MAX_CONNECTIONS: &str = "--max-connections connections are open";
+pub const AT_MAX_INFLIGHT: &str = "--max-inflight requests are in flight";
+pub const QUEUE_FULL: &str = "the queue of connections waiting for a worker is full";
+pub const QUEUE_TIMEOUT: &str = "waited longer than --queue-timeout for a worker";
+
+/// 503 + `Retry-After`, saying `why`. The caller decides whether the connection closes.
+pub fn response(why: &str) -> Response {
+    Response::text(503, format!("server busy: {why}\n"))
+        .with_header("Retry-After", RETRY_AFTER_SECS.to_string())
+}
+
+/// Reused across refusals by one thread (one `Date` cache, one buffer).
+#[derive(Debug)]
 pub(crate) struct Busy {
     date: HttpDate,
     out: Vec<u8>,
+    reaper: Reaper,
 }
 
 impl Busy {
-    /// Answer 503 + `Retry-After: 1` + `Connection: close`, saying `why`. Request bytes that
-    /// already arrived are read and discarded first: closing a socket with unread input
-    /// makes the kernel send RST, which can destroy the 503 before the client reads it.
-    pub(crate) fn refuse(&mut self, mut stream: TcpStream, why: &str) {
-        let resp = Response::text(503, format!("server busy: {why}\n"))
-            .with_header("Retry-After", "1")
-            .closing();
-        self.out.clear();
-        encode_response(&resp, false, false, &mut self.date, &mut self.out);
-        let _ = stream.set_nonblocking(true);
-        discard_input(&mut stream);
-        let _ = stream.write_all(&self.out);
-        let _ = stream.shutdown(std::net::Shutdown::Write);
-        discard_input(&mut stream);
+    pub(crate) fn new(reaper: Reaper) -> Self {
+        Self {
+            date: HttpDate::new(),
+            out: Vec::new(),
+            reaper,
+        }
     }
-}
 
-/// Read and drop whatever input is already buffered, without waiting.
-fn discard_input(stream: &mut TcpStream) {
-    let mut sink = [0u8; 4096];
-    while matches!(stream.read(&mut sink), Ok(n) if n > 0) {}
+    /// Answer 503 + `Retry-After` + `Connection: close`, saying `why`, then close with a
+    /// lingering close on the reaper's thread (request bytes that arrive after the 503 are
+    /// read and dropped there: closing with unread input would make the kernel send RST,
+    /// which can destroy the 503 before the client reads it).
+    pub(crate) fn refuse(&mut self, mut stream: TcpStream, why: &str) {
+        self.out.clear();
+        encode_response(
+            &response(why).closing(),
+            false,
+            false,
+            &mut self.date,
+            &mut self.out,
+        );
+        // A fresh socket's send buffer takes a few hundred bytes at once; if it does not,
+        // the client is not worth waiting for.
+        if stream.set_nonblocking(true).is_err() || stream.write_all(&self.out).is_err() {
+            return;
+        }
+        self.reaper.linger(stream, LINGER, None);
+    }
 }

@@ -69,6 +69,18 @@ impl From<&ServeOptions> for ConnConfig {
     }
 }
 
+/// How far [`Conn::others_wait`] cuts a wait for input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Grace {
+    /// An idle keep-alive connection, from the start of its idle period. Longer than `input`:
+    /// a client about to send its next request is not silent, and a close that crosses its
+    /// request loses it.
+    pub idle: Duration,
+    /// A fresh connection that has sent nothing, from its accept; a partial request, from its
+    /// last piece.
+    pub input: Duration,
+}
+
 /// What the driver must do next.
 #[derive(Debug)]
 pub enum Step {
@@ -127,17 +139,23 @@ pub struct Conn {
     out: Vec<u8>,
     date: HttpDate,
     state: State,
-    /// When the header clock of the unfinished request started: its first byte, or, for bytes
+    /// When the header clock of the unfinished request started: for the first request, when
+    /// the connection was accepted (time a thread model's queue kept it is the client's, as
+    /// in a thread-per-connection server); for later ones their first byte, or, for bytes
     /// pipelined behind an earlier request, when that request's response was written.
     request_started: Option<Instant>,
-    /// When the connection last became idle (idle timeout clock).
+    /// When input last arrived (or a pipelined request's clock restarted): under pressure a
+    /// partial request must keep coming, each piece within the grace of the last.
+    last_read: Instant,
+    /// When the connection last became idle (idle timeout clock); at first, when accepted.
     idle_since: Instant,
     /// When the current unwritten output was produced (write timeout clock).
     out_since: Instant,
     /// When this connection first saw the server draining.
     drain_seen: Option<Instant>,
-    /// Others wait for this connection's thread: the current idle period is cut to this.
-    idle_grace: Option<Duration>,
+    /// Others wait for this connection's thread: the current wait for input (idle, fresh, or
+    /// in the middle of a request) is cut; see [`Conn::others_wait`].
+    pressed: Option<Grace>,
     /// Requests answered so far.
     served: u64,
     /// The peer sent EOF: answer what is complete, then close without lingering.
@@ -145,8 +163,9 @@ pub struct Conn {
 }
 
 impl Conn {
-    pub fn new(config: ConnConfig) -> Self {
-        let now = Instant::now();
+    /// A connection accepted at `accepted` (its header clock starts there).
+    pub fn new(config: ConnConfig, accepted: Instant) -> Self {
+        let now = accepted;
         Self {
             config,
             buf: Vec::new(),
@@ -156,10 +175,11 @@ impl Conn {
             date: HttpDate::new(),
             state: State::Reading,
             request_started: None,
+            last_read: now,
             idle_since: now,
             out_since: now,
             drain_seen: None,
-            idle_grace: None,
+            pressed: None,
             served: 0,
             peer_closed: false,
         }
@@ -225,10 +245,11 @@ impl Conn {
             self.state = State::Reading;
             let now = Instant::now();
             self.idle_since = now;
-            self.idle_grace = None;
+            self.pressed = None;
             // Bytes pipelined behind this request start their header clock now that their
             // predecessor is answered: time the server spent handling is not the client's.
             self.request_started = (self.start < self.filled).then_some(now);
+            self.last_read = now;
         } else {
             self.close_after_flush();
         }
@@ -260,7 +281,9 @@ impl Conn {
             // The predecessor's response is now fully written: that is when the pipelined
             // request's own time starts (a slow flush is the client's doing, but it is not
             // the *next* request's stall either).
-            self.request_started = Some(Instant::now());
+            let now = Instant::now();
+            self.request_started = Some(now);
+            self.last_read = now;
         }
     }
 
@@ -295,8 +318,15 @@ impl Conn {
             return;
         }
         self.filled = (self.filled + n).min(self.buf.len());
+        let now = Instant::now();
+        let first_bytes = self.served == 0 && self.request_started.is_none();
+        // A connection's first bytes arrived when it was accepted (the thread models' listeners
+        // defer the accept until they do), however long it waited for a thread before they
+        // were read; later pieces arrive about when they are read.
+        self.last_read = if first_bytes { self.idle_since } else { now };
         if self.request_started.is_none() {
-            self.request_started = Some(Instant::now());
+            // The first request's clock started at accept; a later one's at its first byte.
+            self.request_started = Some(if first_bytes { self.idle_since } else { now });
         }
     }
 
@@ -330,15 +360,28 @@ impl Conn {
         self.close_after_flush();
     }
 
-    /// Another client waits for the thread this connection holds (a one-at-a-time model):
-    /// keep the current idle period to `grace` from its start, then close quietly.
-    pub fn shorten_idle(&mut self, grace: Duration) {
-        self.idle_grace = Some(grace);
+    /// Other connections wait for the thread this one holds (`sync`'s listener, the
+    /// thread-pool queue): until the next response, waiting for input is cut. An idle
+    /// keep-alive connection gets `grace.idle` from the start of its idle period, a fresh one
+    /// that has sent nothing `grace.input` from its accept, then each is closed quietly
+    /// (Apache's short `KeepAliveTimeout`); a partial request must keep arriving, each piece
+    /// within `grace.input` of the last, or it is answered 408 (a slowloris client, a byte a
+    /// second, is cut at once; a request that arrives whole is never cut).
+    pub fn others_wait(&mut self, grace: Grace) {
+        self.pressed = Some(grace);
     }
 
-    /// Whether [`Conn::shorten_idle`] cut the current idle period.
-    pub fn idle_shortened(&self) -> bool {
-        self.idle_grace.is_some()
+    /// Whether [`Conn::others_wait`] cut the current wait.
+    pub fn pressed(&self) -> bool {
+        self.pressed.is_some()
+    }
+
+    /// The server is at `--max-connections`: answer 503 with `Retry-After` and
+    /// `Connection: close` before reading anything, then close (lingering).
+    pub fn refuse_busy(&mut self, why: &str) {
+        let resp = crate::busy::response(why).closing();
+        self.emit(|out, date| encode_response(&resp, false, false, date, out));
+        self.close_after_flush();
     }
 
     /// Requests answered on this connection so far.
@@ -349,18 +392,24 @@ impl Conn {
     /// How long the next read may wait, and what it means when that time passes.
     fn read_deadline(&self) -> (Instant, Expiry) {
         let (until, expiry) = match self.request_started {
-            Some(started) => (started + self.config.header_timeout, Expiry::Header),
-            // A fresh connection that sends nothing is held no longer than a slow head would
-            // be (a thread model pins a worker to it meanwhile); then it is closed quietly.
-            None if self.served == 0 => {
-                (self.idle_since + self.config.header_timeout, Expiry::Idle)
+            Some(started) => {
+                let until = started + self.config.header_timeout;
+                let until = self
+                    .pressed
+                    .map_or(until, |g| until.min(self.last_read + g.input));
+                (until, Expiry::Header)
             }
             None => {
-                let idle = self
-                    .config
-                    .idle_timeout
-                    .min(self.idle_grace.unwrap_or(Duration::MAX));
-                (self.idle_since + idle, Expiry::Idle)
+                // A fresh connection that sends nothing is held no longer than a slow head
+                // would be (a thread model pins a worker to it meanwhile); then it is closed
+                // quietly, as an idle keep-alive one is after the idle timeout.
+                let (wait, cut) = if self.served == 0 {
+                    (self.config.header_timeout, self.pressed.map(|g| g.input))
+                } else {
+                    (self.config.idle_timeout, self.pressed.map(|g| g.idle))
+                };
+                let wait = wait.min(cut.unwrap_or(Duration::MAX));
+                (self.idle_since + wait, Expiry::Idle)
             }
         };
         match (self.drain_seen, expiry) {
@@ -425,7 +474,7 @@ mod tests {
 
     #[test]
     fn pipelined_header_clock_starts_when_the_predecessor_is_answered() {
-        let mut conn = Conn::new(config(50));
+        let mut conn = Conn::new(config(50), Instant::now());
         let mut two = GET.to_vec();
         two.extend_from_slice(b"GET / HTTP/1.1\r\nHost:");
         feed(&mut conn, &two);
@@ -450,7 +499,7 @@ mod tests {
     #[test]
     fn every_close_lingers_except_after_the_peers_eof() {
         // Connection: close.
-        let mut conn = Conn::new(config(1000));
+        let mut conn = Conn::new(config(1000), Instant::now());
         feed(
             &mut conn,
             b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
@@ -462,21 +511,21 @@ mod tests {
             Step::Close { linger: Some(_) }
         ));
         // Idle expiry.
-        let mut conn = Conn::new(config(1000));
+        let mut conn = Conn::new(config(1000), Instant::now());
         conn.expire();
         assert!(matches!(
             conn.next_step(false),
             Step::Close { linger: Some(_) }
         ));
         // A refusal.
-        let mut conn = Conn::new(config(1000));
+        let mut conn = Conn::new(config(1000), Instant::now());
         feed(&mut conn, b"\x00garbage\r\n\r\n");
         assert!(matches!(
             conn.next_step(false),
             Step::Close { linger: Some(_) }
         ));
         // The peer's EOF after a complete request: answer it, then close without lingering.
-        let mut conn = Conn::new(config(1000));
+        let mut conn = Conn::new(config(1000), Instant::now());
         feed(&mut conn, GET);
         conn.did_read(0);
         assert!(matches!(conn.next_step(false), Step::Handle(_)));
@@ -489,7 +538,7 @@ mod tests {
 
     #[test]
     fn draining_gives_an_idle_connection_a_grace_then_closes_it() {
-        let mut conn = Conn::new(config(10_000));
+        let mut conn = Conn::new(config(10_000), Instant::now());
         feed(&mut conn, GET);
         assert!(matches!(conn.next_step(false), Step::Handle(_)));
         conn.respond(Response::text(200, "ok"), false);
@@ -510,8 +559,96 @@ mod tests {
     }
 
     #[test]
+    fn the_first_requests_header_clock_starts_at_accept() {
+        // Accepted 40 ms ago (it waited in a queue); its first byte arrives now.
+        let accepted = Instant::now() - Duration::from_millis(40);
+        let mut conn = Conn::new(config(100), accepted);
+        feed(&mut conn, b"GET / HT");
+        match conn.next_step(false) {
+            Step::Read { until, expiry } => {
+                assert_eq!(expiry, Expiry::Header);
+                assert_eq!(until, accepted + Duration::from_millis(100));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn others_waiting_cut_every_wait_for_input() {
+        let grace = Grace {
+            idle: Duration::from_millis(20),
+            input: Duration::from_millis(5),
+        };
+        let read_until = |conn: &mut Conn| match conn.next_step(false) {
+            Step::Read { until, expiry } => (until, expiry),
+            other => panic!("{other:?}"),
+        };
+        // A fresh connection that sent nothing: `grace` from its accept.
+        let accepted = Instant::now() - Duration::from_millis(40);
+        let mut conn = Conn::new(config(10_000), accepted);
+        conn.others_wait(grace);
+        assert_eq!(
+            read_until(&mut conn),
+            (accepted + grace.input, Expiry::Idle)
+        );
+        // A partial head that waited 40 ms for its thread: its first bytes came with the
+        // accept, so it is cut at once...
+        let mut conn = Conn::new(config(10_000), accepted);
+        feed(&mut conn, b"GET / HTTP/1.1\r\nHo");
+        conn.others_wait(grace);
+        assert_eq!(
+            read_until(&mut conn),
+            (accepted + grace.input, Expiry::Header)
+        );
+        // ...and a piece read later gets `grace` from its read; then a 408.
+        let before = Instant::now();
+        feed(&mut conn, b"st: t\r\n");
+        let (until, _) = read_until(&mut conn);
+        assert!(
+            until >= before + grace.input && until <= Instant::now() + grace.input,
+            "{until:?}"
+        );
+        conn.expire();
+        assert!(String::from_utf8_lossy(conn.outgoing()).starts_with("HTTP/1.1 408"));
+        // An idle keep-alive connection: `grace` from the start of its idle period; the next
+        // response ends the cut.
+        let mut conn = Conn::new(config(10_000), Instant::now());
+        feed(&mut conn, GET);
+        assert!(matches!(conn.next_step(false), Step::Handle(_)));
+        conn.respond(Response::text(200, "ok"), false);
+        let answered = Instant::now();
+        conn.others_wait(grace);
+        let (until, expiry) = read_until(&mut conn);
+        assert_eq!(expiry, Expiry::Idle);
+        assert!(
+            until <= answered + grace.idle && until + grace.input > answered + grace.idle,
+            "{until:?}"
+        );
+        feed(&mut conn, GET);
+        assert!(matches!(conn.next_step(false), Step::Handle(_)));
+        conn.respond(Response::text(200, "ok"), false);
+        assert!(!conn.pressed());
+    }
+
+    #[test]
+    fn a_busy_refusal_is_a_503_with_retry_after_then_a_lingering_close() {
+        let mut conn = Conn::new(config(1000), Instant::now());
+        conn.refuse_busy("full");
+        let out = String::from_utf8_lossy(conn.outgoing()).into_owned();
+        assert!(out.starts_with("HTTP/1.1 503"), "{out}");
+        assert!(
+            out.contains("Retry-After: 1\r\n") && out.contains("Connection: close"),
+            "{out}"
+        );
+        assert!(matches!(
+            conn.next_step(false),
+            Step::Close { linger: Some(_) }
+        ));
+    }
+
+    #[test]
     fn idle_connection_holds_no_buffers() {
-        let mut conn = Conn::new(config(1000));
+        let mut conn = Conn::new(config(1000), Instant::now());
         feed(&mut conn, GET);
         assert!(matches!(conn.next_step(false), Step::Handle(_)));
         conn.respond(Response::text(200, "ok"), false);

@@ -8,6 +8,7 @@
 //! lab's own tools, not for the public.
 
 use crate::Model;
+use crate::admission::Admission;
 use clab_event_loop::{LoopSnapshot, LoopStats};
 use clab_http::{Method, Request, Response};
 use serde::Serialize;
@@ -115,7 +116,8 @@ impl Stats {
         self.opened.get().saturating_sub(self.closed.get())
     }
 
-    pub fn snapshot(&self) -> StatsSnapshot {
+    pub fn snapshot(&self, admission: &Admission) -> StatsSnapshot {
+        let (connections_refused, requests_refused) = admission.refused();
         let process = ProcessStatus::read();
         let runtimes = self
             .runtimes
@@ -130,6 +132,9 @@ impl Stats {
             os_threads: process.threads,
             connections_open: self.open_connections(),
             connections_accepted: self.opened.get(),
+            max_connections: admission.max_connections(),
+            connections_refused,
+            requests_refused,
             requests_in_flight: self.started.get().saturating_sub(self.finished.get()),
             requests_served: self.finished.get(),
             rss_bytes: process.rss_bytes,
@@ -155,6 +160,11 @@ pub struct StatsSnapshot {
     pub os_threads: Option<u64>,
     pub connections_open: u64,
     pub connections_accepted: u64,
+    /// `--max-connections` in force, and connections answered 503 for it.
+    pub max_connections: usize,
+    pub connections_refused: u64,
+    /// Requests answered 503 for `--max-inflight`.
+    pub requests_refused: u64,
     pub requests_in_flight: u64,
     pub requests_served: u64,
     pub rss_bytes: Option<u64>,
@@ -251,14 +261,14 @@ fn task_switches() -> (Option<u64>, Option<u64>) {
 }
 
 /// Answer a `/debug/…` request, or `None` for any other path.
-pub(crate) fn route(stats: &Stats, req: &Request) -> Option<Response> {
+pub(crate) fn route(stats: &Stats, admission: &Admission, req: &Request) -> Option<Response> {
     let path = req.path();
     if !path.starts_with("/debug/") {
         return None;
     }
     let get = matches!(req.method, Method::Get | Method::Head);
     let resp = match path {
-        "/debug/stats" if get => json(&stats.snapshot()),
+        "/debug/stats" if get => json(&stats.snapshot(admission)),
         "/debug/stats" => method_not_allowed(),
         "/debug/trace" if get => match since(req.query()) {
             Ok(since_us) => Response::json(200, clab_trace::snapshot_json(since_us)),

@@ -16,12 +16,14 @@
 //!   it answers the lab's `/debug/stats` before the app sees a request.
 
 mod accept_errors;
+pub mod admission;
 mod buffers;
 mod busy;
 pub mod conn;
 pub mod debug;
 pub mod drivers;
 mod error;
+mod eventfd;
 mod listen;
 pub mod models;
 mod options;

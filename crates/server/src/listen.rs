@@ -75,6 +75,35 @@ impl Listen {
         self.into_listener()
     }
 
+    /// Have the kernel hand out a connection only once its first bytes have arrived, holding a
+    /// silent one for up to `wait` (rounded up to whole seconds) before handing it out anyway
+    /// (Linux's `TCP_DEFER_ACCEPT`, what Apache's default `AcceptFilter http data` sets). For the
+    /// thread models a connection costs a thread, or a worker's time, from its accept: deferred,
+    /// a client that connects and says nothing costs nothing but a kernel entry meanwhile, and a
+    /// worker never takes a connection whose request is still on its way (which the queue's
+    /// pressure would otherwise close early under it). Best effort: without it the server
+    /// works as before, so a failure is only logged. Call it before [`Listen::announce`]: a
+    /// client that connects once the model is ready must find it in force.
+    pub(crate) fn defer_accept(&self, wait: Duration) {
+        let secs = libc::c_int::try_from(wait.as_secs() + u64::from(wait.subsec_nanos() > 0))
+            .unwrap_or(libc::c_int::MAX)
+            .max(1);
+        // SAFETY: setsockopt reads one live c_int of the size given.
+        let rc = unsafe {
+            libc::setsockopt(
+                self.listener.as_raw_fd(),
+                libc::IPPROTO_TCP,
+                libc::TCP_DEFER_ACCEPT,
+                (&raw const secs).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        if rc != 0 {
+            let err = io::Error::last_os_error();
+            tracing::debug!(%err, "cannot set TCP_DEFER_ACCEPT; silent clients are accepted at once");
+        }
+    }
+
     /// The bound listener, non-blocking (tokio needs it; the blocking acceptor must never
     /// hang in `accept(2)` after `poll` said ready).
     pub fn into_listener(self) -> Result<TcpListener, ServerError> {

@@ -12,6 +12,16 @@ pub struct ServeOptions {
     /// thread-pool: accepted connections waiting for a worker. When full, the acceptor
     /// answers 503 with `Retry-After` instead of queueing without bound.
     pub queue_capacity: usize,
+    /// thread-pool: a connection that waited longer than this for a worker is answered 503
+    /// with `Retry-After` when a worker takes it, instead of being served late.
+    pub queue_timeout: Duration,
+    /// Open connections (every model) beyond which a new one is answered 503 with
+    /// `Retry-After` and closed. `None`: sized to the fd limit, with headroom
+    /// ([`crate::admission::default_max_connections`]).
+    pub max_connections: Option<usize>,
+    /// Requests being handled at once (every model) beyond which a new one is answered 503
+    /// with `Retry-After` at once.
+    pub max_inflight: usize,
     /// The codec's limits (request line, head, header count, body).
     pub limits: Limits,
     /// From the first byte of a request until its head and body are complete. A client that
@@ -49,6 +59,8 @@ pub enum HandlerStyle {
 
 impl ServeOptions {
     pub const DEFAULT_QUEUE_CAPACITY: usize = 1024;
+    pub const DEFAULT_QUEUE_TIMEOUT: Duration = Duration::from_secs(2);
+    pub const DEFAULT_MAX_INFLIGHT: usize = 1024;
     pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
     pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
     pub const DEFAULT_DRAIN_DEADLINE: Duration = Duration::from_secs(10);
@@ -66,6 +78,9 @@ impl Default for ServeOptions {
         Self {
             workers: None,
             queue_capacity: Self::DEFAULT_QUEUE_CAPACITY,
+            queue_timeout: Self::DEFAULT_QUEUE_TIMEOUT,
+            max_connections: None,
+            max_inflight: Self::DEFAULT_MAX_INFLIGHT,
             limits: Limits::default(),
             header_timeout: Self::DEFAULT_HEADER_TIMEOUT,
             idle_timeout: Self::DEFAULT_IDLE_TIMEOUT,

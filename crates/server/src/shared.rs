@@ -1,6 +1,8 @@
 //! [`Shared`]: what every connection of a running model reads: the app, the options, the
-//! shutdown trigger and the live counters. One per server (per shard in `thread-per-core`).
+//! shutdown trigger, the live counters and the admission bounds. One per server (per shard in
+//! `thread-per-core`, whose shards share the counters and the bounds).
 
+use crate::admission::{Admission, ConnectionPass};
 use crate::debug::{self, Stats};
 use crate::{Model, ServeOptions, Shutdown};
 use clab_app::App;
@@ -16,6 +18,7 @@ pub struct Shared<B: Backend> {
     pub opts: ServeOptions,
     pub shutdown: Shutdown,
     pub stats: Arc<Stats>,
+    pub admission: Arc<Admission>,
 }
 
 impl<B: Backend> Shared<B> {
@@ -26,17 +29,20 @@ impl<B: Backend> Shared<B> {
         opts: ServeOptions,
         shutdown: Shutdown,
     ) -> Self {
+        let admission = Admission::new(&opts);
         Self::with_stats(
             Arc::new(Stats::new(model, workers)),
+            admission,
             backend,
             opts,
             shutdown,
         )
     }
 
-    /// A `Shared` whose counters are shared with other shards (`thread-per-core`).
+    /// A `Shared` whose counters and bounds are shared with other shards (`thread-per-core`).
     pub fn with_stats(
         stats: Arc<Stats>,
+        admission: Arc<Admission>,
         backend: B,
         opts: ServeOptions,
         shutdown: Shutdown,
@@ -46,17 +52,28 @@ impl<B: Backend> Shared<B> {
             opts,
             shutdown,
             stats,
+            admission,
         }
     }
 
-    /// Handle one request: the lab's own `/debug/…` routes here, everything else in the app.
+    /// A place for one more open connection (`--max-connections`), or `None`: refuse it.
+    pub fn admit(&self) -> Option<ConnectionPass> {
+        self.admission.connection()
+    }
+
+    /// Handle one request: the lab's own `/debug/…` routes here (always answered, so an
+    /// overloaded server can still be looked at), everything else in the app, unless
+    /// `--max-inflight` requests are in the app already: then 503 at once.
     // Not an `async fn`: the explicit `+ Send` is what tokio's multi-thread runtime needs.
     #[allow(clippy::manual_async_fn)]
     pub fn handle(&self, req: Request) -> impl Future<Output = Response> + Send + '_ {
         async move {
-            if let Some(resp) = debug::route(&self.stats, &req) {
+            if let Some(resp) = debug::route(&self.stats, &self.admission, &req) {
                 return resp;
             }
+            let Some(_admitted) = self.admission.request() else {
+                return crate::busy::response(crate::busy::AT_MAX_INFLIGHT);
+            };
             let _in_flight = self.stats.request();
             self.app.handle(req).await
         }

@@ -23,9 +23,10 @@
 //! watch is created, once when it is dropped, and once by `trigger`. That registry and its
 //! wake-up protocol live in `clab_sync::trigger`, where loom checks them for lost wake-ups.
 
+use crate::eventfd::EventFd;
 use clab_sync::trigger::{Trigger, Watcher};
 use std::future::Future;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::RawFd;
 use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
@@ -36,7 +37,7 @@ pub struct Shutdown {
     /// The flag and every [`Watch`]'s waker slot (`clab_sync::trigger`, loom-checked).
     trigger: Trigger,
     /// Created on first use by a blocking model; readable once triggered.
-    eventfd: Arc<OnceLock<OwnedFd>>,
+    eventfd: Arc<OnceLock<EventFd>>,
 }
 
 impl Shutdown {
@@ -50,7 +51,7 @@ impl Shutdown {
         if self.trigger.pull()
             && let Some(fd) = self.eventfd.get()
         {
-            signal_eventfd(fd.as_raw_fd());
+            fd.signal();
         }
     }
 
@@ -62,23 +63,17 @@ impl Shutdown {
     /// pulled, for blocking threads to include in their `poll(2)` set. Never read it.
     pub fn wake_fd(&self) -> std::io::Result<RawFd> {
         if let Some(fd) = self.eventfd.get() {
-            return Ok(fd.as_raw_fd());
+            return Ok(fd.raw());
         }
-        // SAFETY: eventfd takes no pointers; a non-negative return is a new fd we own.
-        let raw = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
-        if raw < 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        // SAFETY: `raw` is a fresh fd owned by nobody else.
-        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+        let fd = EventFd::new()?;
         // Losing the race to another thread drops our fd; theirs is used.
-        let fd = self.eventfd.get_or_init(|| fd).as_raw_fd();
+        let fd = self.eventfd.get_or_init(|| fd);
         // `trigger` sets the flag before it looks for the fd: either it saw the fd and
         // signalled it, or this load sees the flag.
         if self.is_triggered() {
-            signal_eventfd(fd);
+            fd.signal();
         }
-        Ok(fd)
+        Ok(fd.raw())
     }
 
     /// A future that resolves once [`Shutdown::trigger`] has been called. Create one per
@@ -93,14 +88,6 @@ impl Shutdown {
     pub async fn wait(&self) {
         self.watch().await;
     }
-}
-
-/// Make an eventfd readable (add 1 to its counter). Idempotent in effect: it stays readable.
-fn signal_eventfd(fd: RawFd) {
-    let one: u64 = 1;
-    // SAFETY: writes 8 bytes from a live u64 to an eventfd we own; failure (counter overflow,
-    // impossible here) only means it is already readable.
-    unsafe { libc::write(fd, (&raw const one).cast(), 8) };
 }
 
 /// See [`Shutdown::watch`]. Resolves (and keeps resolving) once shutdown is triggered; its

@@ -8,68 +8,175 @@
 //! blocking backend, so while a request waits on its database the thread sits in the kernel,
 //! as the chapter's thread models do.
 //!
+//! A thread is the scarce thing here, so the driver defends it: when other connections wait
+//! for it ([`Queue`]), a wait for input is cut short ([`Conn::others_wait`]) and the response
+//! in hand says `Connection: close`; a lingering close is handed to the [`Reaper`]'s thread.
+//!
 //! Every decision (deadlines, what an expiry means, draining, lingering, how long a flush may
 //! take) is the [`Conn`]'s; this file only makes syscalls.
 
 use super::poll::{self, IN, NONE, OUT};
+use super::reaper::Reaper;
 use crate::Shared;
-use crate::conn::{Conn, ConnConfig, Expiry, Step};
+use crate::admission::ConnectionPass;
+use crate::busy::Busy;
+use crate::conn::{Conn, ConnConfig, Grace, Step};
+use crate::eventfd::EventFd;
 use clab_backend::Backend;
 use clab_backend::block_on;
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::os::fd::{AsRawFd, RawFd};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-/// Besides its client and the drain, what else may end an idle keep-alive connection early.
-#[derive(Debug, Clone, Copy)]
-pub enum Queue {
-    /// Nothing: the thread owns this connection alone.
-    None,
-    /// The listening socket: when another client waits to be accepted (`sync` serves one
-    /// connection at a time), an idle connection gets only [`QUEUE_IDLE_GRACE`] more.
-    Listener(RawFd),
+/// A connection a thread model accepted and admitted (`--max-connections`), on its way to the
+/// thread that will serve it.
+#[derive(Debug)]
+pub struct Accepted {
+    pub stream: TcpStream,
+    /// When it was accepted: its header clock starts here, however long it waits for a thread.
+    pub at: Instant,
+    pub pass: ConnectionPass,
 }
 
-/// How long an idle keep-alive connection is kept once another client is waiting for the
-/// thread: long enough for a closed-loop client's next request (it is sent microseconds after
-/// the response is read), short enough that the waiting client is not starved (Apache's short
-/// `KeepAliveTimeout` serves the same purpose).
-pub const QUEUE_IDLE_GRACE: Duration = Duration::from_millis(5);
-
-/// Serve one connection until it closes. Errors only end this connection.
-pub fn serve_conn<B: Backend>(stream: TcpStream, shared: &Shared<B>, queue: Queue) {
-    let _open = shared.stats.connection();
-    if let Err(err) = drive(&stream, shared, queue) {
-        tracing::debug!(%err, "connection ended with an error");
+impl Accepted {
+    /// Admit a connection accepted just now, or answer it 503 (`--max-connections`).
+    pub(crate) fn admit<B: Backend>(
+        stream: TcpStream,
+        shared: &Shared<B>,
+        busy: &mut Busy,
+    ) -> Option<Self> {
+        let at = Instant::now();
+        match shared.admit() {
+            Some(pass) => Some(Self { stream, at, pass }),
+            None => {
+                busy.refuse(stream, crate::busy::AT_MAX_CONNECTIONS);
+                None
+            }
+        }
     }
 }
 
-fn drive<B: Backend>(mut stream: &TcpStream, shared: &Shared<B>, queue: Queue) -> io::Result<()> {
+/// Besides its client and the drain, what else may cut a connection's wait for input short:
+/// other connections waiting for the thread it holds.
+#[derive(Debug, Clone, Copy)]
+pub enum Queue<'a> {
+    /// Nothing: the thread owns this connection alone (`thread-per-request`).
+    None,
+    /// The listening socket: `sync` serves one connection at a time, and a client in the
+    /// accept queue waits for its thread.
+    Listener(RawFd),
+    /// The thread-pool queue of accepted connections.
+    Pool(&'a Waiting),
+}
+
+/// How long a connection may keep its thread waiting for input once others wait for that
+/// thread (see [`Conn::others_wait`]), short enough that the waiting clients are not starved
+/// (Apache's short `KeepAliveTimeout` serves the same purpose):
+/// - `input`: a fresh connection that has sent nothing since its accept (the listener defers
+///   accepts until data arrives, so it really is silent), and the gap between two pieces of a
+///   request, whose pieces a legitimate client sends back to back;
+/// - `idle`: a keep-alive connection between requests: a closed-loop client sends its next
+///   request microseconds after it read the response, but on a loaded machine it may be
+///   scheduled late, and a close that crosses its request loses it, so it gets longer.
+pub const QUEUE_GRACE: Grace = Grace {
+    idle: Duration::from_millis(100),
+    input: Duration::from_millis(5),
+};
+
+/// The connections waiting in the thread-pool queue, counted, with an eventfd that is
+/// readable exactly while the count is above zero, so a worker asleep in `poll(2)` on an idle
+/// connection wakes when a connection starts waiting for a worker.
+#[derive(Debug)]
+pub struct Waiting {
+    /// Changed only under the lock, so the eventfd's state always matches it.
+    count: Mutex<usize>,
+    /// A copy of the count for lock-free reads on every response.
+    now: AtomicUsize,
+    fd: EventFd,
+}
+
+impl Waiting {
+    pub fn new() -> io::Result<Self> {
+        Ok(Self {
+            count: Mutex::new(0),
+            now: AtomicUsize::new(0),
+            fd: EventFd::new()?,
+        })
+    }
+
+    /// A connection joins the queue.
+    pub fn arrived(&self) {
+        let mut n = self.count.lock().unwrap_or_else(PoisonError::into_inner);
+        *n += 1;
+        self.now.store(*n, Ordering::Relaxed);
+        if *n == 1 {
+            self.fd.signal();
+        }
+    }
+
+    /// A connection left the queue (a worker took it, or it was refused).
+    pub fn left(&self) {
+        let mut n = self.count.lock().unwrap_or_else(PoisonError::into_inner);
+        *n = n.saturating_sub(1);
+        self.now.store(*n, Ordering::Relaxed);
+        if *n == 0 {
+            self.fd.drain();
+        }
+    }
+
+    fn any(&self) -> bool {
+        self.now.load(Ordering::Relaxed) > 0
+    }
+}
+
+/// Serve one connection until it closes; its lingering close goes to `reaper`, so the thread
+/// is free as soon as the last response is written. Errors only end this connection.
+pub fn serve_conn<B: Backend>(
+    accepted: Accepted,
+    shared: &Shared<B>,
+    queue: Queue<'_>,
+    reaper: &Reaper,
+) {
+    let _open = shared.stats.connection();
+    let Accepted { stream, at, pass } = accepted;
+    match drive(&stream, at, shared, queue) {
+        Ok(Some(linger_for)) => reaper.linger(stream, linger_for, Some(pass)),
+        Ok(None) => {}
+        Err(err) => tracing::debug!(%err, "connection ended with an error"),
+    }
+}
+
+/// Drive the connection to its close; `Some(d)`: it is to linger for `d`.
+fn drive<B: Backend>(
+    mut stream: &TcpStream,
+    accepted: Instant,
+    shared: &Shared<B>,
+    queue: Queue<'_>,
+) -> io::Result<Option<Duration>> {
     stream.set_nonblocking(true)?;
     stream.set_nodelay(true)?;
     let wake = shared.shutdown.wake_fd()?;
     let sock = stream.as_raw_fd();
-    let mut conn = Conn::new(ConnConfig::from(&shared.opts));
+    let mut conn = Conn::new(ConnConfig::from(&shared.opts), accepted);
     loop {
         let draining = shared.shutdown.is_triggered();
         match conn.next_step(draining) {
             Step::Handle(request) => {
                 let response = block_on(shared.handle(request));
-                // A one-at-a-time thread with clients waiting ends this connection after the
-                // response (`Connection: close`, so the client knows to reconnect and no
-                // request is lost), or one busy client would hold the thread forever.
+                // A thread others wait for ends this connection after the response
+                // (`Connection: close`, so the client knows to reconnect and no request is
+                // lost), or one busy keep-alive client would hold the thread forever.
                 let close = shared.shutdown.is_triggered() || others_waiting(queue);
                 conn.respond(response, close);
             }
             Step::Close { linger } => {
                 flush(stream, &mut conn)?;
-                if let Some(linger_for) = linger {
-                    self::linger(stream, linger_for)?;
-                }
-                return Ok(());
+                return Ok(linger);
             }
-            Step::Read { until, expiry } => {
+            Step::Read { until, expiry: _ } => {
                 if !flush(stream, &mut conn)? {
                     continue;
                 }
@@ -85,23 +192,19 @@ fn drive<B: Backend>(mut stream: &TcpStream, shared: &Shared<B>, queue: Queue) -
                 conn.release_idle_buffers();
                 // The eventfd stays readable once triggered: only watch it until draining.
                 let wake = if draining { NONE } else { wake };
-                // The listener too is level-triggered: watch it once per idle period.
+                // The queue's fd is level-triggered too: watch it until it cut this wait.
                 let queue_fd = match queue {
-                    Queue::Listener(fd)
-                        if expiry == Expiry::Idle
-                            && conn.served() > 0
-                            && !conn.idle_shortened() =>
-                    {
-                        fd
-                    }
-                    _ => NONE,
+                    _ if conn.pressed() => NONE,
+                    Queue::None => NONE,
+                    Queue::Listener(fd) => fd,
+                    Queue::Pool(waiting) => waiting.fd.raw(),
                 };
                 let [readable, _, others_waiting] =
                     poll::wait([(sock, IN), (wake, IN), (queue_fd, IN)], Some(until))?;
                 if !readable && Instant::now() >= until {
                     conn.expire();
                 } else if others_waiting && !readable {
-                    conn.shorten_idle(QUEUE_IDLE_GRACE);
+                    conn.others_wait(QUEUE_GRACE);
                 }
                 // Readable or woken by the drain: the loop reads or asks the Conn again.
             }
@@ -109,11 +212,12 @@ fn drive<B: Backend>(mut stream: &TcpStream, shared: &Shared<B>, queue: Queue) -
     }
 }
 
-/// Whether a client waits in the accept queue of `queue` (a zero-timeout `poll`).
-fn others_waiting(queue: Queue) -> bool {
+/// Whether a connection waits for this thread (for the listener, a zero-timeout `poll`).
+fn others_waiting(queue: Queue<'_>) -> bool {
     match queue {
         Queue::None => false,
         Queue::Listener(fd) => matches!(poll::wait([(fd, IN)], Some(Instant::now())), Ok([true])),
+        Queue::Pool(waiting) => waiting.any(),
     }
 }
 
@@ -139,24 +243,27 @@ fn flush(mut stream: &TcpStream, conn: &mut Conn) -> io::Result<bool> {
     Ok(true)
 }
 
-/// Lingering close (see [`Step::Close`]): send FIN, then discard input until the client
-/// closes or `linger_for` passes.
-fn linger(mut stream: &TcpStream, linger_for: Duration) -> io::Result<()> {
-    stream.shutdown(std::net::Shutdown::Write)?;
-    let until = Instant::now() + linger_for;
-    let mut sink = [0u8; 4096];
-    loop {
-        match stream.read(&mut sink) {
-            Ok(0) => return Ok(()),
-            Ok(_) => {}
-            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
-            Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
-                let [readable] = poll::wait([(stream.as_raw_fd(), IN)], Some(until))?;
-                if !readable {
-                    return Ok(());
-                }
-            }
-            Err(_) => return Ok(()),
-        }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn readable(waiting: &Waiting) -> bool {
+        matches!(
+            poll::wait([(waiting.fd.raw(), IN)], Some(Instant::now())),
+            Ok([true])
+        )
+    }
+
+    #[test]
+    fn the_queue_fd_is_readable_exactly_while_connections_wait() {
+        let waiting = Waiting::new().unwrap();
+        assert!(!readable(&waiting) && !waiting.any());
+        waiting.arrived();
+        waiting.arrived();
+        assert!(readable(&waiting) && waiting.any());
+        waiting.left();
+        assert!(readable(&waiting), "one still waits");
+        waiting.left();
+        assert!(!readable(&waiting) && !waiting.any());
     }
 }

@@ -67,16 +67,22 @@ const MIN_TIMEOUT: Duration = Duration::from_millis(1);
 /// may coroutine.
 pub fn serve_conn<B: Backend>(stream: TcpStream, shared: &Shared<B>) {
     let _open = shared.stats.connection();
-    if let Err(err) = drive(stream, shared) {
+    // Held until the socket is closed (after the lingering close).
+    let admitted = shared.admit();
+    if let Err(err) = drive(stream, shared, admitted.is_some()) {
         tracing::debug!(%err, "connection ended with an error");
     }
 }
 
-fn drive<B: Backend>(mut stream: TcpStream, shared: &Shared<B>) -> io::Result<()> {
+/// `admitted`: within `--max-connections`; if not, the `Conn` answers 503 and closes.
+fn drive<B: Backend>(mut stream: TcpStream, shared: &Shared<B>, admitted: bool) -> io::Result<()> {
     stream.set_nodelay(true)?;
     let waker = CoroutineWaker::current();
     let mut timeouts = Timeouts::default();
-    let mut conn = Conn::new(ConnConfig::from(&shared.opts));
+    let mut conn = Conn::new(ConnConfig::from(&shared.opts), Instant::now());
+    if !admitted {
+        conn.refuse_busy(crate::busy::AT_MAX_CONNECTIONS);
+    }
     loop {
         let draining = shared.shutdown.is_triggered();
         match conn.next_step(draining) {

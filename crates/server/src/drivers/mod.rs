@@ -13,5 +13,6 @@ pub mod blocking;
 pub mod may;
 pub mod nonblocking;
 mod poll;
+pub mod reaper;
 
 pub(crate) use poll::{IN as POLL_IN, wait as poll_wait};

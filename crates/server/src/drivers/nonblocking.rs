@@ -55,14 +55,24 @@ pub trait Timer: Future<Output = ()> + Send {
 /// keeps the future it captured and the one it awaits).
 pub async fn serve_conn<B: Backend, S: Socket, H: Deref<Target = Shared<B>>>(stream: S, shared: H) {
     let _open = shared.stats.connection();
-    if let Err(err) = drive(stream, &shared).await {
+    // Held until the socket is closed (after the lingering close).
+    let admitted = shared.admit();
+    if let Err(err) = drive(stream, &shared, admitted.is_some()).await {
         tracing::debug!(%err, "connection ended with an error");
     }
 }
 
-async fn drive<B: Backend, S: Socket>(mut stream: S, shared: &Shared<B>) -> io::Result<()> {
+/// `admitted`: within `--max-connections`; if not, the `Conn` answers 503 and closes.
+async fn drive<B: Backend, S: Socket>(
+    mut stream: S,
+    shared: &Shared<B>,
+    admitted: bool,
+) -> io::Result<()> {
     stream.set_nodelay(true)?;
-    let mut conn = Conn::new(ConnConfig::from(&shared.opts));
+    let mut conn = Conn::new(ConnConfig::from(&shared.opts), Instant::now());
+    if !admitted {
+        conn.refuse_busy(crate::busy::AT_MAX_CONNECTIONS);
+    }
     let mut timer = pin!(S::Timer::at(Instant::now() + shared.opts.header_timeout));
     let mut stop = shared.shutdown.watch();
     loop {

@@ -26,6 +26,13 @@ pub(crate) fn wait<const N: usize>(
         events,
         revents: 0,
     });
+    wait_set(&mut set, until)?;
+    Ok(set.map(|p| p.revents != 0))
+}
+
+/// [`wait`] over a set of any length (the lingering thread watches thousands): on return each
+/// entry's `revents` says whether it is ready (non-zero) or not.
+pub(crate) fn wait_set(set: &mut [libc::pollfd], until: Option<Instant>) -> io::Result<()> {
     loop {
         let timeout = match until {
             None => -1,
@@ -36,8 +43,8 @@ pub(crate) fn wait<const N: usize>(
                 libc::c_int::try_from(ms).unwrap_or(libc::c_int::MAX)
             }
         };
-        let nfds = libc::nfds_t::try_from(N).unwrap_or(libc::nfds_t::MAX);
-        // SAFETY: `set` is an initialised array of N pollfds that outlives the call.
+        let nfds = libc::nfds_t::try_from(set.len()).unwrap_or(libc::nfds_t::MAX);
+        // SAFETY: `set` is an initialised slice of pollfds that outlives the call.
         let rc = unsafe { libc::poll(set.as_mut_ptr(), nfds, timeout) };
         if rc < 0 {
             let err = io::Error::last_os_error();
@@ -47,11 +54,10 @@ pub(crate) fn wait<const N: usize>(
             return Err(err);
         }
         // A negative fd is ignored by poll(2); its revents stay 0.
-        let ready = set.map(|p| p.revents != 0);
         if rc == 0 && until.is_some_and(|u| Instant::now() < u) {
             continue; // woke a hair early (ms rounding): wait the rest
         }
-        return Ok(ready);
+        return Ok(());
     }
 }
 

@@ -28,6 +28,8 @@
 //! `drain_deadline`, `backend`. `--cpu-policy inline` runs `/cpu` and `/hash` on the worker
 //! (stalling the tasks queued behind it); `blocking-pool` sends them to tokio's blocking pool
 //! (`spawn_blocking`, threads created on demand), so the workers keep serving.
+//! Bounds, as every model: `max_connections` (past it a new connection's task answers 503
+//! with `Retry-After` and closes) and `max_inflight` (`docs/robustness.md`).
 //!
 //! # Shutdown
 //! 1. The accept loop's `select!` sees its [`crate::shutdown::Watch`] resolve, stops accepting and drops

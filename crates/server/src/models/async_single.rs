@@ -30,6 +30,8 @@
 //! to tokio's blocking pool (extra threads created on demand, named
 //! `clab-async-single-blocking`), so the loop keeps serving: the one way this model ever runs
 //! more than one thread. (An upstream URL naming a host, not an IP, also resolves it there.)
+//! Bounds, as every model: `max_connections` (past it a new connection's task answers 503
+//! with `Retry-After` and closes) and `max_inflight` (`docs/robustness.md`).
 //!
 //! # Shutdown
 //! 1. The accept loop's shutdown watch resolves; it stops accepting and drops the listener.

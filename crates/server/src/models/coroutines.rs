@@ -68,6 +68,8 @@
 //! and `/debug/stats`). A different `stack_size` is still honoured per coroutine, at the cost
 //! of a fresh stack allocation per connection instead of may's pool of reusable ones. may pins
 //! its workers to cores by default; that is left as it ships.
+//! Bounds, as every model: `max_connections` (past it a new connection's task answers 503
+//! with `Retry-After` and closes) and `max_inflight` (`docs/robustness.md`).
 //!
 //! # Shutdown
 //! 1. The calling thread waits on the shutdown eventfd. When it fires, it connects once to

@@ -40,6 +40,8 @@
 //! `workers` is always 1. `--cpu-policy blocking-pool` sends `/cpu` and `/hash` to a small
 //! pool of CPU threads (one per core, started on first use) whose results wake the task
 //! through the loop's eventfd: the only way this model runs more than one thread.
+//! Bounds, as every model: `max_connections` (past it a new connection's task answers 503
+//! with `Retry-After` and closes) and `max_inflight` (`docs/robustness.md`).
 //!
 //! # Shutdown
 //! 1. The accept task's [`crate::shutdown::Watch`] resolves (the signal thread's wake reaches

@@ -44,7 +44,8 @@ pub struct Caps {
     /// Honours `--workers` (a number of threads that run requests). `sync` and `async-single`
     /// run on exactly one thread.
     pub configurable_workers: bool,
-    /// The whole server runs on one OS thread (plus none).
+    /// One OS thread serves everything (the thread models' lingering thread, which only
+    /// closes sockets, aside).
     pub single_thread: bool,
     /// OS threads follow the open connections (one thread each), instead of a fixed number.
     pub thread_per_connection: bool,

@@ -30,6 +30,8 @@
 //! [`ServeOptions`]: `workers` (shards, default cores), `limits`, `header_timeout`,
 //! `idle_timeout`, `drain_deadline`, `backend` (`pool_size` is per shard).
 //! `--cpu-policy blocking-pool` sends `/cpu` and `/hash` to each shard's tokio blocking pool.
+//! Bounds, as every model: `max_connections` (past it a new connection's task answers 503
+//! with `Retry-After` and closes) and `max_inflight` (`docs/robustness.md`).
 //!
 //! # Shutdown
 //! 1. Every shard's accept loop watches the trigger; each stops accepting and drops its
@@ -43,6 +45,7 @@
 
 use crate::tokio_accept::RUNTIME_SHUTDOWN;
 use super::{Caps, Spec};
+use crate::admission::Admission;
 use crate::debug::Stats;
 use crate::tokio_accept::accept_loop;
 use crate::{Listen, Model, Ready, ServeOptions, ServerError, Shared, Shutdown, cores};
@@ -82,15 +85,18 @@ fn serve(
     }
     listeners.insert(0, listen.into_listener()?);
     let stats = Arc::new(Stats::new(Model::ThreadPerCore, shards));
+    // One bound for the whole server, not one per shard.
+    let admission = Admission::new(&opts);
     // Each shard reports its backend (or why it failed) once, then serves.
     let (ready_tx, ready_rx) = mpsc::channel::<Result<String, ServerError>>();
     let mut threads = Vec::with_capacity(shards);
     for (i, listener) in listeners.into_iter().enumerate() {
         let (opts, shutdown, stats, ready_tx) =
             (opts.clone(), shutdown.clone(), Arc::clone(&stats), ready_tx.clone());
+        let admission = Arc::clone(&admission);
         let thread = std::thread::Builder::new()
             .name(format!("clab-shard-{i}"))
-            .spawn(move || shard(listener, opts, shutdown, stats, &ready_tx))
+            .spawn(move || shard(listener, opts, shutdown, (stats, admission), &ready_tx))
             .map_err(ServerError::io("spawn shard thread"))?;
         threads.push(thread);
     }
@@ -123,7 +129,7 @@ fn shard(
     listener: TcpListener,
     opts: ServeOptions,
     shutdown: Shutdown,
-    stats: Arc<Stats>,
+    (stats, admission): (Arc<Stats>, Arc<Admission>),
     ready: &mpsc::Sender<Result<String, ServerError>>,
 ) -> Result<(), ServerError> {
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -147,7 +153,7 @@ fn shard(
         };
         let _ = ready.send(Ok(backend.describe()));
         stats.add_runtime(tokio::runtime::Handle::current());
-        let shared = Arc::new(Shared::with_stats(stats, backend, opts, shutdown));
+        let shared = Arc::new(Shared::with_stats(stats, admission, backend, opts, shutdown));
         accept_loop(listener, shared).await
     });
     runtime.shutdown_timeout(RUNTIME_SHUTDOWN);

@@ -10,7 +10,8 @@
 //!    the shared [`crate::conn::Conn`], handles with [`clab_backend::block_on`] over a
 //!    [`clab_backend::BlockingBackend`] (a query blocks this thread in the kernel; the OS
 //!    runs another, with no `async` anywhere), writes, loops on keep-alive.
-//! 3. When the connection closes the thread exits. OS threads = open connections + 1.
+//! 3. When the connection closes the thread exits (its lingering close goes to the lingering
+//!    thread). OS threads = open connections + 2 (the acceptor and the lingering thread).
 //!
 //! # What it demonstrates
 //! Blocking code with real concurrency: N concurrent requests that each wait 100 ms finish in
@@ -19,16 +20,23 @@
 //! # Where it breaks
 //! Each connection costs a thread: a stack reservation (8 MiB of virtual memory by default,
 //! touched pages of RSS), a kernel stack, two or more memory maps, a pid, and a context switch
-//! per wait. With no cap, enough connections hit a kernel limit (`kernel.pid_max`,
-//! `vm.max_map_count`, `ulimit -u`, memory): the spawn fails, and that connection gets a 503
-//! naming the error while the server keeps serving the others. Idle keep-alive connections
-//! hold their threads for the idle timeout.
+//! per wait. Enough connections hit a kernel limit (`kernel.pid_max`, `vm.max_map_count`,
+//! `ulimit -u`, memory): the spawn fails, and that connection gets a 503 naming the error
+//! while the server keeps serving the others. `--max-connections` (default: the fd limit less
+//! headroom) and `--max-threads` turn that into a 503 before the spawn. Slow and idle clients
+//! hold only their own threads: a silent or slowloris connection until `--header-timeout`
+//! from its accept, an idle keep-alive one until `--idle-timeout`, one that stops reading
+//! until the write timeout; a lingering close goes to the lingering thread
+//! ([`crate::drivers::reaper`]) and the connection's thread exits at once. So a hostile crowd
+//! costs threads and memory, not other clients' latency (tested with 400 such connections,
+//! `tests/limits.rs`), until it reaches those limits.
 //!
 //! # Knobs
 //! [`ServeOptions`]: `stack_size`, `max_threads` (past it new connections get 503 at once;
-//! default no cap, so C10k can show where it really breaks), `limits`, `header_timeout`,
-//! `idle_timeout`, `drain_deadline`, `backend`. `workers` is not used (threads follow the
-//! connections). `--cpu-policy` changes nothing: each request already has its own thread.
+//! default no cap, so C10k can show where it really breaks), `max_connections`,
+//! `max_inflight`, `limits`, `header_timeout`, `idle_timeout`, `drain_deadline`, `backend`.
+//! `workers` is not used (threads follow the connections). `--cpu-policy` changes nothing:
+//! each request already has its own thread.
 //!
 //! # Shutdown
 //! 1. The acceptor's `poll` wakes on the shutdown eventfd; it stops accepting, spawns threads
@@ -45,7 +53,8 @@
 
 use super::{Caps, Spec};
 use crate::busy::Busy;
-use crate::drivers::blocking::{Queue, serve_conn};
+use crate::drivers::blocking::{Accepted, Queue, serve_conn};
+use crate::drivers::reaper::Reaper;
 use crate::listen::connections;
 use crate::{Listen, Model, Ready, ServeOptions, ServerError, Shared, Shutdown};
 use clab_backend::BlockingBackend;
@@ -54,7 +63,7 @@ use std::time::Instant;
 
 pub const SPEC: Spec = Spec {
     name: "thread-per-request",
-    summary: "a new OS thread per connection, blocking calls park it; no cap unless --max-threads",
+    summary: "a new OS thread per connection, blocking calls park it; up to --max-connections (or --max-threads)",
     chapter: "§05–06",
     default_workers: || 1,
     serve,
@@ -102,6 +111,7 @@ fn serve(
     on_ready: &mut dyn FnMut(&Ready),
 ) -> Result<(), ServerError> {
     let backend = BlockingBackend::connect(&opts.backend)?;
+    listen.defer_accept(opts.header_timeout);
     let listener = listen.announce(Model::ThreadPerRequest, 1, &backend, on_ready)?;
     let (stack_size, max_threads, drain_deadline) =
         (opts.stack_size, opts.max_threads, opts.drain_deadline);
@@ -113,7 +123,9 @@ fn serve(
         shutdown.clone(),
     ));
     let live = Arc::new(Live::default());
-    let mut busy = Busy::default();
+    let (reaper, lingering) =
+        Reaper::start().map_err(ServerError::io("start the lingering thread"))?;
+    let mut busy = Busy::new(reaper.clone());
     // After the trigger, the clients already waiting in the accept queue go through the same
     // spawn (`listen::connections`).
     for stream in connections(&listener, &shutdown, shared.opts.backlog_sweep) {
@@ -121,18 +133,22 @@ fn serve(
             busy.refuse(stream, "--max-threads reached");
             continue;
         }
+        let Some(accepted) = Accepted::admit(stream, &shared, &mut busy) else {
+            continue;
+        };
         let mut builder = std::thread::Builder::new().name("clab-conn".into());
         if let Some(size) = stack_size {
             builder = builder.stack_size(size);
         }
         live.add();
         let (shared, leave) = (Arc::clone(&shared), Leave(Arc::clone(&live)));
+        let reaper = reaper.clone();
         // The stream moves into the closure; if the spawn fails the closure (and the stream)
         // comes back inside the error only as a drop, so keep a clone to answer the 503 on.
-        let reply = stream.try_clone();
+        let reply = accepted.stream.try_clone();
         let spawned = builder.spawn(move || {
             let _leave = leave;
-            serve_conn(stream, &shared, Queue::None);
+            serve_conn(accepted, &shared, Queue::None, &reaper);
         });
         if let Err(err) = spawned {
             // A kernel limit (pid_max, max_map_count, RLIMIT_NPROC, memory): say which.
@@ -157,5 +173,9 @@ fn serve(
             .unwrap_or_else(PoisonError::into_inner)
             .0;
     }
+    drop(n);
+    // The closes handed to the lingering thread finish before `serve` returns.
+    drop((busy, reaper));
+    lingering.wait(deadline);
     Ok(())
 }

@@ -4,30 +4,61 @@
 //!
 //! # How it works
 //! 1. `Listener`: the thread that called `serve` accepts connections (it sleeps in `poll(2)`
-//!    on the listener and the shutdown eventfd) and `try_send`s each into a bounded queue.
+//!    on the listener and the shutdown eventfd; the kernel hands over a connection only once
+//!    its first bytes are in, `TCP_DEFER_ACCEPT`), admits each (`--max-connections`, else 503),
+//!    notes when it was accepted and `try_send`s it into a bounded queue.
 //! 2. Queue full: the acceptor itself answers a `503` with `Retry-After: 1` and
 //!    `Connection: close` (`busy.rs`) instead of queueing without bound.
-//! 3. `Worker` (N OS threads): takes a connection off the queue and owns it until it closes,
-//!    driving the shared [`crate::conn::Conn`] through [`crate::drivers::blocking`].
+//! 3. `Worker` (N OS threads): takes a connection off the queue. If it waited longer than
+//!    `--queue-timeout`, it answers 503 with `Retry-After` and takes the next; otherwise it
+//!    owns the connection until it closes, driving the shared [`crate::conn::Conn`] through
+//!    [`crate::drivers::blocking`]. The header clock started at accept: time in the queue
+//!    counts against `--header-timeout`, as in a thread-per-connection server.
 //! 4. Handle: runs the handler with [`clab_backend::block_on`] over a
 //!    [`clab_backend::BlockingBackend`]; every database query or simulated round trip blocks
 //!    this OS thread in the kernel, exactly as the chapter's thread models do.
-//! 5. Write the response; keep-alive loops to 3, close returns the worker to the queue.
+//! 5. Write the response; keep-alive loops to 3. Close: the lingering close goes to the
+//!    lingering thread ([`crate::drivers::reaper`]) and the worker returns to the queue at once.
+//! 6. Pressure: while connections wait in the queue (an eventfd wakes the workers), a worker
+//!    waiting for input cuts that wait ([`crate::drivers::blocking::QUEUE_GRACE`]): an idle
+//!    keep-alive connection is closed quietly 100 ms into its idle period, a fresh one that
+//!    has sent nothing 5 ms after its accept; a partial request whose next piece is more than
+//!    5 ms late gets 408; the
+//!    response in hand goes out with `Connection: close`. Apache's short `KeepAliveTimeout`
+//!    does the same for the same reason.
 //!
 //! # What it demonstrates
 //! Blocking code is simple and each request gets a real thread, but concurrency is capped at
 //! N: throughput is at most N / (time a request holds a thread), and waiting on IO holds it.
 //!
 //! # Where it breaks
-//! Keep-alive connections pin a worker while idle, so more open connections than workers
-//! means the queue fills and clients see 503 (or wait in the queue) even with idle CPUs;
-//! raising N brings back thread-per-request's memory and context-switch costs (§06).
+//! A connection holds its worker for as long as it is served, and the model's defence
+//! (step 6) only takes workers back from connections that wait for *input*. So what remains:
+//! - Waiting on IO holds the worker: N slow handlers (a slow database) and the queue waits,
+//!   then 503 after `--queue-timeout`; raising N brings back thread-per-request's memory and
+//!   context-switch costs (§06).
+//! - Under pressure every response closes its connection, so more busy keep-alive clients
+//!   than workers pay a new connection per request instead of being starved; each client
+//!   ahead in the queue that sends nothing (once the kernel's deferral has run out) still
+//!   holds a worker for up to 5 ms, and an idle keep-alive one for up to 100 ms.
+//! - A client that stops *reading* holds its worker while the flush waits, up to the write
+//!   timeout (`--idle-timeout`).
+//! - A legitimate request whose pieces arrive more than the grace apart while others wait
+//!   (a retransmission on a lossy link) gets 408 and must retry, and a keep-alive client
+//!   whose next request comes more than 100 ms after its response may find the connection
+//!   closed under it (the race every keep-alive close has; clients retry).
+//! - A crowd large enough that cutting its members takes the workers longer than
+//!   `--queue-timeout` (each costs a worker a few syscalls and at most the grace per
+//!   connection) makes legitimate clients wait and then get 503. Tested with 200 silent and
+//!   200 slowloris connections that reconnect when closed: a legitimate client must keep
+//!   99.9% of its requests and a p99 within 2x of its baseline plus 25 ms (`tests/limits.rs`,
+//!   which prints the figures).
 //!
 //! # Knobs
-//! [`ServeOptions`]: `workers` (default cores × 4), `queue_capacity`, `limits`,
-//! `header_timeout`, `idle_timeout`, `drain_deadline`, `backend`. `--cpu-policy` changes
-//! nothing here: the worker already is a thread that may block, so CPU work runs inline on
-//! it and no other connection waits for it.
+//! [`ServeOptions`]: `workers` (default cores × 4), `queue_capacity`, `queue_timeout`,
+//! `limits`, `header_timeout`, `idle_timeout`, `drain_deadline`, `max_connections`,
+//! `max_inflight`, `backend`. `--cpu-policy` changes nothing here: the worker already is a
+//! thread that may block, so CPU work runs inline on it and no other connection waits for it.
 //!
 //! # Shutdown
 //! 1. The acceptor's `poll` wakes on the shutdown eventfd; it stops accepting, queues the
@@ -38,20 +69,21 @@
 //!    on its way [`crate::conn::DRAIN_GRACE`] to arrive, then closes; queued connections are
 //!    served the same way.
 //! 3. A worker finds the queue empty and disconnected and exits, reporting on a done channel.
-//! 4. The acceptor waits for every worker's report until the drain deadline, then returns.
+//! 4. The acceptor waits for every worker's report, then for the lingering thread's closes,
+//!    until the drain deadline, then returns.
 //!
 //! It terminates: no new connections enter after step 1, every connection closes after at
 //! most one more response or one grace period, and step 4 is bounded by the deadline (a worker
 //! stuck in a handler past it is left behind, detached, rather than waited for).
 
 use super::{Caps, Spec};
-use crate::busy::Busy;
-use crate::drivers::blocking::{Queue, serve_conn};
+use crate::busy::{self, Busy};
+use crate::drivers::blocking::{Accepted, Queue, Waiting, serve_conn};
+use crate::drivers::reaper::Reaper;
 use crate::listen::connections;
 use crate::{Listen, Model, Ready, ServeOptions, ServerError, Shared, Shutdown, cores};
 use clab_backend::BlockingBackend;
 use crossbeam_channel::{Receiver, TrySendError};
-use std::net::TcpStream;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -77,9 +109,13 @@ fn serve(
 ) -> Result<(), ServerError> {
     let workers = Model::ThreadPool.workers(&opts);
     let backend = BlockingBackend::connect(&opts.backend)?;
+    listen.defer_accept(opts.header_timeout);
     let listener = listen.announce(Model::ThreadPool, workers, &backend, on_ready)?;
 
-    let (queue_tx, queue_rx) = crossbeam_channel::bounded::<TcpStream>(opts.queue_capacity.max(1));
+    let (queue_tx, queue_rx) = crossbeam_channel::bounded::<Accepted>(opts.queue_capacity.max(1));
+    let waiting = Arc::new(Waiting::new().map_err(ServerError::io("create the queue's eventfd"))?);
+    let (reaper, lingering) =
+        Reaper::start().map_err(ServerError::io("start the lingering thread"))?;
     let (done_tx, done_rx) = crossbeam_channel::bounded::<()>(workers);
     let drain_deadline = opts.drain_deadline;
     let shared = Arc::new(Shared::new(
@@ -91,10 +127,11 @@ fn serve(
     ));
     for i in 0..workers {
         let (shared, queue_rx, done_tx) = (Arc::clone(&shared), queue_rx.clone(), done_tx.clone());
+        let (waiting, reaper) = (Arc::clone(&waiting), reaper.clone());
         std::thread::Builder::new()
             .name(format!("clab-worker-{i}"))
             .spawn(move || {
-                worker(&shared, &queue_rx);
+                worker(&shared, &queue_rx, &waiting, &reaper);
                 let _ = done_tx.send(());
             })
             .map_err(ServerError::io("spawn worker thread"))?;
@@ -103,12 +140,23 @@ fn serve(
 
     // Listener: this thread accepts until shutdown, then hands over the connections already
     // waiting in the accept queue (served, not reset: `listen::connections`).
-    let mut busy = Busy::default();
+    let mut busy = Busy::new(reaper);
     for stream in connections(&listener, &shutdown, shared.opts.backlog_sweep) {
-        match queue_tx.try_send(stream) {
+        let Some(accepted) = Accepted::admit(stream, &shared, &mut busy) else {
+            continue;
+        };
+        // Counted before it is queued, so no worker takes it off the queue uncounted.
+        waiting.arrived();
+        match queue_tx.try_send(accepted) {
             Ok(()) => {}
-            Err(TrySendError::Full(stream)) => busy.refuse(stream, "queue is full"),
-            Err(TrySendError::Disconnected(_)) => break,
+            Err(TrySendError::Full(accepted)) => {
+                waiting.left();
+                busy.refuse(accepted.stream, busy::QUEUE_FULL);
+            }
+            Err(TrySendError::Disconnected(_)) => {
+                waiting.left();
+                break;
+            }
         }
     }
     drop(listener);
@@ -121,12 +169,29 @@ fn serve(
             break;
         }
     }
+    // The closes handed to the lingering thread finish before `serve` returns (the workers
+    // that ended dropped their handles).
+    drop(busy);
+    lingering.wait(deadline);
     Ok(())
 }
 
 /// A `Worker`: serve queued connections, one at a time, until the queue is closed and empty.
-fn worker(shared: &Shared<BlockingBackend>, queue: &Receiver<TcpStream>) {
-    while let Ok(stream) = queue.recv() {
-        serve_conn(stream, shared, Queue::None);
+/// A connection that waited past `--queue-timeout` is answered 503 instead: its client has
+/// waited long enough, and serving it late would only make everyone behind it late too.
+fn worker(
+    shared: &Shared<BlockingBackend>,
+    queue: &Receiver<Accepted>,
+    waiting: &Waiting,
+    reaper: &Reaper,
+) {
+    let mut busy = Busy::new(reaper.clone());
+    while let Ok(accepted) = queue.recv() {
+        waiting.left();
+        if accepted.at.elapsed() > shared.opts.queue_timeout {
+            busy.refuse(accepted.stream, busy::QUEUE_TIMEOUT);
+            continue;
+        }
+        serve_conn(accepted, shared, Queue::Pool(waiting), reaper);
     }
 }

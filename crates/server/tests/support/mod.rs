@@ -4,6 +4,7 @@
 // Shared by several test binaries, each of which uses a part of it.
 #![allow(dead_code)]
 
+pub mod crowd;
 pub mod proxy;
 
 use clab_backend::{BackendConfig, DatabaseUrl};
