@@ -2,6 +2,8 @@
 //! indeterminate operations either way) report nothing; each anomaly is counted exactly and its
 //! first example names the operations that show it.
 
+#![cfg(not(loom))]
+
 use clab_race::bank::history::Kind;
 use clab_race::bank::{AnomalyKind, History, Op, Outcome, Report, check};
 

@@ -4,6 +4,8 @@
 //! answered from that state. Such a history is linearizable by construction, so the checker
 //! must find nothing in it; and with one accepted withdrawal's write lost, it must find that.
 
+#![cfg(not(loom))]
+
 use clab_race::bank::history::{Balances, Kind};
 use clab_race::bank::{AnomalyKind, History, Op, Outcome, check};
 use proptest::prelude::*;
