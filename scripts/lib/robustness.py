@@ -306,10 +306,25 @@ def cmd_summary(results, models, factors):
         rows.append(("clab-http", "codec fuzz", *fz))
     mw = max([len(r[0]) for r in rows] + [5])
     cw = max([len(r[1]) for r in rows] + [5])
+    shown_as = {"pass": "pass", "fail": "FAIL"}
+    # The grid: one row per model, one column per check, the verdicts.
+    checks = []
+    for _, check, _, _ in rows:
+        if check not in checks and check != "codec fuzz":
+            checks.append(check)
+    grid = {(m, c): shown_as.get(v, v) for m, c, v, _ in rows}
+    widths = [max(len(c), 7) for c in checks]
+    print(f"{'model':<{mw}}  " + "  ".join(f"{c:<{w}}" for c, w in zip(checks, widths)))
+    for m in models:
+        cells = [f"{grid.get((m, c), '-'):<{w}}" for c, w in zip(checks, widths)]
+        print(f"{m:<{mw}}  " + "  ".join(cells).rstrip())
+    if fz:
+        print(f"codec fuzz: {shown_as.get(fz[0], fz[0])}")
+    print()
     print(f"{'model':<{mw}}  {'check':<{cw}}  {'verdict':<7}  figures")
     bad = 0
     for m, check, verdict, text in rows:
-        shown = {"pass": "pass", "fail": "FAIL"}.get(verdict, verdict)
+        shown = shown_as.get(verdict, verdict)
         if verdict != "pass":
             bad += 1
         lines = text.split("\n")
