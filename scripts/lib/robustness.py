@@ -224,7 +224,7 @@ def slow_row(d):
     text = (
         f"ok {fmt(f.get('success_rate'), 2)} % of {fmt(f.get('legit_requests'), 0)}; "
         f"p99 {fmt(f.get('attacked_p99'), 1)} ms vs baseline {fmt(f.get('baseline_p99'), 1)} ms "
-        f"({fmt(f.get('p99_ratio'), 1)}x); held {fmt(f.get('slow_open_peak'), 0)}, "
+        f"({fmt(f.get('p99_ratio'), 1, 'x')}); held {fmt(f.get('slow_open_peak'), 0)}, "
         f"{fmt(f.get('slow_connects'), 0)} connects; closed after (max) silent "
         f"{ms_as_s(f.get('silent_closed_after_max'))}, trickle "
         f"{ms_as_s(f.get('trickle_closed_after_max'))}, idle "
@@ -275,7 +275,7 @@ def direct_row(d, factor):
         f"{f['probes_503']}/{f['probes']} (without Retry-After "
         f"{f['probes_503_without_retry_after']}); accepted p99 {fmt(f['accepted_p99_ms'], 1)} ms "
         f"vs unloaded {fmt(f['unloaded_probe_p99_ms'], 1)} ms "
-        f"({fmt(f['accepted_p99_ratio'], 1)}x); RSS peak {fmt(f['peak_rss_mib'], 1)} MiB "
+        f"({fmt(f['accepted_p99_ratio'], 1, 'x')}); RSS peak {fmt(f['peak_rss_mib'], 1)} MiB "
         f"(idle {fmt(f['idle_rss_mib'], 1)}); recovered {ms_as_s(f['recovery_ms'])}"
     )
     for n in r.get("notes", []):
