@@ -168,10 +168,12 @@ start_sampler() {
   PIDS+=("$SAMPLER_PID")
 }
 
-# server_gone PID WHAT: report (and return 0) if the server exited.
+# server_gone PID DIR WHAT: if the server exited, say so (and in DIR/exited.txt, which the
+# summary shows) and return 0.
 server_gone() {
   kill -0 "$1" 2>/dev/null && return 1
-  echo "    the server exited during $2" >&2
+  echo "    the server exited during $3" >&2
+  echo "the server exited during $3" >>"$2/exited.txt"
   return 0
 }
 
@@ -235,7 +237,7 @@ direct_overload() {
       [ "$elapsed_ms" -ge $((RECOVERY_WATCH * 1000)) ] && break
     done
     gone=0
-    server_gone "$pid" "the ${factor}x run" && gone=1
+    server_gone "$pid" "$d" "the ${factor}x run" && gone=1
     python3 $PY direct "$d" "$factor" idle_rss_kb="${idle_kb:-0}" recovery_ms="$recovery" \
       p99_floor_ms=$P99_FLOOR_MS max_ratio=$ACCEPTED_MAX_RATIO rss_limit_mib="$RSS_LIMIT_MIB" \
       recovery_ratio=$RECOVERY_RATIO recovery_watch_s="$RECOVERY_WATCH" \
@@ -276,7 +278,7 @@ for m in "${MODELS[@]}"; do
         --patience "$PATIENCE" --json)
       echo "\$ ${cmd[*]}"
       "${cmd[@]}" >"$d/slow.json" 2>"$d/slow.err" || true
-      server_gone "$pid" "the slow check" || true
+      server_gone "$pid" "$d" "the slow check" || true
       stop_pid "$SAMPLER_PID"
       stop_pid "$pid"
     fi
@@ -291,7 +293,7 @@ for m in "${MODELS[@]}"; do
       cmd=("$CLAB" attack "http://$SERVER_ADDR$OVERLOAD_PATH" --only overload --json)
       echo "\$ ${cmd[*]}"
       "${cmd[@]}" >"$d/overload-attack.json" 2>"$d/overload-attack.err" || true
-      server_gone "$pid" "the overload check" || true
+      server_gone "$pid" "$d" "the overload check" || true
       stop_pid "$pid"
     fi
   fi

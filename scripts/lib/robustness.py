@@ -301,6 +301,9 @@ def cmd_summary(results, models, factors):
         rows.append((m, "overload", *attack_overload_row(d)))
         for factor in factors:
             rows.append((m, f"overload-{factor}x", *direct_row(d, factor)))
+        if os.path.exists(f"{d}/exited.txt"):
+            with open(f"{d}/exited.txt") as f:
+                rows.append((m, "server", "fail", "; ".join(f.read().split("\n")).strip("; ")))
     fz = fuzz_row(results) if os.environ.get("SUMMARY_FUZZ", "1") == "1" else None
     if fz:
         rows.append(("clab-http", "codec fuzz", *fz))
