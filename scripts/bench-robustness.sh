@@ -51,7 +51,8 @@
 # target/release). Needs python3 and curl.
 #
 # Client and server share this machine's cores: run it on a quiet machine. A full run of the
-# 8 models takes about 20 minutes (the slow check waits for the 60 s idle timeout).
+# 8 models took 12 minutes on the 2-vCPU development machine (the slow check waits out the
+# default 60 s idle timeout on most models).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
