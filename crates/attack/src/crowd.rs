@@ -4,6 +4,13 @@
 //! only when the server answers or closes, or a byte is due, so holding a thousand costs the
 //! machine (which the server under test shares) almost nothing. Each connection's life is
 //! recorded: how long it lived, what the server answered, how it ended.
+//!
+//! The trickling connections are independent clients, so each keeps its own clock: their
+//! phases are spread evenly over the interval (a golden-ratio sequence, so reconnects keep the
+//! spread), and the thread wakes at the earliest due byte. A single tick for all of them would
+//! make every server wake hundreds of connections in the same millisecond once a second, and
+//! a legitimate request landing in that burst would measure the attacker's synchronisation
+//! rather than the server's defence.
 
 use crate::target::Target;
 use crate::wire::keep_alive_request;
@@ -44,6 +51,8 @@ struct Member {
     answers: Vec<u16>,
     /// Trickle: bytes of the head sent so far.
     sent: usize,
+    /// Trickle: when the next byte is due (`None` for the other kinds).
+    due: Option<Instant>,
 }
 
 /// The connections and what they have recorded.
@@ -53,9 +62,8 @@ pub struct Crowd {
     trickle: Vec<u8>,
     interval: Duration,
     members: Vec<Member>,
-    /// When every trickling connection sends its next byte: one tick for all of them, so the
-    /// thread wakes once per interval to write, not once per connection.
-    next_tick: Instant,
+    /// Trickling connections joined so far: the index of the next one's phase.
+    trickles: u64,
     pub ended: Vec<Life>,
     pub connects: usize,
     pub connect_failures: usize,
@@ -90,7 +98,7 @@ impl Crowd {
             trickle,
             interval,
             members: Vec::new(),
-            next_tick: Instant::now() + interval,
+            trickles: 0,
             ended: Vec::new(),
             connects: 0,
             connect_failures: 0,
@@ -116,6 +124,7 @@ impl Crowd {
             buf: Vec::new(),
             answers: Vec::new(),
             sent: 0,
+            due: (kind == Kind::Trickle).then(|| now + self.next_phase()),
         };
         let first: &[u8] = match kind {
             Kind::Silent => &[],
@@ -130,6 +139,21 @@ impl Crowd {
         }
         self.members.push(member);
         true
+    }
+
+    /// The next trickling connection's first wait: the `k`-th point of the golden-ratio
+    /// sequence, a fraction of the interval. Any prefix of it is spread almost evenly over
+    /// [0, 1), so the phases stay spread however many connections join or rejoin.
+    fn next_phase(&mut self) -> Duration {
+        const GOLDEN: f64 = 0.618_033_988_749_894_9;
+        let k = self.trickles;
+        self.trickles += 1;
+        self.interval.mul_f64((k as f64 * GOLDEN).fract())
+    }
+
+    /// When the next trickled byte is due, if any connection trickles.
+    fn next_due(&self) -> Option<Instant> {
+        self.members.iter().filter_map(|m| m.due).min()
     }
 
     /// Connections open now, of `kind` (all kinds with `None`).
@@ -150,13 +174,10 @@ impl Crowd {
             if now >= until {
                 return;
             }
-            let wake = self.next_tick.min(until);
+            let wake = self.next_due().map_or(until, |due| due.min(until));
             let ready = self.wait_ready(wake.saturating_duration_since(now));
             let mut closed = self.read(&ready);
-            if Instant::now() >= self.next_tick {
-                closed.extend(self.trickle_all());
-                self.next_tick = Instant::now() + self.interval;
-            }
+            closed.extend(self.trickle_due(Instant::now()));
             if reopen {
                 for kind in closed {
                     if self.connects >= max_connects {
@@ -232,12 +253,18 @@ impl Crowd {
         self.remove(gone)
     }
 
-    /// Sends the next head byte on every trickling connection; returns the kinds of those
-    /// whose write failed (the server closed them).
-    fn trickle_all(&mut self) -> Vec<Kind> {
+    /// Sends the next head byte on every trickling connection whose byte is due at `now`;
+    /// returns the kinds of those whose write failed (the server closed them).
+    fn trickle_due(&mut self, now: Instant) -> Vec<Kind> {
         let mut gone = Vec::new();
         for (i, m) in self.members.iter_mut().enumerate() {
-            if m.kind != Kind::Trickle || m.sent >= self.trickle.len() {
+            let Some(due) = m.due.filter(|&d| d <= now) else {
+                continue;
+            };
+            // The next byte one interval after this one was due, not after it was sent: a
+            // late wake does not drift the connection's phase towards the others'.
+            m.due = (m.sent < self.trickle.len()).then_some(due + self.interval);
+            if m.due.is_none() {
                 continue;
             }
             match m.stream.write(&self.trickle[m.sent..=m.sent]) {
@@ -268,5 +295,29 @@ impl Crowd {
             answers: m.answers,
             closed,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trickling_phases_spread_over_the_interval() {
+        let target = Target::parse("http://127.0.0.1:1/", false).unwrap();
+        let interval = Duration::from_secs(1);
+        let mut crowd = Crowd::new(&target, interval);
+        let n = 333;
+        let mut phases: Vec<Duration> = (0..n).map(|_| crowd.next_phase()).collect();
+        assert!(phases.iter().all(|&p| p < interval));
+        phases.sort();
+        phases.push(interval + phases[0]);
+        let widest = phases.windows(2).map(|w| w[1] - w[0]).max().unwrap();
+        // An even spread leaves 3 ms between neighbours; the golden-ratio sequence at most
+        // about 2.6 times that. One tick for all would leave the whole interval.
+        assert!(
+            widest < interval / n * 3,
+            "widest gap between phases {widest:?}"
+        );
     }
 }

@@ -2,9 +2,9 @@
 //! a table (or `--json`) of verdicts with their figures, and a non-zero exit when any check
 //! failed or could not run.
 
+use crate::serve::parse_duration;
 use anyhow::Context;
 use clab_attack::{Check, CheckResult, Config, Target, Verdict, render_table};
-use clab_load::parse_duration;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -35,6 +35,11 @@ pub struct Args {
     /// (more than the server's header and idle timeouts).
     #[arg(long, default_value = "12s", value_parser = parse_duration)]
     pub patience: std::time::Duration,
+    /// How long the slow check measures the legitimate client, before the crowd and among it
+    /// (at 200 requests/s: 5 s is 1,000 requests, so its p99 is the 10th slowest, not one
+    /// unlucky request).
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    pub window: std::time::Duration,
     /// Mutated inputs the malformed check sends.
     #[arg(long, default_value_t = Config::default().malformed.cases as u64,
           value_parser = clap::value_parser!(u64).range(1..=100_000))]
@@ -51,6 +56,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut config = Config::default()
         .connections(usize::try_from(args.connections)?)
         .patience(args.patience);
+    config.slow.client.window = args.window;
     config.malformed.cases = usize::try_from(args.cases)?;
     clab_attack::preflight(&target)?;
     let bar = progress_bar(checks.len() as u64);

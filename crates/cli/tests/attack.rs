@@ -143,7 +143,7 @@ fn figure(check: &serde_json::Value, name: &str) -> f64 {
         .unwrap_or_else(|| panic!("no figure {name} in {check}"))
 }
 
-const SMALL: [&str; 4] = ["--connections", "90", "--patience", "5s"];
+const SMALL: [&str; 6] = ["--connections", "90", "--patience", "5s", "--window", "2s"];
 
 #[test]
 fn clab_serve_refuses_every_smuggling_variant_and_survives_malformed_input() {
