@@ -10,7 +10,7 @@
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use clab_http::{
     ParsedResponse, encode_request, parse_response, parse_response_at_eof, response_body,
@@ -182,8 +182,9 @@ impl BlockingStream for may::net::TcpStream {
     }
 }
 
-/// The blocking call over stream type `S`, with connect, read and write timeouts (each read
-/// and write within `io_timeout`).
+/// The blocking call over stream type `S`: the exchange, once connected, under one deadline of
+/// `io_timeout` (as the async call's), each read and write given what is left of it, so an
+/// upstream that trickles its answer cannot stretch the call past the deadline.
 ///
 /// Name resolution is std's `getaddrinfo`, which blocks the calling thread even under may; an
 /// IP literal (what the experiments use) resolves without a lookup.
@@ -200,14 +201,29 @@ pub(crate) fn post_blocking<S: BlockingStream>(
         .ok_or_else(|| unavailable(format!("{} has no address", target.authority)))?;
     let mut stream = S::connect_timeout(&addr, CONNECT_TIMEOUT)
         .map_err(|e| unavailable(format!("connect {}: {e}", target.authority)))?;
-    let io = |e: io::Error| unavailable(format!("{}: {e}", target.authority));
-    stream.set_io_timeouts(io_timeout).map_err(io)?;
+    let deadline = Instant::now() + io_timeout;
+    let no_answer = || crate::error::no_answer("upstream", &target.authority, io_timeout);
+    // A socket timeout is the deadline passing (EAGAIN from SO_RCVTIMEO, not a fault of the
+    // upstream's own): say so, as the async call does, rather than "resource temporarily
+    // unavailable".
+    let io = |e: io::Error| match e.kind() {
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => no_answer(),
+        _ => unavailable(format!("{}: {e}", target.authority)),
+    };
+    let left = || {
+        deadline
+            .checked_duration_since(Instant::now())
+            .filter(|d| !d.is_zero())
+            .ok_or_else(no_answer)
+    };
+    stream.set_io_timeouts(left()?).map_err(io)?;
     stream
         .write_all(&request(target, user_id, message))
         .map_err(io)?;
     let mut buf = Vec::with_capacity(1024);
     let mut chunk = [0u8; 4096];
     loop {
+        stream.set_io_timeouts(left()?).map_err(io)?;
         let n = stream.read(&mut chunk).map_err(io)?;
         buf.extend_from_slice(&chunk[..n]);
         if let Some(receipt) = framed(&mut buf, n == 0)? {

@@ -54,6 +54,10 @@ pub struct Args {
     /// Idle keep-alive connections are closed after this long.
     #[arg(long, default_value = "60s", value_parser = parse_duration)]
     idle_timeout: Duration,
+    /// One PostgreSQL or Redis call (connecting included), or one upstream exchange, that has
+    /// no answer within this long gives 503 (a hung dependency, not a refused one).
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    io_timeout: Duration,
     /// On SIGINT/SIGTERM, in-flight requests get this long to finish.
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     drain_timeout: Duration,
@@ -176,6 +180,7 @@ fn options(args: &Args) -> anyhow::Result<ServeOptions> {
         pool_size: args.pool_size,
         hold_connection: args.hold_connection,
         race_strategy: args.race_strategy,
+        io_timeout: args.io_timeout,
         ..BackendConfig::default()
     };
     // Before binding: a strategy the database cannot honour is the user's mistake, one line.

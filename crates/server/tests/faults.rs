@@ -207,20 +207,34 @@ for_each_model! {
     }
 
     fn upstream_dead_mid_run_is_503_then_recovers(model) {
-        let proxy = Proxy::start(receipt_server());
-        let server = TestServer::start(model, |o| {
-            o.backend = BackendConfig {
-                upstream_url: Some(format!("http://{}/notify", proxy.addr)),
-                ..small(DatabaseUrl::SqliteMemory)
-            };
-        });
-        let req = get("/users/1/dashboard");
-        assert_eq!(timed(&server, &req).0.status, 200, "{model}: before the fault");
-        proxy.cut();
-        assert_unavailable(model, &server, &req, "upstream");
-        proxy.restore();
-        assert_recovers(model, &server, &req, 200, "the upstream");
+        upstream_fault_is_503_then_recovers(model, Fault::Cut);
     }
+
+    fn upstream_hanging_mid_run_is_a_prompt_503_then_recovers(model) {
+        upstream_fault_is_503_then_recovers(model, Fault::Stall);
+    }
+}
+
+/// The upstream API fails by `fault` mid-run: prompt 503s naming the upstream (a hang says it
+/// did not answer in time, on the blocking path as on the async one), then recovery.
+fn upstream_fault_is_503_then_recovers(model: Model, fault: Fault) {
+    let proxy = Proxy::start(receipt_server());
+    let server = TestServer::start(model, |o| {
+        o.backend = BackendConfig {
+            upstream_url: Some(format!("http://{}/notify", proxy.addr)),
+            ..small(DatabaseUrl::SqliteMemory)
+        };
+    });
+    let req = get("/users/1/dashboard");
+    fault_then_recovery(
+        model,
+        &server,
+        &proxy,
+        &req,
+        fault,
+        "upstream",
+        "the upstream",
+    );
 }
 
 /// PostgreSQL fails by `fault` mid-run: prompt 503s naming the database (a hang says it did
@@ -233,21 +247,44 @@ fn postgres_fault_is_503_then_recovers(model: Model, fault: Fault) {
         o.backend = small(proxied.parse().expect("database url"));
     });
     let req = get("/users/1");
+    fault_then_recovery(
+        model,
+        &server,
+        &proxy,
+        &req,
+        fault,
+        "database",
+        "PostgreSQL",
+    );
+}
+
+/// A fault's course through `proxy`: `req` answered before it, prompt 503s naming `part`
+/// while it lasts (a hang saying `part` did not answer in time), and recovery after `what`
+/// returns.
+fn fault_then_recovery(
+    model: Model,
+    server: &TestServer,
+    proxy: &Proxy,
+    req: &[u8],
+    fault: Fault,
+    part: &str,
+    what: &str,
+) {
     assert_eq!(
-        timed(&server, &req).0.status,
+        timed(server, req).0.status,
         200,
         "{model}: before the fault"
     );
-    fault.apply(&proxy);
-    let message = assert_unavailable(model, &server, &req, "database");
+    fault.apply(proxy);
+    let message = assert_unavailable(model, server, req, part);
     if let Fault::Stall = fault {
         assert!(
             message.contains(&format!("no answer within {IO_TIMEOUT:?}")),
-            "{model}: the message must say the database did not answer in time: {message}"
+            "{model}: the message must say the {part} did not answer in time: {message}"
         );
     }
     proxy.restore();
-    assert_recovers(model, &server, &req, 200, "PostgreSQL");
+    assert_recovers(model, server, req, 200, what);
 }
 
 /// PostgreSQL hangs under a bank transaction (a withdrawal on a connection held alone, refused
