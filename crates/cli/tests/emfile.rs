@@ -1,7 +1,8 @@
 //! Running out of file descriptors, as an operator meets it: `clab serve` under a low
 //! `RLIMIT_NOFILE` (set with util-linux's `prlimit`) and more clients than it can hold. Every
 //! model must log the failing `accept` (EMFILE) once, not a hundred times a second, keep its
-//! open connections, and serve new clients again once descriptors free up.
+//! open connections, shed idle keep-alive ones so that a new client gets in while the others
+//! still hold theirs, and serve new clients again once descriptors free up.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -65,6 +66,32 @@ fn get(addr: &str) -> Result<String, String> {
     Ok(out.lines().next().unwrap_or_default().to_owned())
 }
 
+/// Whether a new client gets `200 OK` within `limit` (retrying a 503 or a failed connect).
+fn served_within(addr: &str, limit: Duration) -> bool {
+    let deadline = Instant::now() + limit;
+    loop {
+        match get(addr) {
+            Ok(status) if status == "HTTP/1.1 200 OK" => return true,
+            _ if Instant::now() > deadline => return false,
+            _ => std::thread::sleep(Duration::from_millis(100)),
+        }
+    }
+}
+
+/// `GET /debug/stats` as JSON (`Null` if it fails).
+fn stats(addr: &str) -> serde_json::Value {
+    let Ok(mut s) = TcpStream::connect(addr) else {
+        return serde_json::Value::Null;
+    };
+    s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+    let _ = s.write_all(b"GET /debug/stats HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out.split_once("\r\n\r\n")
+        .and_then(|(_, body)| serde_json::from_str(body).ok())
+        .unwrap_or_default()
+}
+
 fn accept_warnings(log: &Mutex<Vec<String>>) -> Vec<String> {
     log.lock()
         .unwrap()
@@ -110,18 +137,25 @@ fn out_of_descriptors_is_logged_once_and_survived(model: &str) {
         "{model}: {} accept warnings in ~2 s: not rate-limited",
         warnings.len()
     );
+    // The idle keep-alive connections are shed first: a new client gets in while every held
+    // client still keeps its connection open (without shedding it would wait for their 60 s
+    // idle timeout).
+    let served_while_held = served_within(&addr, Duration::from_secs(5));
     // Free the descriptors: the server accepts (and answers) again.
     drop(held);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let recovered = loop {
-        match get(&addr) {
-            Ok(status) if status == "HTTP/1.1 200 OK" => break true,
-            _ if Instant::now() > deadline => break false,
-            _ => std::thread::sleep(Duration::from_millis(100)),
-        }
-    };
+    let recovered = served_within(&addr, Duration::from_secs(10));
+    let stats = stats(&addr);
     let _ = server.kill();
     let _ = server.wait();
+    assert!(
+        served_while_held,
+        "{model}: no 200 within 5 s while idle clients held the descriptors: {:?}",
+        log.lock().unwrap()
+    );
+    assert!(
+        stats["idle_shed"].as_u64() > Some(0),
+        "{model}: no idle connection shed: {stats}"
+    );
     assert!(
         recovered,
         "{model}: no 200 within 10 s of freeing descriptors"

@@ -119,6 +119,14 @@ pub struct TcpStream {
     inner: Registered<mio::net::TcpStream>,
 }
 
+/// The socket's descriptor, for what works on any socket (a server shedding idle connections
+/// shuts the socket down from another task).
+impl AsRawFd for TcpStream {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self.inner.io.as_raw_fd()
+    }
+}
+
 impl TcpStream {
     fn accepted(stream: mio::net::TcpStream) -> io::Result<Self> {
         Ok(Self {

@@ -4,7 +4,12 @@
 //! is the one place every model reports it: the first failure at once, then at most one line
 //! per [`EVERY`] saying how many were folded into it, so an operator sees that the server is
 //! out of descriptors without the log drowning everything else.
+//!
+//! Out of descriptors, the server also sheds idle keep-alive connections first
+//! ([`crate::idle`]): their descriptors are the cheapest to give back, and the connections
+//! waiting in the accept queue get in. The warning counts them.
 
+use crate::idle::{IdleConns, SHED_BATCH};
 use std::io;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -12,29 +17,33 @@ use std::time::{Duration, Instant};
 /// At most one warning per this long.
 pub(crate) const EVERY: Duration = Duration::from_secs(1);
 
-/// When the last warning went out, and the failures since.
-static STATE: Mutex<Option<(Instant, u64)>> = Mutex::new(None);
+/// When the last warning went out, the failures since, and the idle connections shed since.
+static STATE: Mutex<Option<(Instant, u64, usize)>> = Mutex::new(None);
 
-/// Record a failed `accept`; warn now if the last warning is older than [`EVERY`].
-pub(crate) fn accept_failed(err: &io::Error) {
+/// Record a failed `accept`, shedding idle connections of `idle` if the process is out of
+/// descriptors; warn now if the last warning is older than [`EVERY`].
+pub(crate) fn accept_failed(err: &io::Error, idle: &IdleConns) {
+    let out_of_fds = matches!(err.raw_os_error(), Some(libc::EMFILE | libc::ENFILE));
+    let shed_now = if out_of_fds { idle.shed(SHED_BATCH) } else { 0 };
     let now = Instant::now();
-    let folded = {
+    let (folded, shed) = {
         let mut state = STATE
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         match &mut *state {
-            Some((last, folded)) if now.duration_since(*last) < EVERY => {
+            Some((last, folded, shed)) if now.duration_since(*last) < EVERY => {
                 *folded += 1;
+                *shed += shed_now;
                 return;
             }
-            Some((last, folded)) => {
-                let n = *folded;
-                (*last, *folded) = (now, 0);
-                n
+            Some((last, folded, shed)) => {
+                let counts = (*folded, *shed + shed_now);
+                (*last, *folded, *shed) = (now, 0, 0);
+                counts
             }
             None => {
-                *state = Some((now, 0));
-                0
+                *state = Some((now, 0, 0));
+                (0, shed_now)
             }
         }
     };
@@ -43,5 +52,5 @@ pub(crate) fn accept_failed(err: &io::Error) {
     } else {
         ""
     };
-    tracing::warn!(%err, repeated = folded, "accept failed, backing off{hint}");
+    tracing::warn!(%err, repeated = folded, idle_shed = shed, "accept failed, backing off{hint}");
 }

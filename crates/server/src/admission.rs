@@ -7,8 +7,12 @@
 //!
 //! A count is taken with one `fetch_add` and given back by dropping the pass, so a connection
 //! that ends by any path (a panic included) frees its place.
+//!
+//! A server at `--max-connections` (or out of descriptors, `accept_errors.rs`) also sheds
+//! idle keep-alive connections ([`IdleConns`]), so the next new connection finds room.
 
 use crate::ServeOptions;
+use crate::idle::{IdleConns, SHED_BATCH};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
@@ -70,11 +74,13 @@ impl Gate {
     }
 }
 
-/// The two bounds of one server (shared by every shard of `thread-per-core`).
+/// The two bounds of one server (shared by every shard of `thread-per-core`), and the open
+/// connections idle ones are shed from.
 #[derive(Debug)]
 pub struct Admission {
     connections: Gate,
     requests: Gate,
+    pub idle: IdleConns,
 }
 
 impl Admission {
@@ -82,14 +88,19 @@ impl Admission {
         Arc::new(Self {
             connections: Gate::new(opts.max_connections.unwrap_or_else(default_max_connections)),
             requests: Gate::new(opts.max_inflight),
+            idle: IdleConns::default(),
         })
     }
 
-    /// A place for one more open connection, or `None`: answer 503 and close.
+    /// A place for one more open connection, or `None`: answer 503 and close. A refusal
+    /// sheds idle keep-alive connections, so that the client's retry (`Retry-After`) or the
+    /// next client gets in.
     pub fn connection(self: &Arc<Self>) -> Option<ConnectionPass> {
-        self.connections
-            .enter()
-            .then(|| ConnectionPass(Arc::clone(self)))
+        if self.connections.enter() {
+            return Some(ConnectionPass(Arc::clone(self)));
+        }
+        self.idle.shed(SHED_BATCH);
+        None
     }
 
     /// A place for one more request in flight, or `None`: answer 503.

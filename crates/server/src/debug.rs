@@ -134,6 +134,7 @@ impl Stats {
             connections_accepted: self.opened.get(),
             max_connections: admission.max_connections(),
             connections_refused,
+            idle_shed: admission.idle.shed_total(),
             requests_refused,
             requests_in_flight: self.started.get().saturating_sub(self.finished.get()),
             requests_served: self.finished.get(),
@@ -163,6 +164,8 @@ pub struct StatsSnapshot {
     /// `--max-connections` in force, and connections answered 503 for it.
     pub max_connections: usize,
     pub connections_refused: u64,
+    /// Idle keep-alive connections shut down to make room (`idle.rs`).
+    pub idle_shed: u64,
     /// Requests answered 503 for `--max-inflight`.
     pub requests_refused: u64,
     pub requests_in_flight: u64,

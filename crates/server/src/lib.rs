@@ -24,6 +24,7 @@ pub mod debug;
 pub mod drivers;
 mod error;
 mod eventfd;
+pub mod idle;
 mod listen;
 pub mod models;
 mod options;

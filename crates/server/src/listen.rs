@@ -7,6 +7,7 @@
 //! the kernel spread connections over them.
 
 use crate::drivers::{POLL_IN, poll_wait};
+use crate::idle::IdleConns;
 use crate::{ServerError, Shutdown};
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 use std::io;
@@ -235,16 +236,21 @@ fn refuse_new_handshakes(listener: &TcpListener) -> io::Result<()> {
 pub(crate) fn connections<'a>(
     listener: &'a TcpListener,
     shutdown: &'a Shutdown,
+    idle: &'a IdleConns,
     sweep_limit: usize,
 ) -> impl Iterator<Item = TcpStream> + 'a {
-    std::iter::from_fn(move || accept(listener, shutdown))
+    std::iter::from_fn(move || accept(listener, shutdown, idle))
         .chain(std::iter::once_with(move || sweep_backlog(listener, sweep_limit)).flatten())
 }
 
 /// The blocking `Listener` of the thread models: the next accepted connection, or `None` once
 /// shutdown is triggered. Sleeps in `poll(2)` on the listener and the shutdown eventfd, so a
-/// server at rest makes no wake-ups.
-pub(crate) fn accept(listener: &TcpListener, shutdown: &Shutdown) -> Option<TcpStream> {
+/// server at rest makes no wake-ups. Out of descriptors, it sheds idle connections of `idle`.
+pub(crate) fn accept(
+    listener: &TcpListener,
+    shutdown: &Shutdown,
+    idle: &IdleConns,
+) -> Option<TcpStream> {
     let wake = match shutdown.wake_fd() {
         Ok(fd) => fd,
         Err(err) => {
@@ -271,7 +277,7 @@ pub(crate) fn accept(listener: &TcpListener, shutdown: &Shutdown) -> Option<TcpS
             Err(err) if err.kind() == io::ErrorKind::ConnectionAborted => {}
             Err(err) => {
                 // EMFILE and friends: back off instead of spinning; the backlog keeps waiting.
-                crate::accept_errors::accept_failed(&err);
+                crate::accept_errors::accept_failed(&err, idle);
                 std::thread::sleep(ACCEPT_BACKOFF);
             }
         }

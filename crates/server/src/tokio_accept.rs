@@ -59,7 +59,7 @@ pub async fn accept_loop<B: Backend>(
                 }
                 Err(err) => {
                     // EMFILE and friends: back off instead of spinning; the backlog waits.
-                    crate::accept_errors::accept_failed(&err);
+                    crate::accept_errors::accept_failed(&err, &shared.admission.idle);
                     tokio::time::sleep(ACCEPT_BACKOFF).await;
                 }
             },

@@ -243,6 +243,44 @@ for_each_model! {
         assert!(stats["connections_refused"].as_u64() >= Some(1), "{model}: {stats}");
     }
 
+    fn at_max_connections_idle_keep_alive_ones_are_shed_first(model) {
+        // Every place taken by an idle keep-alive connection, a 60 s idle timeout: the refused
+        // newcomer's retry must get in long before that, and the idle ones are the ones closed.
+        if !model.caps().concurrent_connections {
+            return; // `sync` holds one connection at a time
+        }
+        const HELD: usize = 4;
+        let server = TestServer::start(model, |o| {
+            o.max_connections = Some(HELD);
+            o.idle_timeout = Duration::from_secs(60);
+            if model.caps().configurable_workers {
+                o.workers = Some(HELD * 2);
+            }
+        });
+        let mut idle: Vec<Client> = (0..HELD).map(|_| client(server.addr)).collect();
+        for c in &mut idle {
+            assert_eq!(c.roundtrip(&get("/plaintext")).status, 200, "{model}");
+        }
+        thread::sleep(Duration::from_millis(100));
+        let first = request(server.addr, "/plaintext").unwrap_or_else(|e| panic!("{model}: {e}"));
+        assert_eq!(first.status, 503, "{model}: every place was taken: {first:?}");
+        let started = Instant::now();
+        let served = loop {
+            match request(server.addr, "/plaintext") {
+                Ok(r) if r.status == 200 => break started.elapsed(),
+                other => assert!(
+                    started.elapsed() < Duration::from_secs(3),
+                    "{model}: still refused with idle connections to shed: {other:?}"
+                ),
+            }
+            thread::sleep(Duration::from_millis(20));
+        };
+        eprintln!("{model}: a refused client got in {served:?} later");
+        let shed = idle.iter_mut().map(Client::is_closed).filter(|&closed| closed).count();
+        assert!(shed >= 1, "{model}: no idle connection was closed");
+        assert!(stats(server.addr)["idle_shed"].as_u64() >= Some(1), "{model}");
+    }
+
     fn past_max_inflight_new_requests_get_503_at_once(model) {
         let server = TestServer::start(model, |o| {
             o.max_inflight = 1;

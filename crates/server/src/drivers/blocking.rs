@@ -20,7 +20,7 @@ use super::reaper::Reaper;
 use crate::Shared;
 use crate::admission::ConnectionPass;
 use crate::busy::Busy;
-use crate::conn::{Conn, ConnConfig, Grace, Step};
+use crate::conn::{Conn, ConnConfig, Expiry, Grace, Step};
 use crate::eventfd::EventFd;
 use clab_backend::Backend;
 use clab_backend::block_on;
@@ -160,6 +160,8 @@ fn drive<B: Backend>(
     stream.set_nodelay(true)?;
     let wake = shared.shutdown.wake_fd()?;
     let sock = stream.as_raw_fd();
+    // Dropped when this returns, before the socket is closed or handed to the reaper.
+    let mark = shared.admission.idle.register(sock);
     let mut conn = Conn::new(ConnConfig::from(&shared.opts), accepted);
     loop {
         let draining = shared.shutdown.is_triggered();
@@ -176,7 +178,7 @@ fn drive<B: Backend>(
                 flush(stream, &mut conn)?;
                 return Ok(linger);
             }
-            Step::Read { until, expiry: _ } => {
+            Step::Read { until, expiry } => {
                 if !flush(stream, &mut conn)? {
                     continue;
                 }
@@ -199,8 +201,10 @@ fn drive<B: Backend>(
                     Queue::Listener(fd) => fd,
                     Queue::Pool(waiting) => waiting.fd.raw(),
                 };
+                mark.idle(expiry == Expiry::Idle && conn.served() > 0);
                 let [readable, _, others_waiting] =
                     poll::wait([(sock, IN), (wake, IN), (queue_fd, IN)], Some(until))?;
+                mark.idle(false);
                 if !readable && Instant::now() >= until {
                     conn.expire();
                 } else if others_waiting && !readable {

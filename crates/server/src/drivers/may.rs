@@ -46,12 +46,13 @@
 //! Every decision is the [`Conn`]'s; this file only makes syscalls.
 
 use crate::Shared;
-use crate::conn::{Conn, ConnConfig, Step};
+use crate::conn::{Conn, ConnConfig, Expiry, Step};
 use clab_backend::Backend;
 use may::net::TcpStream;
 use may::sync::Blocker;
 use std::future::Future;
 use std::io::{self, Read, Write};
+use std::os::fd::AsRawFd;
 use std::pin::pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
@@ -79,6 +80,8 @@ fn drive<B: Backend>(mut stream: TcpStream, shared: &Shared<B>, admitted: bool) 
     stream.set_nodelay(true)?;
     let waker = CoroutineWaker::current();
     let mut timeouts = Timeouts::default();
+    // Dropped when this returns, before the socket is.
+    let mark = shared.admission.idle.register(stream.as_raw_fd());
     let mut conn = Conn::new(ConnConfig::from(&shared.opts), Instant::now());
     if !admitted {
         conn.refuse_busy(crate::busy::AT_MAX_CONNECTIONS);
@@ -97,7 +100,7 @@ fn drive<B: Backend>(mut stream: TcpStream, shared: &Shared<B>, admitted: bool) 
                 }
                 return Ok(());
             }
-            Step::Read { until, expiry: _ } => {
+            Step::Read { until, expiry } => {
                 if !flush(&mut stream, &mut conn, &mut timeouts)? {
                     continue;
                 }
@@ -108,6 +111,7 @@ fn drive<B: Backend>(mut stream: TcpStream, shared: &Shared<B>, admitted: bool) 
                 }
                 let wait = (until - now).min(DRAIN_CHECK);
                 timeouts.read(&stream, wait)?;
+                mark.idle(expiry == Expiry::Idle && conn.served() > 0);
                 let read = if conn.has_partial_request() {
                     // The rest of a request (a large body): straight into the Conn's buffer.
                     stream.read(conn.read_space())
@@ -129,6 +133,7 @@ fn drive<B: Backend>(mut stream: TcpStream, shared: &Shared<B>, admitted: bool) 
                         n
                     })
                 };
+                mark.idle(false);
                 match read {
                     Ok(n) => conn.did_read(n),
                     Err(err) if is_timeout(&err) => {

@@ -16,17 +16,18 @@
 //! Every decision is the [`Conn`]'s; this file only makes syscalls.
 
 use crate::Shared;
-use crate::conn::{Conn, ConnConfig, Step};
+use crate::conn::{Conn, ConnConfig, Expiry, Step};
 use clab_backend::Backend;
 use std::future::Future;
 use std::io;
 use std::ops::Deref;
+use std::os::fd::AsRawFd;
 use std::pin::{Pin, pin};
 use std::time::{Duration, Instant};
 
 /// What the driver needs of a runtime's socket and timer. Each method is the runtime's own
 /// (see the two impls at the bottom); nothing here adds a layer at run time.
-pub trait Socket: Send {
+pub trait Socket: Send + AsRawFd {
     /// The runtime's re-armable timer.
     type Timer: Timer;
     fn set_nodelay(&self, on: bool) -> io::Result<()>;
@@ -75,6 +76,8 @@ async fn drive<B: Backend, S: Socket>(
     }
     let mut timer = pin!(S::Timer::at(Instant::now() + shared.opts.header_timeout));
     let mut stop = shared.shutdown.watch();
+    // Dropped when this returns, before the socket is (the caller owns it).
+    let mark = shared.admission.idle.register(stream.as_raw_fd());
     loop {
         let draining = shared.shutdown.is_triggered();
         // The `Step` is turned into `Next` before anything is awaited: a `Step` held across an
@@ -85,7 +88,9 @@ async fn drive<B: Backend, S: Socket>(
             // handler's state for its whole life, idle or not.
             Step::Handle(request) => Next::Handle(Box::pin(shared.handle(request))),
             Step::Close { linger } => Next::Close(linger),
-            Step::Read { until, expiry: _ } => Next::Read(until),
+            Step::Read { until, expiry } => {
+                Next::Read(until, expiry == Expiry::Idle && conn.served() > 0)
+            }
         };
         match next {
             Next::Handle(handling) => {
@@ -98,7 +103,7 @@ async fn drive<B: Backend, S: Socket>(
                 // connection's future.
                 return Box::pin(close(&mut stream, &mut conn, linger, timer.as_mut())).await;
             }
-            Next::Read(until) => {
+            Next::Read(until, idle) => {
                 // Usually the kernel takes the whole response at once; only a client that
                 // stops reading reaches the (boxed, rare) wait.
                 if !write_now(&stream, &mut conn)?
@@ -119,6 +124,7 @@ async fn drive<B: Backend, S: Socket>(
                     // A partial head's or the drain's deadline is earlier than the armed one.
                     timer.as_mut().reset(until);
                 }
+                mark.idle(idle);
                 tokio::select! {
                     biased;
                     ready = stream.readable() => ready?,
@@ -132,6 +138,7 @@ async fn drive<B: Backend, S: Socket>(
                     // Polled only until it fires once: it never resolves twice.
                     () = &mut stop, if !draining => {}
                 }
+                mark.idle(false);
             }
         }
     }
@@ -141,7 +148,8 @@ async fn drive<B: Backend, S: Socket>(
 enum Next<H> {
     Handle(Pin<Box<H>>),
     Close(Option<Duration>),
-    Read(Instant),
+    /// Read by the deadline; `true`: idle on keep-alive meanwhile (may be shed).
+    Read(Instant, bool),
 }
 
 /// Write what the kernel takes now; `true` once `conn.outgoing()` is empty.

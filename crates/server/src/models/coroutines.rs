@@ -248,7 +248,7 @@ fn accept_loop(
             Err(err) if err.kind() == io::ErrorKind::ConnectionAborted => {}
             Err(err) => {
                 // EMFILE and friends: back off (parking this coroutine only); the backlog waits.
-                crate::accept_errors::accept_failed(&err);
+                crate::accept_errors::accept_failed(&err, &shared.admission.idle);
                 may::coroutine::sleep(ACCEPT_BACKOFF);
             }
         }

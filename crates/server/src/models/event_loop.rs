@@ -127,7 +127,7 @@ async fn accept_loop<B: Backend>(
             Ok((stream, _peer)) => spawn_conn(&conns, stream, &shared),
             Err(err) => {
                 // EMFILE and friends: back off instead of spinning; the backlog waits.
-                crate::accept_errors::accept_failed(&err);
+                crate::accept_errors::accept_failed(&err, &shared.admission.idle);
                 clab_event_loop::sleep(ACCEPT_BACKOFF).await;
             }
         }

@@ -92,7 +92,7 @@ fn serve(
         Reaper::start().map_err(ServerError::io("start the lingering thread"))?;
     let mut busy = Busy::new(reaper.clone());
     let queue = Queue::Listener(listener.as_raw_fd());
-    while let Some(stream) = accept(&listener, &shutdown) {
+    while let Some(stream) = accept(&listener, &shutdown, &shared.admission.idle) {
         if let Some(accepted) = Accepted::admit(stream, &shared, &mut busy) {
             serve_conn(accepted, &shared, queue, &reaper);
         }

@@ -128,7 +128,12 @@ fn serve(
     let mut busy = Busy::new(reaper.clone());
     // After the trigger, the clients already waiting in the accept queue go through the same
     // spawn (`listen::connections`).
-    for stream in connections(&listener, &shutdown, shared.opts.backlog_sweep) {
+    for stream in connections(
+        &listener,
+        &shutdown,
+        &shared.admission.idle,
+        shared.opts.backlog_sweep,
+    ) {
         if max_threads.is_some_and(|max| live.get() >= max) {
             busy.refuse(stream, "--max-threads reached");
             continue;

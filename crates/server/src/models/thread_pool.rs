@@ -141,7 +141,12 @@ fn serve(
     // Listener: this thread accepts until shutdown, then hands over the connections already
     // waiting in the accept queue (served, not reset: `listen::connections`).
     let mut busy = Busy::new(reaper);
-    for stream in connections(&listener, &shutdown, shared.opts.backlog_sweep) {
+    for stream in connections(
+        &listener,
+        &shutdown,
+        &shared.admission.idle,
+        shared.opts.backlog_sweep,
+    ) {
         let Some(accepted) = Accepted::admit(stream, &shared, &mut busy) else {
             continue;
         };
