@@ -5,7 +5,7 @@
 use std::future::Future;
 
 use super::op::{BankOp, BankOutcome, decide};
-use super::session::{Session, SqlError, SqlResult};
+use super::session::{Dialect, Session, SqlError, SqlResult};
 use super::sql;
 use crate::{Account, BackendError};
 
@@ -117,7 +117,16 @@ async fn apply<S: Session, P: Pause>(
     for _ in 0..MAX_ATTEMPTS {
         let attempt = match guard {
             Guard::Conditional => conditional(s, op).await,
-            Guard::RowLock => transaction(s, S::BEGIN_WRITE, S::READ_LOCKED, op, pause).await,
+            Guard::RowLock => {
+                transaction(
+                    s,
+                    S::Dialect::BEGIN_WRITE,
+                    S::Dialect::READ_LOCKED,
+                    op,
+                    pause,
+                )
+                .await
+            }
             Guard::Isolation(level) => {
                 transaction(s, level.begin(), sql::READ_TWO, op, pause).await
             }
@@ -148,7 +157,7 @@ async fn conditional<S: Session>(s: &mut S, op: BankOp) -> SqlResult<Option<Bank
     let changes = op.changes();
     let one = changes.len() == 1;
     if !one {
-        s.batch(S::BEGIN_WRITE).await?;
+        s.batch(S::Dialect::BEGIN_WRITE).await?;
     }
     let mut after = Vec::with_capacity(2);
     for &(id, change) in &changes {
@@ -185,7 +194,7 @@ async fn transaction<S: Session, P: Pause>(
         Ok(read) => read,
         Err(e) => return Err(abandon(s, true, e).await),
     };
-    if S::PAUSE_IN_TXN {
+    if S::Dialect::PAUSE_IN_TXN {
         wait_holding::<S, P>(pause).await;
     }
     let after = match decide(op, &read) {
