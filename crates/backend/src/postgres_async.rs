@@ -29,13 +29,13 @@ use std::time::Duration;
 use tokio::sync::Mutex;
 use tokio_postgres::types::ToSql;
 
-use crate::bank::{self, DbOutcome, DbRequest, Pause};
+use crate::bank::{self, DbStatement, Guard, Pause};
 use crate::clients::SqlClient;
 use crate::config::POOL_CHECKOUT_TIMEOUT;
 use crate::pg::{self, Deadline, Pick, Session};
 use crate::queries::FromSqlRow;
 use crate::runtime::AsyncRuntime;
-use crate::{Account, Activity, BackendError, Order, User};
+use crate::{Account, Activity, BackendError, BankOp, BankOutcome, Order, User};
 
 #[derive(Debug)]
 pub struct PgAsyncPool<R> {
@@ -160,20 +160,6 @@ impl<R: AsyncRuntime> PgAsyncPool<R> {
         out
     }
 
-    /// A bank call: a transaction on a connection held alone, anything else on a shared one.
-    async fn bank_call<Q: Pause>(
-        &self,
-        req: DbRequest,
-        pause: &Q,
-    ) -> Result<DbOutcome, BackendError> {
-        let script = |call: Call<R>| async move { bank::run_script(&mut &call, req, pause).await };
-        if matches!(req, DbRequest::Apply(..)) {
-            self.call_alone(script).await
-        } else {
-            self.call(script).await
-        }
-    }
-
     async fn rows<T: FromSqlRow + Send>(
         &self,
         pick: Pick,
@@ -211,8 +197,21 @@ impl<R: AsyncRuntime> Call<R> {
 }
 
 impl<R: AsyncRuntime> SqlClient for PgAsyncPool<R> {
-    async fn bank<Q: Pause>(&self, req: DbRequest, pause: &Q) -> Result<DbOutcome, BackendError> {
-        self.bank_call(req, pause).await
+    /// A statement on a shared connection: it opens no transaction.
+    async fn bank_statement(&self, st: DbStatement) -> Result<Vec<Account>, BackendError> {
+        self.call(|call| async move { bank::run_statement(&mut &call, st).await })
+            .await
+    }
+
+    /// A protected operation may run a transaction: on a connection held alone.
+    async fn bank_apply<Q: Pause>(
+        &self,
+        op: BankOp,
+        guard: Guard,
+        pause: &Q,
+    ) -> Result<BankOutcome, BackendError> {
+        self.call_alone(|call| async move { bank::run_apply(&mut &call, op, guard, pause).await })
+            .await
     }
 
     async fn user(&self, id: i64) -> Result<Option<User>, BackendError> {

@@ -21,14 +21,14 @@ use std::time::Duration;
 
 use tokio_postgres::types::ToSql;
 
-use crate::bank::{self, DbOutcome, DbRequest, Pause};
+use crate::bank::{self, DbStatement, Guard, Pause};
 use crate::clients::SqlClient;
 use crate::config::POOL_CHECKOUT_TIMEOUT;
 use crate::pg::{self, Deadline, Pick, Session};
 use crate::pool::Pool;
 use crate::queries::FromSqlRow;
 use crate::runtime::TokioRt;
-use crate::{Account, Activity, BackendError, Order, User};
+use crate::{Account, Activity, BackendError, BankOp, BankOutcome, Order, User};
 
 pub struct PgPool {
     pool: Pool<Conn>,
@@ -115,6 +115,28 @@ impl PgPool {
         })
     }
 
+    /// A bank call, done in the call: the script's waits (a thread's or may's sleep) complete
+    /// in place, so `block_on` polls it once; its statements run through [`Held::run`]. A
+    /// failure may leave a transaction open: it is rolled back, and the connection dropped if
+    /// even that fails, so no later caller inherits it.
+    fn bank<T: Send>(
+        &self,
+        script: impl FnOnce(&mut Held<'_>) -> Result<T, BackendError> + Send,
+    ) -> Result<T, BackendError> {
+        self.call(|held| {
+            let out = script(held);
+            if out.is_err() {
+                let rollback = held.run(|session| async move {
+                    Ok::<_, BackendError>(session.client.batch_execute("ROLLBACK").await?)
+                });
+                if rollback.is_err() {
+                    held.discard();
+                }
+            }
+            out
+        })
+    }
+
     fn rows<T: FromSqlRow + Send>(
         &self,
         pick: Pick,
@@ -169,25 +191,20 @@ fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
 }
 
 impl SqlClient for PgPool {
-    /// Done in the call: the script's waits (a thread's or may's sleep) complete in place, so
-    /// `block_on` polls it once; its statements run through [`Held::run`].
-    fn bank<Q: Pause>(
+    fn bank_statement(
         &self,
-        req: DbRequest,
+        st: DbStatement,
+    ) -> impl Future<Output = Result<Vec<Account>, BackendError>> + Send {
+        ready(self.bank(|held| crate::block_on(bank::run_statement(held, st))))
+    }
+
+    fn bank_apply<Q: Pause>(
+        &self,
+        op: BankOp,
+        guard: Guard,
         pause: &Q,
-    ) -> impl Future<Output = Result<DbOutcome, BackendError>> + Send {
-        ready(self.call(|held| {
-            let out = crate::block_on(bank::run_script(held, req, pause));
-            if out.is_err() {
-                let rollback = held.run(|session| async move {
-                    Ok::<_, BackendError>(session.client.batch_execute("ROLLBACK").await?)
-                });
-                if rollback.is_err() {
-                    held.discard();
-                }
-            }
-            out
-        }))
+    ) -> impl Future<Output = Result<BankOutcome, BackendError>> + Send {
+        ready(self.bank(|held| crate::block_on(bank::run_apply(held, op, guard, pause))))
     }
 
     fn user(&self, id: i64) -> impl Future<Output = Result<Option<User>, BackendError>> + Send {

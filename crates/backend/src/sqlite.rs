@@ -13,11 +13,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rusqlite::{Connection, OpenFlags, Params};
 
-use crate::bank::{self, DbOutcome, DbRequest, Pause};
+use crate::bank::{self, DbStatement, Guard, Pause};
 use crate::config::POOL_CHECKOUT_TIMEOUT;
-use crate::pool::Pool;
+use crate::pool::{Pool, Pooled};
 use crate::queries::{self, Dialect, FromSqlRow};
-use crate::{Account, Activity, BackendError, DatabaseUrl, Order, User, seed};
+use crate::{Account, Activity, BackendError, BankOp, BankOutcome, DatabaseUrl, Order, User, seed};
 
 /// How long a writer waits for another connection's lock before `SQLITE_BUSY`.
 const BUSY_TIMEOUT_MS: u32 = 5_000;
@@ -95,18 +95,27 @@ impl SqliteDb {
         self.rows(queries::ACTIVITY, [user_id, i64::from(limit)])
     }
 
-    /// One bank call on a pooled connection. A transaction a failure left open is rolled
-    /// back, and the connection dropped if even that fails, so no later caller inherits it.
-    pub(crate) async fn bank<Q: Pause>(
+    /// One bank statement on a pooled connection.
+    pub(crate) async fn bank_statement(
         &self,
-        req: DbRequest,
-        pause: &Q,
-    ) -> Result<DbOutcome, BackendError> {
+        st: DbStatement,
+    ) -> Result<Vec<Account>, BackendError> {
         let mut conn = self.pool.get()?;
-        let out = bank::run_script(&mut *conn, req, pause).await;
-        if !conn.is_autocommit() && conn.execute_batch("ROLLBACK").is_err() {
-            conn.discard();
-        }
+        let out = bank::run_statement(&mut *conn, st).await;
+        settle(conn);
+        out
+    }
+
+    /// One bank operation under `guard` on a pooled connection.
+    pub(crate) async fn bank_apply<Q: Pause>(
+        &self,
+        op: BankOp,
+        guard: Guard,
+        pause: &Q,
+    ) -> Result<BankOutcome, BackendError> {
+        let mut conn = self.pool.get()?;
+        let out = bank::run_apply(&mut *conn, op, guard, pause).await;
+        settle(conn);
         out
     }
 
@@ -122,6 +131,14 @@ impl SqliteDb {
     #[cfg(test)]
     pub(crate) fn pool(&self) -> &Pool<Connection> {
         &self.pool
+    }
+}
+
+/// Give back a connection after a bank call. A transaction a failure left open is rolled
+/// back, and the connection dropped if even that fails, so no later caller inherits it.
+fn settle(conn: Pooled<'_, Connection>) {
+    if !conn.is_autocommit() && conn.execute_batch("ROLLBACK").is_err() {
+        conn.discard();
     }
 }
 

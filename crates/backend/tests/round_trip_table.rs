@@ -8,7 +8,7 @@ use std::future::{Future, Ready, ready};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use clab_backend::bank::{DbOutcome, DbRequest, Pause};
+use clab_backend::bank::{DbStatement, Guard, Pause};
 use clab_backend::{
     Account, Activity, Backend, BackendConfig, BackendError, BankOp, BankOutcome, Clients,
     NotifyReceipt, Order, RaceStrategy, Services, UpstreamTarget, User, Wait,
@@ -104,24 +104,31 @@ impl Clients for FakeClients {
     ) -> impl Future<Output = Result<Vec<Activity>, BackendError>> + Send {
         self.answer("activity", Ok(vec![]))
     }
-    /// A read finds account 1 with 100 cents; everything else succeeds.
-    fn bank<Q: Pause>(
+    /// A read finds account 1 with 100 cents; a write succeeds.
+    fn bank_statement(
         &self,
-        req: DbRequest,
-        _: &Q,
-    ) -> impl Future<Output = Result<DbOutcome, BackendError>> + Send {
-        let (call, answer) = match req {
-            DbRequest::Read(_) | DbRequest::Range { .. } => (
+        st: DbStatement,
+    ) -> impl Future<Output = Result<Vec<Account>, BackendError>> + Send {
+        let (call, rows) = match st {
+            DbStatement::Read(_) | DbStatement::Range { .. } => (
                 "bank read",
-                DbOutcome::Rows(vec![Account {
+                vec![Account {
                     user_id: 1,
                     balance_cents: 100,
-                }]),
+                }],
             ),
-            DbRequest::Write(_) => ("bank write", DbOutcome::Rows(vec![])),
-            DbRequest::Apply(..) => ("bank apply", DbOutcome::Done(BankOutcome::Applied(vec![]))),
+            DbStatement::Write(_) => ("bank write", vec![]),
         };
-        self.answer(call, Ok(answer))
+        self.answer(call, Ok(rows))
+    }
+    /// Every operation succeeds.
+    fn bank_apply<Q: Pause>(
+        &self,
+        _: BankOp,
+        _: Guard,
+        _: &Q,
+    ) -> impl Future<Output = Result<BankOutcome, BackendError>> + Send {
+        self.answer("bank apply", Ok(BankOutcome::Applied(vec![])))
     }
     fn cache_is_remote(&self) -> bool {
         self.remote_cache

@@ -1,9 +1,9 @@
 //! Every backend against the real PostgreSQL and Redis, when `CLAB_TEST_DATABASE_URL` /
 //! `CLAB_TEST_REDIS_URL` are set (a visible notice otherwise).
 //!
-//! The PostgreSQL test works in a private schema (`clab_test_<pid>`, chosen per connection
-//! through the URL's `options=-csearch_path=…`) and drops it at the end, so it never touches
-//! the tables other tests or a running `clab serve` use.
+//! The PostgreSQL tests work in private schemas (`clab_<tag>_<pid>`, [`PgSchema`], chosen per
+//! connection through the URL's `options=-csearch_path=…`) and drop them at the end, so they
+//! never touch the tables other tests or a running `clab serve` use.
 
 mod common;
 
@@ -13,6 +13,7 @@ use std::time::Duration;
 use clab_backend::{
     AsyncBackend, Backend, BackendConfig, BlockingBackend, DatabaseUrl, LoopBackend, prepare,
 };
+use clab_testkit::PgSchema;
 use common::{exercise, memory_config, ready};
 
 fn env(name: &str) -> Option<String> {
@@ -30,59 +31,13 @@ fn env(name: &str) -> Option<String> {
     }
 }
 
-/// Owns a private schema for the test's life.
-struct Schema {
-    base_url: String,
-    name: String,
-}
-
-impl Schema {
-    fn create(base_url: &str, tag: &str) -> Schema {
-        let name = format!("clab_test_{tag}_{}", std::process::id());
-        let mut client = postgres::Client::connect(base_url, postgres::NoTls).unwrap();
-        client
-            .batch_execute(&format!(
-                "DROP SCHEMA IF EXISTS {name} CASCADE; CREATE SCHEMA {name}"
-            ))
-            .unwrap();
-        Schema {
-            base_url: base_url.to_owned(),
-            name,
-        }
-    }
-
-    fn url(&self) -> String {
-        let sep = if self.base_url.contains('?') {
-            '&'
-        } else {
-            '?'
-        };
-        format!(
-            "{}{sep}options=-csearch_path%3D{}",
-            self.base_url, self.name
-        )
-    }
-
-    fn count(&self, table: &str) -> i64 {
-        let mut client = postgres::Client::connect(&self.url(), postgres::NoTls).unwrap();
-        client
-            .query_one(&format!("SELECT COUNT(*) FROM {table}"), &[])
-            .unwrap()
-            .get(0)
-    }
-
-    fn execute(&self, sql: &str) {
-        let mut client = postgres::Client::connect(&self.url(), postgres::NoTls).unwrap();
-        client.batch_execute(sql).unwrap();
-    }
-}
-
-impl Drop for Schema {
-    fn drop(&mut self) {
-        if let Ok(mut client) = postgres::Client::connect(&self.base_url, postgres::NoTls) {
-            let _ = client.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name));
-        }
-    }
+/// `SELECT COUNT(*)` of a table in the test's schema.
+fn count(schema: &PgSchema, table: &str) -> i64 {
+    schema
+        .client()
+        .query_one(&format!("SELECT COUNT(*) FROM {table}"), &[])
+        .unwrap()
+        .get(0)
 }
 
 #[test]
@@ -90,7 +45,7 @@ fn postgres_prepare_and_both_backends() {
     let Some(base) = env("CLAB_TEST_DATABASE_URL") else {
         return;
     };
-    let schema = Schema::create(&base, "backends");
+    let schema = PgSchema::create(&base, "backends");
     let cfg = BackendConfig {
         database: DatabaseUrl::Postgres(schema.url()),
         seed_users: 300,
@@ -105,14 +60,17 @@ fn postgres_prepare_and_both_backends() {
             h.join().unwrap().unwrap();
         }
     });
-    let counts = || ["users", "orders", "accounts", "activity"].map(|t| schema.count(t));
+    let counts = || ["users", "orders", "accounts", "activity"].map(|t| count(&schema, t));
     let first = counts();
     assert_eq!((first[0], first[2]), (300, 300), "{first:?}");
     assert!((2_400..=3_600).contains(&first[1]), "{first:?}");
 
     prepare(&cfg).unwrap();
     assert_eq!(counts(), first, "a second prepare changed the data");
-    schema.execute("UPDATE users SET name = 'Still Here' WHERE id = 9");
+    schema
+        .client()
+        .batch_execute("UPDATE users SET name = 'Still Here' WHERE id = 9")
+        .unwrap();
     prepare(&cfg).unwrap();
 
     let blocking = BlockingBackend::connect(&cfg).unwrap();
@@ -171,7 +129,7 @@ fn postgres_and_sqlite_seed_the_same_rows() {
     let Some(base) = env("CLAB_TEST_DATABASE_URL") else {
         return;
     };
-    let schema = Schema::create(&base, "same_rows");
+    let schema = PgSchema::create(&base, "same_rows");
     let pg_cfg = BackendConfig {
         database: DatabaseUrl::Postgres(schema.url()),
         seed_users: 20,

@@ -5,6 +5,7 @@
 //! `CLAB_TEST_DATABASE_URL` is set) on PostgreSQL, where `txn-read-committed` loses updates.
 
 use clab_server::Model;
+use clab_testkit::PgSchema;
 use serde_json::Value;
 use std::process::Command;
 
@@ -135,51 +136,16 @@ fn isolation_strategies_are_refused_on_sqlite_with_the_reason() {
     assert!(err.contains("needs PostgreSQL"), "{err}");
 }
 
-/// A schema of this test's own in the test database, dropped afterwards: the bank's accounts
-/// are rows other tests (or another run of this one) must not move while a history is taken,
-/// or the checker rightly reports the money they moved.
-struct OwnSchema {
-    base: String,
-    name: String,
-}
-
-impl OwnSchema {
-    fn create(base: &str) -> Self {
-        let name = format!("clab_bank_{}", std::process::id());
-        let mut client = postgres::Client::connect(base, postgres::NoTls).expect("postgres");
-        client
-            .batch_execute(&format!(
-                "DROP SCHEMA IF EXISTS {name} CASCADE; CREATE SCHEMA {name}"
-            ))
-            .expect("create schema");
-        Self {
-            base: base.to_owned(),
-            name,
-        }
-    }
-
-    /// `base` with this schema first on the search path (`options=-csearch_path=…`).
-    fn url(&self) -> String {
-        let sep = if self.base.contains('?') { '&' } else { '?' };
-        format!("{}{sep}options=-csearch_path%3D{}", self.base, self.name)
-    }
-}
-
-impl Drop for OwnSchema {
-    fn drop(&mut self) {
-        if let Ok(mut client) = postgres::Client::connect(&self.base, postgres::NoTls) {
-            let _ = client.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name));
-        }
-    }
-}
-
+/// Runs in a schema of this test's own in the test database, dropped afterwards: the bank's
+/// accounts are rows other tests (or another run of this one) must not move while a history
+/// is taken, or the checker rightly reports the money they moved.
 #[test]
 fn postgres_every_strategy_in_one_process_and_across_two() {
     let Ok(base) = std::env::var("CLAB_TEST_DATABASE_URL") else {
         eprintln!("NOTICE: CLAB_TEST_DATABASE_URL unset: the PostgreSQL bank runs were skipped");
         return;
     };
-    let schema = OwnSchema::create(&base);
+    let schema = PgSchema::create(&base, "bank");
     let url = schema.url();
     let runs = bank(&[
         "--database-url",

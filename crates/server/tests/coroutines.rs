@@ -12,6 +12,7 @@ mod support;
 use clab_backend::{CpuPolicy, DatabaseUrl};
 use clab_server::models::coroutines::MAY_THREAD_NAME;
 use clab_server::{Model, ServeOptions};
+use clab_testkit::PgSchema;
 use std::sync::{Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -190,41 +191,9 @@ fn inline_cpu_work_stalls_the_carrier_and_the_pool_does_not() {
     );
 }
 
-/// A private schema on the test PostgreSQL, dropped at the end.
-struct Schema {
-    base: String,
-    name: String,
-}
-
-impl Schema {
-    fn create(base: &str) -> Self {
-        let name = format!("clab_coro_{}", std::process::id());
-        let mut client = postgres::Client::connect(base, postgres::NoTls).expect("connect");
-        client
-            .batch_execute(&format!(
-                "DROP SCHEMA IF EXISTS {name} CASCADE; CREATE SCHEMA {name}"
-            ))
-            .expect("create schema");
-        Self {
-            base: base.to_owned(),
-            name,
-        }
-    }
-
-    fn url(&self) -> String {
-        let sep = if self.base.contains('?') { '&' } else { '?' };
-        format!("{}{sep}options=-csearch_path%3D{}", self.base, self.name)
-    }
-}
-
-impl Drop for Schema {
-    fn drop(&mut self) {
-        if let Ok(mut c) = postgres::Client::connect(&self.base, postgres::NoTls) {
-            let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name));
-        }
-    }
-}
-
+/// Runs in a private schema on the test PostgreSQL, dropped at the end: the test holds an
+/// exclusive lock on `users`, which must stall only its own server, not other tests or a
+/// `clab serve` on the same database.
 #[test]
 fn a_blocking_postgres_query_pins_the_carrier() {
     let Ok(base) = std::env::var("CLAB_TEST_DATABASE_URL") else {
@@ -232,7 +201,7 @@ fn a_blocking_postgres_query_pins_the_carrier() {
         return;
     };
     let _one_at_a_time = serial();
-    let schema = Schema::create(&base);
+    let schema = PgSchema::create(&base, "coro");
     let server = start(|o| {
         o.backend.database = DatabaseUrl::Postgres(schema.url());
         o.backend.pool_size = 2;
@@ -244,10 +213,9 @@ fn a_blocking_postgres_query_pins_the_carrier() {
     // A slow query, cheaply: another session holds an exclusive lock on `users` for 300 ms,
     // so the server's `SELECT … FROM users` waits inside PostgreSQL, and the sync driver
     // waits for the answer in a blocking `read` on the carrier thread.
-    let url = schema.url();
+    let mut client = schema.client();
     let (locked_tx, locked_rx) = std::sync::mpsc::channel();
     let locker = thread::spawn(move || {
-        let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
         let mut tx = client.transaction().expect("begin");
         tx.batch_execute("LOCK TABLE users IN ACCESS EXCLUSIVE MODE")
             .expect("lock");

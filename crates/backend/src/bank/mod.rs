@@ -27,8 +27,9 @@ use actor::Actor;
 use locks::Locks;
 
 pub use op::{BankOp, BankOutcome, MAX_AMOUNT_CENTS};
-pub(crate) use script::run as run_script;
-/// What [`crate::Clients::bank`] takes and answers: the contract a model's clients implement.
-pub use script::{DbOutcome, DbRequest, Guard, Isolation, Pause};
+/// What [`crate::Clients::bank_statement`] and [`crate::Clients::bank_apply`] take: the
+/// contract a model's clients implement.
+pub use script::{DbStatement, Guard, Isolation, Pause};
+pub(crate) use script::{apply as run_apply, statement as run_statement};
 pub(crate) use service::BankState;
 pub use strategy::RaceStrategy;

@@ -5,7 +5,7 @@
 use std::future::Future;
 
 use super::op::{BankOp, BankOutcome, decide};
-use super::session::{Session, SqlError, SqlResult};
+use super::session::{Dialect, Session, SqlError, SqlResult};
 use super::sql;
 use crate::{Account, BackendError};
 
@@ -43,24 +43,18 @@ pub enum Guard {
     Isolation(Isolation),
 }
 
-/// One call to the database.
+/// One statement of the bank on its own (no transaction): what `racy`, `lock` and `actor`
+/// are built from; it answers rows. An operation the database protects is a call of its own
+/// ([`crate::Clients::bank_apply`]), answering a [`BankOutcome`]: two typed calls rather than
+/// one request enum, so no caller has to match an answer its request cannot get.
 #[derive(Debug, Clone, Copy)]
-pub enum DbRequest {
+pub enum DbStatement {
     /// Accounts `from..=to`, one statement.
     Range { from: i64, to: i64 },
     /// The accounts an operation touches.
     Read(BankOp),
-    /// Write these balances (one or two accounts), blindly.
+    /// Write these balances (one or two accounts), blindly; answers no rows.
     Write([(i64, i64); 2]),
-    /// A whole operation, protected by the database.
-    Apply(BankOp, Guard),
-}
-
-/// What a [`DbRequest`] answered.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DbOutcome {
-    Rows(Vec<Account>),
-    Done(BankOutcome),
 }
 
 /// A simulated round trip, waited the model's way: what a script waits inside a transaction
@@ -84,31 +78,27 @@ async fn wait_holding<S: Session, P: Pause>(pause: &P) {
     }
 }
 
-/// Run `req` on `s`. A statement that fails with the connection lost *after* a write was sent
-/// may or may not have applied, so it becomes a 500 (`Query`), never a 503: a 503 promises
-/// the client that nothing was applied.
-pub(crate) async fn run<S: Session, P: Pause>(
+/// Run `st` on `s`. A write that fails with the connection lost *after* it was sent may or
+/// may not have applied, so it becomes a 500 (`Query`), never a 503: a 503 promises the
+/// client that nothing was applied.
+pub(crate) async fn statement<S: Session>(
     s: &mut S,
-    req: DbRequest,
-    pause: &P,
-) -> Result<DbOutcome, BackendError> {
-    let rows = match req {
-        DbRequest::Range { from, to } => s.rows(sql::READ_RANGE, &[from, to]).await,
-        DbRequest::Read(op) => s.rows(sql::READ_TWO, &op.ids()).await,
-        DbRequest::Write([(a, x), (b, y)]) => {
-            return match s.rows(sql::SET_TWO, &[a, x, b, y]).await {
-                Ok(_) => Ok(DbOutcome::Rows(Vec::new())),
-                Err(e) => Err(outcome_unknown(e)),
-            };
-        }
-        DbRequest::Apply(op, guard) => {
-            return apply(s, op, guard, pause).await.map(DbOutcome::Done);
+    st: DbStatement,
+) -> Result<Vec<Account>, BackendError> {
+    let rows = match st {
+        DbStatement::Range { from, to } => s.rows(sql::READ_RANGE, &[from, to]).await,
+        DbStatement::Read(op) => s.rows(sql::READ_TWO, &op.ids()).await,
+        DbStatement::Write([(a, x), (b, y)]) => {
+            let written = s.rows(sql::SET_TWO, &[a, x, b, y]).await;
+            return written.map(|_| Vec::new()).map_err(outcome_unknown);
         }
     };
-    rows.map(DbOutcome::Rows).map_err(|e| e.error)
+    rows.map_err(|e| e.error)
 }
 
-async fn apply<S: Session, P: Pause>(
+/// Run `op` under `guard`, retried as the database asks (up to [`MAX_ATTEMPTS`]). As for a
+/// write, a lost connection once a statement was sent leaves the outcome unknown (a 500).
+pub(crate) async fn apply<S: Session, P: Pause>(
     s: &mut S,
     op: BankOp,
     guard: Guard,
@@ -117,7 +107,16 @@ async fn apply<S: Session, P: Pause>(
     for _ in 0..MAX_ATTEMPTS {
         let attempt = match guard {
             Guard::Conditional => conditional(s, op).await,
-            Guard::RowLock => transaction(s, S::BEGIN_WRITE, S::READ_LOCKED, op, pause).await,
+            Guard::RowLock => {
+                transaction(
+                    s,
+                    S::Dialect::BEGIN_WRITE,
+                    S::Dialect::READ_LOCKED,
+                    op,
+                    pause,
+                )
+                .await
+            }
             Guard::Isolation(level) => {
                 transaction(s, level.begin(), sql::READ_TWO, op, pause).await
             }
@@ -148,7 +147,7 @@ async fn conditional<S: Session>(s: &mut S, op: BankOp) -> SqlResult<Option<Bank
     let changes = op.changes();
     let one = changes.len() == 1;
     if !one {
-        s.batch(S::BEGIN_WRITE).await?;
+        s.batch(S::Dialect::BEGIN_WRITE).await?;
     }
     let mut after = Vec::with_capacity(2);
     for &(id, change) in &changes {
@@ -185,7 +184,7 @@ async fn transaction<S: Session, P: Pause>(
         Ok(read) => read,
         Err(e) => return Err(abandon(s, true, e).await),
     };
-    if S::PAUSE_IN_TXN {
+    if S::Dialect::PAUSE_IN_TXN {
         wait_holding::<S, P>(pause).await;
     }
     let after = match decide(op, &read) {
@@ -203,7 +202,7 @@ async fn transaction<S: Session, P: Pause>(
     Ok(Some(BankOutcome::Applied(after)))
 }
 
-/// The write of [`DbRequest::Write`] for balances `after` (one or two accounts).
+/// The write of [`DbStatement::Write`] for balances `after` (one or two accounts).
 pub(crate) fn pair(after: &[Account]) -> [(i64, i64); 2] {
     let first = (after[0].user_id, after[0].balance_cents);
     let last = after.last().map_or(first, |a| (a.user_id, a.balance_cents));

@@ -5,7 +5,7 @@ use std::future::Future;
 use clab_trace::WaitKind;
 
 use super::op::{BankOp, BankOutcome, decide};
-use super::script::{DbOutcome, DbRequest, Guard, Isolation, Pause, pair};
+use super::script::{DbStatement, Guard, Isolation, Pause, pair};
 use super::{Actor, Locks, RaceStrategy};
 use crate::clients::Clients;
 use crate::services::Services;
@@ -53,13 +53,9 @@ impl<W: Wait> Pause for RoundTrip<'_, W> {
 }
 
 impl<W: Wait, C: Clients> Services<W, C> {
-    /// One database call of the bank: one round trip, then `req`.
-    async fn bank_db(&self, req: DbRequest) -> Result<DbOutcome, BackendError> {
-        let pause = RoundTrip {
-            wait: &self.inner.wait,
-            latency: &self.inner.parts.latency,
-        };
-        self.remote(WaitKind::Db, |c| c.bank(req, &pause)).await
+    /// One statement of the bank: one round trip, then `st`.
+    async fn bank_statement(&self, st: DbStatement) -> Result<Vec<Account>, BackendError> {
+        self.remote(WaitKind::Db, |c| c.bank_statement(st)).await
     }
 
     /// Accounts `from..=to`, one statement (one snapshot).
@@ -68,23 +64,19 @@ impl<W: Wait, C: Clients> Services<W, C> {
         from: i64,
         to: i64,
     ) -> Result<Vec<Account>, BackendError> {
-        match self.bank_db(DbRequest::Range { from, to }).await? {
-            DbOutcome::Rows(rows) => Ok(rows),
-            DbOutcome::Done(_) => unreachable!("a range read answers rows"),
-        }
+        self.bank_statement(DbStatement::Range { from, to }).await
     }
 
     /// The balances of the accounts `op` touches (one round trip).
     pub(crate) async fn bank_read(&self, op: BankOp) -> Result<Vec<Account>, BackendError> {
-        match self.bank_db(DbRequest::Read(op)).await? {
-            DbOutcome::Rows(rows) => Ok(rows),
-            DbOutcome::Done(_) => unreachable!("a read answers rows"),
-        }
+        self.bank_statement(DbStatement::Read(op)).await
     }
 
     /// Write balances `after` (one or two accounts), blindly (one round trip).
     pub(crate) async fn bank_write(&self, after: &[Account]) -> Result<(), BackendError> {
-        self.bank_db(DbRequest::Write(pair(after))).await.map(drop)
+        self.bank_statement(DbStatement::Write(pair(after)))
+            .await
+            .map(drop)
     }
 
     /// `racy`'s steps, also run under `lock`: read (a round trip), check, write (another
@@ -116,9 +108,13 @@ impl<W: Wait, C: Clients> Services<W, C> {
             RaceStrategy::TxnReadCommitted => Guard::Isolation(Isolation::ReadCommitted),
             RaceStrategy::TxnRepeatableRead => Guard::Isolation(Isolation::RepeatableRead),
         };
-        match self.bank_db(DbRequest::Apply(op, guard)).await? {
-            DbOutcome::Done(outcome) => Ok(outcome),
-            DbOutcome::Rows(_) => unreachable!("an operation answers an outcome"),
-        }
+        // One round trip, then the whole operation; `pause` is what its transaction waits
+        // inside, and between its attempts.
+        let pause = RoundTrip {
+            wait: &self.inner.wait,
+            latency: &self.inner.parts.latency,
+        };
+        self.remote(WaitKind::Db, |c| c.bank_apply(op, guard, &pause))
+            .await
     }
 }

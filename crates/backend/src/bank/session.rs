@@ -58,8 +58,10 @@ impl From<tokio_postgres::Error> for SqlError {
 
 pub(crate) type SqlResult<T> = Result<T, SqlError>;
 
-/// One connection, held by one bank operation for its whole script.
-pub(crate) trait Session: Send {
+/// What differs between the two databases' SQL and locking, for the scripts: one zero-sized
+/// impl per database ([`Sqlite`], [`Postgres`]), named by each [`Session`] impl, so the
+/// three PostgreSQL drivers say it once.
+pub(crate) trait Dialect {
     /// How a write transaction starts: SQLite's `BEGIN IMMEDIATE` takes the database's write
     /// lock at once (a deferred `BEGIN` would upgrade at the first write and could fail with
     /// `SQLITE_BUSY` mid-transaction); PostgreSQL's plain `BEGIN` is READ COMMITTED.
@@ -72,6 +74,30 @@ pub(crate) trait Session: Send {
     /// thread, so a task of a single-threaded model that waited inside one would leave the
     /// next task's `BEGIN IMMEDIATE` blocking that same thread in SQLite's busy handler.
     const PAUSE_IN_TXN: bool;
+}
+
+#[derive(Debug)]
+pub(crate) struct Sqlite;
+
+impl Dialect for Sqlite {
+    const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
+    const READ_LOCKED: &'static str = super::sql::READ_TWO;
+    const PAUSE_IN_TXN: bool = false;
+}
+
+#[derive(Debug)]
+pub(crate) struct Postgres;
+
+impl Dialect for Postgres {
+    const BEGIN_WRITE: &'static str = "BEGIN";
+    const READ_LOCKED: &'static str = super::sql::READ_TWO_FOR_UPDATE;
+    const PAUSE_IN_TXN: bool = true;
+}
+
+/// One connection, held by one bank operation for its whole script.
+pub(crate) trait Session: Send {
+    /// The database this connection speaks, and so its [`Dialect`].
+    type Dialect: Dialect;
     /// Whether the connection came from a blocking checkout pool (SQLite's, the blocking
     /// PostgreSQL pool's). A request waiting for one of those blocks its thread, so a script
     /// holding one must not park its coroutine or yield its task while it waits a round trip:
@@ -91,9 +117,7 @@ pub(crate) trait Session: Send {
 }
 
 impl Session for rusqlite::Connection {
-    const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
-    const READ_LOCKED: &'static str = super::sql::READ_TWO;
-    const PAUSE_IN_TXN: bool = false;
+    type Dialect = Sqlite;
     const BLOCKING_CHECKOUT: bool = true;
 
     fn rows(
@@ -122,9 +146,7 @@ fn pg_params(params: &[i64]) -> Vec<&(dyn ToSql + Sync)> {
 /// The blocking pool's connection: each statement a step of the call ([`Held::run`]), under
 /// the call's deadline, on the same `tokio-postgres` client code as the async pool.
 impl Session for Held<'_> {
-    const BEGIN_WRITE: &'static str = "BEGIN";
-    const READ_LOCKED: &'static str = super::sql::READ_TWO_FOR_UPDATE;
-    const PAUSE_IN_TXN: bool = true;
+    type Dialect = Postgres;
     const BLOCKING_CHECKOUT: bool = true;
 
     fn rows(
@@ -143,9 +165,7 @@ impl Session for Held<'_> {
 /// The async pool's call, shared (plain reads and writes) or held alone (transactions): each
 /// statement on its `tokio-postgres` client, in what is left of the call's deadline.
 impl<R: AsyncRuntime> Session for &Call<R> {
-    const BEGIN_WRITE: &'static str = "BEGIN";
-    const READ_LOCKED: &'static str = super::sql::READ_TWO_FOR_UPDATE;
-    const PAUSE_IN_TXN: bool = true;
+    type Dialect = Postgres;
     const BLOCKING_CHECKOUT: bool = false;
 
     async fn rows(&mut self, sql: &'static str, params: &[i64]) -> SqlResult<Vec<Account>> {
@@ -161,9 +181,7 @@ impl<R: AsyncRuntime> Session for &Call<R> {
 
 /// By reference: a `tokio-postgres` client's calls take `&self`.
 impl Session for &tokio_postgres::Client {
-    const BEGIN_WRITE: &'static str = "BEGIN";
-    const READ_LOCKED: &'static str = super::sql::READ_TWO_FOR_UPDATE;
-    const PAUSE_IN_TXN: bool = true;
+    type Dialect = Postgres;
     const BLOCKING_CHECKOUT: bool = false;
 
     async fn rows(&mut self, sql: &'static str, params: &[i64]) -> SqlResult<Vec<Account>> {

@@ -8,18 +8,26 @@ use std::future::{Future, ready};
 use std::marker::PhantomData;
 use std::time::Duration;
 
-use crate::bank::{DbOutcome, DbRequest, Pause};
+use crate::bank::{DbStatement, Guard, Pause};
 use crate::runtime::AsyncRuntime;
 use crate::upstream::{self, BlockingStream};
-use crate::{Account, Activity, BackendError, NotifyReceipt, Order, UpstreamTarget, User};
+use crate::{
+    Account, Activity, BackendError, BankOp, BankOutcome, NotifyReceipt, Order, UpstreamTarget,
+    User,
+};
 
 /// A PostgreSQL client: the four queries of `crate::queries`, and the bank's calls.
 pub trait SqlClient: Send + Sync + 'static + Debug {
-    fn bank<Q: Pause>(
+    fn bank_statement(
         &self,
-        req: DbRequest,
+        st: DbStatement,
+    ) -> impl Future<Output = Result<Vec<Account>, BackendError>> + Send;
+    fn bank_apply<Q: Pause>(
+        &self,
+        op: BankOp,
+        guard: Guard,
         pause: &Q,
-    ) -> impl Future<Output = Result<DbOutcome, BackendError>> + Send;
+    ) -> impl Future<Output = Result<BankOutcome, BackendError>> + Send;
     fn user(&self, id: i64) -> impl Future<Output = Result<Option<User>, BackendError>> + Send;
     fn orders(
         &self,

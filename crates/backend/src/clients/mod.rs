@@ -19,10 +19,13 @@ use std::fmt::Debug;
 use std::future::Future;
 use std::time::Duration;
 
-use crate::bank::{DbOutcome, DbRequest, Pause};
+use crate::bank::{DbStatement, Guard, Pause};
 use crate::connect::Database;
 use crate::memory_cache::MemoryCache;
-use crate::{Account, Activity, BackendError, NotifyReceipt, Order, UpstreamTarget, User};
+use crate::{
+    Account, Activity, BackendError, BankOp, BankOutcome, NotifyReceipt, Order, UpstreamTarget,
+    User,
+};
 
 mod async_io;
 mod blocking;
@@ -77,13 +80,19 @@ pub trait Clients: Send + Sync + 'static + Debug {
         value: Vec<u8>,
         ttl: Duration,
     ) -> impl Future<Output = Result<(), BackendError>> + Send;
-    /// One database call of the bank (`crate::bank`); `pause` is a simulated round trip, for
-    /// a transaction to wait inside.
-    fn bank<Q: Pause>(
+    /// One statement of the bank (`crate::bank`) on its own: its rows.
+    fn bank_statement(
         &self,
-        req: DbRequest,
+        st: DbStatement,
+    ) -> impl Future<Output = Result<Vec<Account>, BackendError>> + Send;
+    /// One operation of the bank, protected by the database as `guard` says; `pause` is a
+    /// simulated round trip, for a transaction to wait inside.
+    fn bank_apply<Q: Pause>(
+        &self,
+        op: BankOp,
+        guard: Guard,
         pause: &Q,
-    ) -> impl Future<Output = Result<DbOutcome, BackendError>> + Send;
+    ) -> impl Future<Output = Result<BankOutcome, BackendError>> + Send;
     /// The real upstream HTTP call. Only called with a configured target: a simulated
     /// receipt (no `--upstream-url`) is decided by [`crate::Services`], not here.
     fn notify(
@@ -150,10 +159,22 @@ impl<P: SqlClient, R: CacheClient, U: UpstreamClient> Clients for ClientSet<P, R
         }
     }
 
-    async fn bank<Q: Pause>(&self, req: DbRequest, pause: &Q) -> Result<DbOutcome, BackendError> {
+    async fn bank_statement(&self, st: DbStatement) -> Result<Vec<Account>, BackendError> {
         match &self.db {
-            Database::Sqlite(db) => db.bank(req, pause).await,
-            Database::Postgres(pg) => pg.bank(req, pause).await,
+            Database::Sqlite(db) => db.bank_statement(st).await,
+            Database::Postgres(pg) => pg.bank_statement(st).await,
+        }
+    }
+
+    async fn bank_apply<Q: Pause>(
+        &self,
+        op: BankOp,
+        guard: Guard,
+        pause: &Q,
+    ) -> Result<BankOutcome, BackendError> {
+        match &self.db {
+            Database::Sqlite(db) => db.bank_apply(op, guard, pause).await,
+            Database::Postgres(pg) => pg.bank_apply(op, guard, pause).await,
         }
     }
 
