@@ -12,7 +12,7 @@
 #      The server's VmRSS is sampled every 100 ms meanwhile.
 #   2. overload, on a server given a bound as a user would give it:
 #        clab serve --model M --latency LATENCY --max-inflight MAX_INFLIGHT
-#        (thread-pool also --queue QUEUE: its workers, not --max-inflight, are its bound)
+#        (thread-pool and sync also --queue QUEUE: their threads, not --max-inflight, are their bound)
 #      and GET OVERLOAD_PATH (/users/42: two SQLite queries, each after a LATENCY ms simulated
 #      round trip, so a request waits in the server and the bound is what limits the rate).
 #      a. `clab attack URL --only overload --json` (its own run: 2x the sustainable rate; it
@@ -286,7 +286,7 @@ for m in "${MODELS[@]}"; do
   fi
   # The bound each model is given for the overload checks.
   bound=(--model "$m" --latency "$LATENCY" --max-inflight "$MAX_INFLIGHT")
-  [ "$m" = thread-pool ] && bound+=(--queue "$QUEUE")
+  case "$m" in thread-pool | sync) bound+=(--queue "$QUEUE") ;; esac
   if has_check overload; then
     echo "-- overload (clab attack)"
     if start_server "$d/overload-server.log" "${bound[@]}"; then
@@ -308,7 +308,7 @@ done
 echo
 echo "== summary ($(date -u '+%Y-%m-%d %H:%M UTC'), $(($(date +%s) - STARTED)) s; load average now: $(cut -d' ' -f1-3 /proc/loadavg))"
 echo "   servers: slow: clab serve --model M --latency none (defaults otherwise);"
-echo "   overload: clab serve --model M --latency $LATENCY --max-inflight $MAX_INFLIGHT (thread-pool also --queue $QUEUE), GET $OVERLOAD_PATH"
+echo "   overload: clab serve --model M --latency $LATENCY --max-inflight $MAX_INFLIGHT (thread-pool and sync also --queue $QUEUE), GET $OVERLOAD_PATH"
 rc=0
 python3 $PY summary "$RESULTS" "${MODELS[@]}" | tee "$RESULTS/summary.txt" || rc=$?
 echo "raw results: $RESULTS"

@@ -23,10 +23,10 @@ pub struct Args {
     /// Worker threads (default: the model's own, e.g. cores x 4 for thread-pool).
     #[arg(long)]
     workers: Option<usize>,
-    /// thread-pool: accepted connections that may wait for a worker before 503.
+    /// thread-pool and sync: accepted connections that may wait for a thread before 503.
     #[arg(long, default_value_t = ServeOptions::DEFAULT_QUEUE_CAPACITY)]
     queue: usize,
-    /// thread-pool: a connection that waited longer than this for a worker gets 503.
+    /// thread-pool and sync: a connection that waited longer than this for a thread gets 503.
     #[arg(long, default_value = "2s", value_parser = parse_duration)]
     queue_timeout: Duration,
     /// Open connections beyond which a new one gets 503 and is closed (default: the fd

@@ -1,6 +1,7 @@
 //! The 503 of a server at its limits, in one place: [`response`] (with `Retry-After`), and
 //! [`Busy`], the thread models' way to send it on a connection no thread will serve (the
-//! thread-pool queue is full, or the connection waited past `--queue-timeout`;
+//! thread-pool queue or `sync`'s line is full, or the connection waited past
+//! `--queue-timeout`;
 //! `thread-per-request` is at `--max-threads`; any of them at `--max-connections`).
 //!
 //! A refused connection never reaches a `Conn` on a worker; the response is encoded by the
@@ -21,8 +22,8 @@ pub const RETRY_AFTER_SECS: u32 = 1;
 /// Why a connection or request was refused: the 503's body says it.
 pub const AT_MAX_CONNECTIONS: &str = "--max-connections connections are open";
 pub const AT_MAX_INFLIGHT: &str = "--max-inflight requests are in flight";
-pub const QUEUE_FULL: &str = "the queue of connections waiting for a worker is full";
-pub const QUEUE_TIMEOUT: &str = "waited longer than --queue-timeout for a worker";
+pub const QUEUE_FULL: &str = "the queue of connections waiting for a thread is full";
+pub const QUEUE_TIMEOUT: &str = "waited longer than --queue-timeout for a thread";
 
 /// 503 + `Retry-After`, saying `why`. The caller decides whether the connection closes.
 pub fn response(why: &str) -> Response {

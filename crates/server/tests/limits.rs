@@ -8,8 +8,8 @@
 
 mod support;
 
-use clab_server::Model;
 use clab_server::drivers::blocking::QUEUE_GRACE;
+use clab_server::{Model, ServeOptions};
 use std::net::{SocketAddr, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -281,6 +281,37 @@ for_each_model! {
         assert!(stats(server.addr)["idle_shed"].as_u64() >= Some(1), "{model}");
     }
 
+    fn a_client_that_stops_reading_does_not_hold_up_others(model) {
+        // One worker where the model has a number of them, a 60 s write deadline: a client
+        // that pipelines far more than the socket buffers hold and reads nothing stalls the
+        // flush of its responses. A second client must still be served at once: the thread
+        // models hand the unwritten rest to the lingering thread when others wait.
+        let server = TestServer::start(model, |o| {
+            o.idle_timeout = Duration::from_secs(60);
+            if model.caps().configurable_workers {
+                o.workers = Some(1);
+            }
+        });
+        let mut stalled = client(server.addr);
+        stalled.stream.set_write_timeout(Some(Duration::from_millis(500))).unwrap();
+        let req = get("/json").repeat(100);
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(2) {
+            if std::io::Write::write(&mut stalled.stream, &req).is_err() {
+                break; // the server stopped reading
+            }
+        }
+        // Let the server finish what it had read and stall in its flush.
+        thread::sleep(Duration::from_millis(500));
+        let took = one_request(server.addr, "/plaintext").unwrap_or_else(|e| panic!("{model}: {e}"));
+        eprintln!("{model}: a new client beside one that stopped reading: {took:?}");
+        assert!(took < Duration::from_secs(1), "{model}: the new client waited {took:?}");
+        // What it was sent before the hand-over is still there for it to read.
+        assert_eq!(stalled.try_response().map(|r| r.status), Ok(200), "{model}");
+        // Its unread responses make the close a reset, which ends the hand-over at once.
+        drop(stalled);
+    }
+
     fn past_max_inflight_new_requests_get_503_at_once(model) {
         let server = TestServer::start(model, |o| {
             o.max_inflight = 1;
@@ -309,18 +340,25 @@ for_each_model! {
     }
 }
 
-/// thread-pool only (the one model with a queue of connections waiting for a thread): a
-/// connection that waited past `--queue-timeout` is answered 503, not served late.
-#[test]
-fn thread_pool_queue_timeout_answers_503() {
-    let server = TestServer::start(Model::ThreadPool, |o| {
-        o.workers = Some(1);
+/// `model`'s only thread busy: a request whose two queries wait 300 ms each, in flight for
+/// 100 ms already. A `--queue-timeout` of 200 ms; `tweak` sets the rest.
+fn one_thread_busy(model: Model, tweak: impl FnOnce(&mut ServeOptions)) -> (TestServer, Client) {
+    let server = TestServer::start(model, |o| {
         o.queue_timeout = Duration::from_millis(200);
         with_latency(o, "300");
+        tweak(o);
     });
     let mut held = client(server.addr);
     held.send(&get("/users/1"));
     thread::sleep(Duration::from_millis(100));
+    (server, held)
+}
+
+/// thread-pool's queue of connections waiting for a worker: one that waited past
+/// `--queue-timeout` is answered 503, not served late.
+#[test]
+fn thread_pool_queue_timeout_answers_503() {
+    let (server, mut held) = one_thread_busy(Model::ThreadPool, |o| o.workers = Some(1));
     let started = Instant::now();
     let r = request(server.addr, "/plaintext").expect("an answer");
     let took = started.elapsed();
@@ -329,6 +367,55 @@ fn thread_pool_queue_timeout_answers_503() {
     assert!(r.text().contains("--queue-timeout"), "{r:?}");
     assert!(took < Duration::from_secs(2), "the 503 took {took:?}");
     assert_eq!(held.response().status, 200);
+    // Nothing waits now: served.
+    assert_eq!(one_request(server.addr, "/plaintext").map(|_| ()), Ok(()));
+}
+
+/// `sync`'s line is bounded like thread-pool's queue: past `--queue` waiting connections the
+/// excess gets 503 as soon as the thread looks up from the request in hand (not after every
+/// one ahead of it), and one that waited in the line past `--queue-timeout` gets 503 too.
+#[test]
+fn sync_line_is_bounded_in_size_and_time() {
+    let (server, mut held) = one_thread_busy(Model::Sync, |o| o.queue_capacity = 2);
+    // Four clients arrive while the one thread waits on the database for `held`.
+    let started = Instant::now();
+    let addr = server.addr;
+    let waiting: Vec<_> = (0..4)
+        .map(|_| {
+            let t = thread::spawn(move || {
+                let r = request(addr, "/users/1");
+                (r, started.elapsed())
+            });
+            thread::sleep(Duration::from_millis(10));
+            t
+        })
+        .collect();
+    assert_eq!(held.response().status, 200);
+    let answers: Vec<(u16, String, Duration)> = waiting
+        .into_iter()
+        .map(|t| {
+            let (r, took) = t.join().unwrap();
+            let r = r.expect("an answer");
+            (r.status, r.text(), took)
+        })
+        .collect();
+    eprintln!("sync line: {answers:?}");
+    let full: Vec<_> = answers.iter().filter(|a| a.1.contains("is full")).collect();
+    let late: Vec<_> = answers
+        .iter()
+        .filter(|a| a.1.contains("--queue-timeout"))
+        .collect();
+    let served: Vec<_> = answers.iter().filter(|a| a.0 == 200).collect();
+    // Two fit in the line, two are refused at once; the first in line is served (its two
+    // queries take 600 ms), and the second has then waited past 200 ms.
+    assert_eq!(full.len(), 2, "{answers:?}");
+    assert_eq!((served.len(), late.len()), (1, 1), "{answers:?}");
+    assert!(full.iter().chain(&late).all(|a| a.0 == 503), "{answers:?}");
+    assert!(
+        full.iter().all(|a| a.2 < served[0].2),
+        "refused before the line moved: {answers:?}"
+    );
+    assert!(late[0].2 >= served[0].2, "{answers:?}");
     // Nothing waits now: served.
     assert_eq!(one_request(server.addr, "/plaintext").map(|_| ()), Ok(()));
 }

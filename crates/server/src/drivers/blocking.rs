@@ -20,7 +20,7 @@ use super::reaper::Reaper;
 use crate::Shared;
 use crate::admission::ConnectionPass;
 use crate::busy::Busy;
-use crate::conn::{Conn, ConnConfig, Expiry, Grace, Step};
+use crate::conn::{Conn, ConnConfig, Expiry, Grace, LINGER, Step};
 use crate::eventfd::EventFd;
 use clab_backend::Backend;
 use clab_backend::block_on;
@@ -65,11 +65,22 @@ impl Accepted {
 pub enum Queue<'a> {
     /// Nothing: the thread owns this connection alone (`thread-per-request`).
     None,
-    /// The listening socket: `sync` serves one connection at a time, and a client in the
-    /// accept queue waits for its thread.
-    Listener(RawFd),
+    /// `sync`'s one thread: clients in the accept queue (the listening socket `fd`) and, with
+    /// `queued`, connections already taken into its line wait for it.
+    Listener { fd: RawFd, queued: bool },
     /// The thread-pool queue of accepted connections.
     Pool(&'a Waiting),
+}
+
+impl Queue<'_> {
+    /// What becomes readable when someone starts waiting (level-triggered), or [`NONE`].
+    fn fd(self) -> RawFd {
+        match self {
+            Queue::None => NONE,
+            Queue::Listener { fd, .. } => fd,
+            Queue::Pool(waiting) => waiting.fd.raw(),
+        }
+    }
 }
 
 /// How long a connection may keep its thread waiting for input once others wait for that
@@ -143,19 +154,49 @@ pub fn serve_conn<B: Backend>(
     let _open = shared.stats.connection();
     let Accepted { stream, at, pass } = accepted;
     match drive(&stream, at, shared, queue) {
-        Ok(Some(linger_for)) => reaper.linger(stream, linger_for, Some(pass)),
-        Ok(None) => {}
+        Ok(End::Closed) => {}
+        Ok(End::Linger(linger_for)) => reaper.linger(stream, linger_for, Some(pass)),
+        Ok(End::HandOff {
+            unsent,
+            write_until,
+            linger_for,
+        }) => reaper.finish(stream, unsent, write_until, linger_for, Some(pass)),
         Err(err) => tracing::debug!(%err, "connection ended with an error"),
     }
 }
 
-/// Drive the connection to its close; `Some(d)`: it is to linger for `d`.
+/// How [`drive`] left the connection.
+enum End {
+    /// Closed already (the client's EOF, nothing to protect).
+    Closed,
+    /// To be closed lingering this long.
+    Linger(Duration),
+    /// Its client reads slowly while others wait for the thread: the reaper writes the rest
+    /// by the write deadline, then closes it lingering.
+    HandOff {
+        unsent: Vec<u8>,
+        write_until: Instant,
+        linger_for: Duration,
+    },
+}
+
+/// What [`flush`] got done.
+enum Flushed {
+    /// Everything written.
+    All,
+    /// The write deadline passed and the `Conn` was told ([`Conn::write_expired`]).
+    Expired,
+    /// The client takes no more now and others wait for this thread: hand the rest over.
+    HandOff,
+}
+
+/// Drive the connection to its close.
 fn drive<B: Backend>(
     mut stream: &TcpStream,
     accepted: Instant,
     shared: &Shared<B>,
     queue: Queue<'_>,
-) -> io::Result<Option<Duration>> {
+) -> io::Result<End> {
     stream.set_nonblocking(true)?;
     stream.set_nodelay(true)?;
     let wake = shared.shutdown.wake_fd()?;
@@ -163,6 +204,10 @@ fn drive<B: Backend>(
     // Dropped when this returns, before the socket is closed or handed to the reaper.
     let mark = shared.admission.idle.register(sock);
     let mut conn = Conn::new(ConnConfig::from(&shared.opts), accepted);
+    if let Queue::Listener { queued: true, .. } = queue {
+        // Others are in line already: no listener wake-up will say so.
+        conn.others_wait(QUEUE_GRACE);
+    }
     loop {
         let draining = shared.shutdown.is_triggered();
         match conn.next_step(draining) {
@@ -175,12 +220,17 @@ fn drive<B: Backend>(
                 conn.respond(response, close);
             }
             Step::Close { linger } => {
-                flush(stream, &mut conn)?;
-                return Ok(linger);
+                return Ok(match flush(stream, &mut conn, queue)? {
+                    Flushed::HandOff => hand_off(&conn, linger.unwrap_or(Duration::ZERO)),
+                    Flushed::All | Flushed::Expired => linger.map_or(End::Closed, End::Linger),
+                });
             }
             Step::Read { until, expiry } => {
-                if !flush(stream, &mut conn)? {
-                    continue;
+                match flush(stream, &mut conn, queue)? {
+                    Flushed::All => {}
+                    Flushed::Expired => continue,
+                    // The response in hand is its last: the reaper closes it once written.
+                    Flushed::HandOff => return Ok(hand_off(&conn, LINGER)),
                 }
                 match stream.read(conn.read_space()) {
                     Ok(n) => {
@@ -195,12 +245,7 @@ fn drive<B: Backend>(
                 // The eventfd stays readable once triggered: only watch it until draining.
                 let wake = if draining { NONE } else { wake };
                 // The queue's fd is level-triggered too: watch it until it cut this wait.
-                let queue_fd = match queue {
-                    _ if conn.pressed() => NONE,
-                    Queue::None => NONE,
-                    Queue::Listener(fd) => fd,
-                    Queue::Pool(waiting) => waiting.fd.raw(),
-                };
+                let queue_fd = if conn.pressed() { NONE } else { queue.fd() };
                 mark.idle(expiry == Expiry::Idle && conn.served() > 0);
                 let [readable, _, others_waiting] =
                     poll::wait([(sock, IN), (wake, IN), (queue_fd, IN)], Some(until))?;
@@ -220,31 +265,47 @@ fn drive<B: Backend>(
 fn others_waiting(queue: Queue<'_>) -> bool {
     match queue {
         Queue::None => false,
-        Queue::Listener(fd) => matches!(poll::wait([(fd, IN)], Some(Instant::now())), Ok([true])),
+        Queue::Listener { fd, queued } => {
+            queued || matches!(poll::wait([(fd, IN)], Some(Instant::now())), Ok([true]))
+        }
         Queue::Pool(waiting) => waiting.any(),
     }
 }
 
-/// Write everything in `conn.outgoing()`, by [`Conn::write_deadline`] at the latest. `false`:
-/// the deadline passed and the `Conn` was told ([`Conn::write_expired`]).
-fn flush(mut stream: &TcpStream, conn: &mut Conn) -> io::Result<bool> {
+/// The rest of `conn`'s output, for the reaper to write (then linger `linger_for`).
+fn hand_off(conn: &Conn, linger_for: Duration) -> End {
+    End::HandOff {
+        unsent: conn.outgoing().to_vec(),
+        write_until: conn.write_deadline(),
+        linger_for,
+    }
+}
+
+/// Write everything in `conn.outgoing()`, by [`Conn::write_deadline`] at the latest. A client
+/// that takes no more for now keeps the thread waiting only while nobody else waits for it.
+fn flush(mut stream: &TcpStream, conn: &mut Conn, queue: Queue<'_>) -> io::Result<Flushed> {
     while !conn.outgoing().is_empty() {
         match stream.write(conn.outgoing()) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
             Ok(n) => conn.wrote(n),
             Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
             Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                if others_waiting(queue) {
+                    return Ok(Flushed::HandOff);
+                }
                 let until = conn.write_deadline();
-                let [writable] = poll::wait([(stream.as_raw_fd(), OUT)], Some(until))?;
-                if !writable {
+                // Woken as well when others start waiting (then the next turn hands over).
+                let [writable, _] =
+                    poll::wait([(stream.as_raw_fd(), OUT), (queue.fd(), IN)], Some(until))?;
+                if !writable && Instant::now() >= until {
                     conn.write_expired();
-                    return Ok(false);
+                    return Ok(Flushed::Expired);
                 }
             }
             Err(err) => return Err(err),
         }
     }
-    Ok(true)
+    Ok(Flushed::All)
 }
 
 #[cfg(test)]

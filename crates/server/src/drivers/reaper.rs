@@ -8,15 +8,21 @@
 //! every worker that way. Here one thread watches every lingering socket in one `poll(2)` and
 //! the serving thread goes back to work at once.
 //!
+//! It also finishes writing for them ([`Reaper::finish`]): a response to a client that reads
+//! slowly (or not at all) would otherwise hold the serving thread until the write deadline,
+//! and N such clients would hold every `thread-pool` worker. When others wait for the thread,
+//! the driver hands the unwritten bytes over with the socket; this thread writes them as the
+//! client takes them, by the same deadline, then closes lingering as above.
+//!
 //! Bounded: at most [`CAPACITY`] sockets linger at once (plus what waits in the hand-over
 //! channel); past that a socket is closed at once, after dropping the input already there (a
 //! late byte from that client may then reset it: the cost of a flood, not of normal traffic).
 
-use super::poll::{self, IN};
+use super::poll::{self, IN, OUT};
 use crate::admission::ConnectionPass;
 use crate::eventfd::EventFd;
 use crossbeam_channel::{Receiver, Sender, TrySendError};
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
@@ -71,9 +77,37 @@ impl Drop for Handle {
 #[derive(Debug)]
 struct Lingering {
     stream: TcpStream,
+    /// While `unsent` is not empty: the write deadline; then the end of the lingering.
     until: Instant,
+    /// Response bytes still to write before the FIN (a slow reader's).
+    unsent: Vec<u8>,
+    /// How long to linger once `unsent` is written.
+    linger_for: Duration,
     /// The connection still holds its descriptor, so its `--max-connections` place too.
     _pass: Option<ConnectionPass>,
+}
+
+impl Lingering {
+    /// Write what the client takes now; once all is written, FIN and start lingering.
+    /// `false`: done with this socket (the deadline passed, or the client is gone).
+    fn write(&mut self, now: Instant) -> bool {
+        while !self.unsent.is_empty() {
+            match (&self.stream).write(&self.unsent) {
+                Ok(0) => return false,
+                Ok(n) => {
+                    self.unsent.drain(..n);
+                }
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => return now < self.until,
+                Err(_) => return false,
+            }
+        }
+        if self.stream.shutdown(std::net::Shutdown::Write).is_err() {
+            return false;
+        }
+        self.until = now + self.linger_for;
+        true
+    }
 }
 
 impl Reaper {
@@ -107,11 +141,39 @@ impl Reaper {
         {
             return; // the peer is gone: nothing to protect
         }
-        let item = Lingering {
+        self.hand_over(Lingering {
             stream,
             until: Instant::now() + linger_for,
+            unsent: Vec::new(),
+            linger_for,
             _pass: pass,
-        };
+        });
+    }
+
+    /// Write `unsent` to `stream` as its client reads it, by `write_until` at the latest, then
+    /// close it lingering for `linger_for`; the serving thread is free at once. `pass` is held
+    /// until the socket is closed.
+    pub fn finish(
+        &self,
+        stream: TcpStream,
+        unsent: Vec<u8>,
+        write_until: Instant,
+        linger_for: Duration,
+        pass: Option<ConnectionPass>,
+    ) {
+        if stream.set_nonblocking(true).is_err() {
+            return;
+        }
+        self.hand_over(Lingering {
+            stream,
+            until: write_until,
+            unsent,
+            linger_for,
+            _pass: pass,
+        });
+    }
+
+    fn hand_over(&self, item: Lingering) {
         match self.0.tx.try_send(item) {
             Ok(()) => self.0.wake.signal(),
             Err(TrySendError::Full(item) | TrySendError::Disconnected(item)) => {
@@ -143,7 +205,10 @@ fn run(rx: &Receiver<Lingering>, wake: &EventFd, closed: &AtomicBool) {
             revents: 0,
         };
         set.push(pollfd(wake.raw()));
-        set.extend(held.iter().map(|l| pollfd(l.stream.as_raw_fd())));
+        set.extend(held.iter().map(|l| libc::pollfd {
+            events: if l.unsent.is_empty() { IN } else { OUT },
+            ..pollfd(l.stream.as_raw_fd())
+        }));
         let until = held.iter().map(|l| l.until).min();
         if let Err(err) = poll::wait_set(&mut set, until) {
             tracing::warn!(%err, "poll on lingering sockets failed");
@@ -155,12 +220,17 @@ fn run(rx: &Receiver<Lingering>, wake: &EventFd, closed: &AtomicBool) {
         }
         let now = Instant::now();
         let mut ready = set[1..].iter().map(|p| p.revents != 0);
-        held.retain(|l| {
-            let open = if ready.next().unwrap_or(false) {
-                drain(&l.stream) == Drained::Open
-            } else {
-                true
-            };
+        held.retain_mut(|l| {
+            let ready = ready.next().unwrap_or(false);
+            if !l.unsent.is_empty() {
+                // Writable, or its write deadline passed (then `write` says so).
+                return if ready || now >= l.until {
+                    l.write(now)
+                } else {
+                    true
+                };
+            }
+            let open = !ready || drain(&l.stream) == Drained::Open;
             open && now < l.until
         });
     }

@@ -18,7 +18,8 @@
 //!    [`clab_backend::BlockingBackend`]; every database query or simulated round trip blocks
 //!    this OS thread in the kernel, exactly as the chapter's thread models do.
 //! 5. Write the response; keep-alive loops to 3. Close: the lingering close goes to the
-//!    lingering thread ([`crate::drivers::reaper`]) and the worker returns to the queue at once.
+//!    lingering thread ([`crate::drivers::reaper`]) and the worker returns to the queue at once;
+//!    so does the rest of a response its client reads too slowly while others wait.
 //! 6. Pressure: while connections wait in the queue (an eventfd wakes the workers), a worker
 //!    waiting for input cuts that wait ([`crate::drivers::blocking::QUEUE_GRACE`]): an idle
 //!    keep-alive connection is closed quietly 100 ms into its idle period, a fresh one that
