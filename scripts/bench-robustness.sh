@@ -12,7 +12,8 @@
 #      The server's VmRSS is sampled every 100 ms meanwhile.
 #   2. overload, on a server given a bound as a user would give it:
 #        clab serve --model M --latency LATENCY --max-inflight MAX_INFLIGHT
-#        (thread-pool and sync also --queue QUEUE: their threads, not --max-inflight, are their bound)
+#        (thread-pool also --queue QUEUE, sync --queue SYNC_QUEUE: their threads, not
+#        --max-inflight, are their bound; 16 waiting for 8 workers, 2 for sync's one thread)
 #      and GET OVERLOAD_PATH (/users/42: two SQLite queries, each after a LATENCY ms simulated
 #      round trip, so a request waits in the server and the bound is what limits the rate).
 #      a. `clab attack URL --only overload --json` (its own run: 2x the sustainable rate; it
@@ -43,7 +44,7 @@
 #
 # Env knobs: ONLY (space-separated model names; default: all of `clab models`), CONNECTIONS
 # (1000), PATIENCE (70s: above the default 60 s idle timeout), FUZZ_CASES (1000000; 0 skips
-# the fuzz), LATENCY (2, ms), OVERLOAD_PATH (/users/42), MAX_INFLIGHT (16), QUEUE (16),
+# the fuzz), LATENCY (2, ms), OVERLOAD_PATH (/users/42), MAX_INFLIGHT (16), QUEUE (16), SYNC_QUEUE (2),
 # FACTORS ("2 5"), OVERLOAD_DURATION (4, seconds), OVERLOAD_CONNECTIONS (256),
 # SUSTAIN_CONNECTIONS (MAX_INFLIGHT), LOAD_THREADS (1), PROBE_GAP_MS (5), RECOVERY_WATCH (10,
 # seconds), RSS_LIMIT_MIB (256), CHECKS ("slow overload direct"), BASE_PORT (18400), BUILD (1;
@@ -63,6 +64,7 @@ LATENCY=${LATENCY:-2}
 OVERLOAD_PATH=${OVERLOAD_PATH:-/users/42}
 MAX_INFLIGHT=${MAX_INFLIGHT:-16}
 QUEUE=${QUEUE:-16}
+SYNC_QUEUE=${SYNC_QUEUE:-2}
 FACTORS=${FACTORS:-2 5}
 OVERLOAD_DURATION=${OVERLOAD_DURATION:-4}
 OVERLOAD_CONNECTIONS=${OVERLOAD_CONNECTIONS:-256}
@@ -129,7 +131,7 @@ has_check() { [[ " $CHECKS " == *" $1 "* ]]; }
 STARTED=$(date +%s)
 echo "== bench-robustness: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "   models (from \`clab models\`): ${MODELS[*]}"
-echo "   CONNECTIONS=$CONNECTIONS PATIENCE=$PATIENCE FUZZ_CASES=$FUZZ_CASES LATENCY=$LATENCY MAX_INFLIGHT=$MAX_INFLIGHT QUEUE=$QUEUE"
+echo "   CONNECTIONS=$CONNECTIONS PATIENCE=$PATIENCE FUZZ_CASES=$FUZZ_CASES LATENCY=$LATENCY MAX_INFLIGHT=$MAX_INFLIGHT QUEUE=$QUEUE SYNC_QUEUE=$SYNC_QUEUE"
 echo "   FACTORS=\"$FACTORS\" OVERLOAD_DURATION=${OVERLOAD_DURATION}s OVERLOAD_CONNECTIONS=$OVERLOAD_CONNECTIONS SUSTAIN_CONNECTIONS=$SUSTAIN_CONNECTIONS; open files: $(ulimit -n)"
 echo "   results: $RESULTS"
 
@@ -154,11 +156,21 @@ start_server() {
 }
 
 # sample_rss PID FILE: VmRSS (kB) of PID every 100 ms, one line each, until PID exits or this
-# sampler is stopped. Run it in the background.
+# sampler is stopped. Run it in the background. It starts no process per sample: an awk and a
+# sleep ten times a second are twenty fork+execs a second on the cores the measured latencies
+# share (bash's own `read` parses the file, and a `read` timeout on a pipe nobody writes to is
+# the sleep).
 sample_rss() {
+  local key value rest nap
+  exec {nap}<> <(:)
   while kill -0 "$1" 2>/dev/null; do
-    proc_status "$1" VmRSS >>"$2" || true
-    sleep 0.1
+    while read -r key value rest; do
+      if [ "$key" = VmRSS: ]; then
+        echo "$value" >>"$2"
+        break
+      fi
+    done <"/proc/$1/status" 2>/dev/null || true
+    read -r -t 0.1 -u "$nap" _ || true
   done
 }
 
@@ -286,7 +298,10 @@ for m in "${MODELS[@]}"; do
   fi
   # The bound each model is given for the overload checks.
   bound=(--model "$m" --latency "$LATENCY" --max-inflight "$MAX_INFLIGHT")
-  case "$m" in thread-pool | sync) bound+=(--queue "$QUEUE") ;; esac
+  case "$m" in
+    thread-pool) bound+=(--queue "$QUEUE") ;;
+    sync) bound+=(--queue "$SYNC_QUEUE") ;;
+  esac
   if has_check overload; then
     echo "-- overload (clab attack)"
     if start_server "$d/overload-server.log" "${bound[@]}"; then
@@ -308,7 +323,7 @@ done
 echo
 echo "== summary ($(date -u '+%Y-%m-%d %H:%M UTC'), $(($(date +%s) - STARTED)) s; load average now: $(cut -d' ' -f1-3 /proc/loadavg))"
 echo "   servers: slow: clab serve --model M --latency none (defaults otherwise);"
-echo "   overload: clab serve --model M --latency $LATENCY --max-inflight $MAX_INFLIGHT (thread-pool and sync also --queue $QUEUE), GET $OVERLOAD_PATH"
+echo "   overload: clab serve --model M --latency $LATENCY --max-inflight $MAX_INFLIGHT (thread-pool also --queue $QUEUE, sync --queue $SYNC_QUEUE), GET $OVERLOAD_PATH"
 rc=0
 python3 $PY summary "$RESULTS" "${MODELS[@]}" | tee "$RESULTS/summary.txt" || rc=$?
 echo "raw results: $RESULTS"
