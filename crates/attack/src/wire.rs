@@ -93,31 +93,57 @@ pub fn read_until_close(stream: &mut TcpStream, sent: Instant, wait: Duration) -
     }
 }
 
+/// Why [`ask`] got no response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failed {
+    pub reason: String,
+    /// The server closed or reset the connection before sending a single byte of a response: a
+    /// keep-alive connection closed while idle, which a client may retry on a new connection
+    /// (RFC 9112 §9.3.1). Bytes and then a close are never retryable.
+    pub before_any_byte: bool,
+}
+
 /// Sends `bytes` on an open keep-alive `stream` and reads until one whole response is in.
-pub fn ask(stream: &mut TcpStream, bytes: &[u8], wait: Duration) -> Result<Answer, String> {
-    stream.write_all(bytes).map_err(|e| format!("send: {e}"))?;
+pub fn ask(stream: &mut TcpStream, bytes: &[u8], wait: Duration) -> Result<Answer, Failed> {
+    let failed = |reason: String, buf: &[u8]| Failed {
+        reason,
+        before_any_byte: buf.is_empty(),
+    };
+    if let Err(e) = stream.write_all(bytes) {
+        return Err(failed(format!("send: {e}"), &[]));
+    }
     let sent = Instant::now();
     let mut buf = Vec::with_capacity(1024);
     let mut chunk = [0u8; 8192];
     loop {
         let mut answers = Vec::new();
-        take_answers(&mut buf, &mut answers, sent)?;
+        take_answers(&mut buf, &mut answers, sent).map_err(|reason| Failed {
+            reason,
+            before_any_byte: false,
+        })?;
         if let Some(a) = answers.first() {
             return Ok(*a);
         }
         let left = (sent + wait).saturating_duration_since(Instant::now());
         if left.is_zero() {
-            return Err(format!("no answer within {wait:?}"));
+            // Silence is not a close: nothing says the request was not taken.
+            return Err(Failed {
+                reason: format!("no answer within {wait:?}"),
+                before_any_byte: false,
+            });
         }
-        stream
-            .set_read_timeout(Some(left))
-            .map_err(|e| e.to_string())?;
+        if let Err(e) = stream.set_read_timeout(Some(left)) {
+            return Err(Failed {
+                reason: e.to_string(),
+                before_any_byte: false,
+            });
+        }
         match stream.read(&mut chunk) {
-            Ok(0) => return Err("closed before a whole response".into()),
+            Ok(0) => return Err(failed("closed before a whole response".into(), &buf)),
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(e) => return Err(format!("receive: {e}")),
+            Err(e) => return Err(failed(format!("receive: {e}"), &buf)),
         }
     }
 }

@@ -264,10 +264,11 @@ fn at_a_low_descriptor_limit_clab_serve_keeps_serving_and_hyper_hello_exits() {
     let out = attack(&format!("http://{addr}/plaintext"), &args);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     let fd = check(&json, "fd");
-    // clab backs off on EMFILE and keeps its connections: the rest wait in the accept queue.
+    // clab backs off on EMFILE, keeps serving and sheds its longest-idle keep-alive connections
+    // to accept the rest (within a 60 s idle timeout nothing else closes them).
     assert_eq!(fd["verdict"], "pass", "{fd}");
     assert!(
-        figure(fd, "served") < 150.0,
+        figure(fd, "closed_by_server") > 0.0 || figure(fd, "served") < 150.0,
         "the limit was never reached: {fd}"
     );
     assert_eq!(figure(fd, "existing_failed"), 0.0, "{fd}");
