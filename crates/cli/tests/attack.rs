@@ -79,7 +79,7 @@ fn hyper_hello(nofile: Option<u32>) -> (Server, String) {
     let status = Command::new(cargo)
         .args([
             "build",
-            "--offline",
+            "--locked",
             "-p",
             "clab-server",
             "--example",
