@@ -415,7 +415,14 @@ fn sync_line_is_bounded_in_size_and_time() {
         full.iter().all(|a| a.2 < served[0].2),
         "refused before the line moved: {answers:?}"
     );
-    assert!(late[0].2 >= served[0].2, "{answers:?}");
+    // The late one is refused when the thread turns to it, right after serving the first: the
+    // two answers leave the server in that order, but each client thread stamps its own on
+    // being scheduled (7 µs apart the wrong way once in CI), hence the slack.
+    assert!(
+        late[0].2 + Duration::from_millis(50) >= served[0].2,
+        "{answers:?}"
+    );
+    assert!(late[0].2 >= Duration::from_millis(200), "{answers:?}");
     // Nothing waits now: served.
     assert_eq!(one_request(server.addr, "/plaintext").map(|_| ()), Ok(()));
 }
