@@ -110,7 +110,7 @@ impl Crowd {
 
     /// Opens one more connection of `kind`; `false` when the connect failed.
     pub fn join(&mut self, kind: Kind) -> bool {
-        let stream = match TcpStream::connect_timeout(&self.addr, Duration::from_secs(1)) {
+        let stream = match crate::wire::connect(self.addr, Duration::from_secs(1)) {
             Ok(s) => s,
             Err(_) => {
                 self.connect_failures += 1;
@@ -118,7 +118,6 @@ impl Crowd {
             }
         };
         self.connects += 1;
-        let _ = stream.set_nodelay(true);
         let now = Instant::now();
         let mut member = Member {
             kind,

@@ -11,7 +11,7 @@
 use crate::crowd::{Crowd, Kind};
 use crate::report::{CheckResult, quantile};
 use crate::target::Target;
-use crate::wire::{Failed, ask, probe};
+use crate::wire::{Failed, ask, connect, probe};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
@@ -52,11 +52,10 @@ pub fn run(target: &Target, config: &Config, progress: &dyn Fn(String)) -> Check
         return result.skip(e.to_string());
     }
     let request = crate::wire::keep_alive_request(target);
-    let mut existing = match TcpStream::connect_timeout(&target.addr, config.wait) {
+    let mut existing = match connect(target.addr, config.wait) {
         Ok(s) => s,
         Err(e) => return result.skip(format!("cannot connect: {e}")),
     };
-    let _ = existing.set_nodelay(true);
     let mut asks: Vec<Result<f64, String>> = Vec::new();
     let mut reopened = 0usize;
     let mut ask_existing = |stream: &mut TcpStream| {
@@ -64,16 +63,14 @@ pub fn run(target: &Target, config: &Config, progress: &dyn Fn(String)) -> Check
         if answer.as_ref().is_err_and(|f| f.before_any_byte) {
             // Shed while idle: the retry goes to the back of the server's accept queue.
             reopened += 1;
-            answer = match TcpStream::connect_timeout(&target.addr, config.wait) {
+            answer = match connect(target.addr, config.wait) {
                 Ok(fresh) => {
-                    let _ = fresh.set_nodelay(true);
                     *stream = fresh;
                     ask(stream, &request, config.wait)
                 }
-                Err(e) => Err(Failed {
-                    reason: format!("reconnect after an idle close: {e}"),
-                    before_any_byte: false,
-                }),
+                Err(e) => Err(Failed::for_good(format!(
+                    "reconnect after an idle close: {e}"
+                ))),
             };
         }
         asks.push(

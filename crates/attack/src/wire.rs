@@ -52,6 +52,14 @@ impl Exchange {
     }
 }
 
+/// A connection to `addr` with Nagle off, as every check's client wants it (a socket that
+/// refuses `TCP_NODELAY` still works, only later).
+pub fn connect(addr: SocketAddr, wait: Duration) -> std::io::Result<TcpStream> {
+    let stream = TcpStream::connect_timeout(&addr, wait)?;
+    let _ = stream.set_nodelay(true);
+    Ok(stream)
+}
+
 /// Connects to `addr`, writes `bytes`, and reads until EOF, reset or `wait` after the send.
 /// Only the connect can fail: a send cut short by the server's close still reads what it said.
 pub fn exchange(addr: SocketAddr, bytes: &[u8], wait: Duration) -> std::io::Result<Exchange> {
@@ -103,47 +111,52 @@ pub struct Failed {
     pub before_any_byte: bool,
 }
 
+impl Failed {
+    /// A failure after `received` came in: retryable only if nothing did.
+    fn after(reason: String, received: &[u8]) -> Self {
+        Self {
+            reason,
+            before_any_byte: received.is_empty(),
+        }
+    }
+
+    /// A failure no retry may paper over (a timeout, a bad response, a failed reconnect).
+    pub fn for_good(reason: String) -> Self {
+        Self {
+            reason,
+            before_any_byte: false,
+        }
+    }
+}
+
 /// Sends `bytes` on an open keep-alive `stream` and reads until one whole response is in.
 pub fn ask(stream: &mut TcpStream, bytes: &[u8], wait: Duration) -> Result<Answer, Failed> {
-    let failed = |reason: String, buf: &[u8]| Failed {
-        reason,
-        before_any_byte: buf.is_empty(),
-    };
     if let Err(e) = stream.write_all(bytes) {
-        return Err(failed(format!("send: {e}"), &[]));
+        return Err(Failed::after(format!("send: {e}"), &[]));
     }
     let sent = Instant::now();
     let mut buf = Vec::with_capacity(1024);
     let mut chunk = [0u8; 8192];
     loop {
         let mut answers = Vec::new();
-        take_answers(&mut buf, &mut answers, sent).map_err(|reason| Failed {
-            reason,
-            before_any_byte: false,
-        })?;
+        take_answers(&mut buf, &mut answers, sent).map_err(Failed::for_good)?;
         if let Some(a) = answers.first() {
             return Ok(*a);
         }
         let left = (sent + wait).saturating_duration_since(Instant::now());
         if left.is_zero() {
             // Silence is not a close: nothing says the request was not taken.
-            return Err(Failed {
-                reason: format!("no answer within {wait:?}"),
-                before_any_byte: false,
-            });
+            return Err(Failed::for_good(format!("no answer within {wait:?}")));
         }
         if let Err(e) = stream.set_read_timeout(Some(left)) {
-            return Err(Failed {
-                reason: e.to_string(),
-                before_any_byte: false,
-            });
+            return Err(Failed::for_good(e.to_string()));
         }
         match stream.read(&mut chunk) {
-            Ok(0) => return Err(failed("closed before a whole response".into(), &buf)),
+            Ok(0) => return Err(Failed::after("closed before a whole response".into(), &buf)),
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(e) => return Err(failed(format!("receive: {e}"), &buf)),
+            Err(e) => return Err(Failed::after(format!("receive: {e}"), &buf)),
         }
     }
 }
