@@ -27,7 +27,7 @@ use clab_backend::block_on;
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::os::fd::{AsRawFd, RawFd};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -97,49 +97,88 @@ pub const QUEUE_GRACE: Grace = Grace {
     input: Duration::from_millis(5),
 };
 
-/// The connections waiting in the thread-pool queue, counted, with an eventfd that is
-/// readable exactly while the count is above zero, so a worker asleep in `poll(2)` on an idle
-/// connection wakes when a connection starts waiting for a worker.
+/// The thread-pool queue's pressure: connections waiting in the queue, counted against the
+/// workers free to take them, with an eventfd that is readable exactly while more wait than
+/// there are free workers, so a worker asleep in `poll(2)` on an idle connection wakes when a
+/// connection would otherwise have to wait for a worker.
+///
+/// Why against the free workers, not just "the queue is not empty": every new connection
+/// passes through the queue, for the microseconds until a free worker takes it. Counted as
+/// pressure, each arrival would cut every idle keep-alive connection in the pool to its
+/// 100 ms grace, so 100 workers would hold one idle connection, not 100.
 #[derive(Debug)]
 pub struct Waiting {
     /// Changed only under the lock, so the eventfd's state always matches it.
-    count: Mutex<usize>,
-    /// A copy of the count for lock-free reads on every response.
-    now: AtomicUsize,
+    count: Mutex<Count>,
+    /// Whether there is pressure now, for lock-free reads on every response.
+    now: AtomicBool,
     fd: EventFd,
+}
+
+#[derive(Debug, Default)]
+struct Count {
+    /// Connections in the queue.
+    queued: usize,
+    /// Workers waiting on the queue for a connection.
+    free: usize,
+}
+
+impl Count {
+    fn pressure(&self) -> bool {
+        self.queued > self.free
+    }
 }
 
 impl Waiting {
     pub fn new() -> io::Result<Self> {
         Ok(Self {
-            count: Mutex::new(0),
-            now: AtomicUsize::new(0),
+            count: Mutex::new(Count::default()),
+            now: AtomicBool::new(false),
             fd: EventFd::new()?,
         })
     }
 
     /// A connection joins the queue.
     pub fn arrived(&self) {
-        let mut n = self.count.lock().unwrap_or_else(PoisonError::into_inner);
-        *n += 1;
-        self.now.store(*n, Ordering::Relaxed);
-        if *n == 1 {
-            self.fd.signal();
-        }
+        self.change(|c| c.queued += 1);
     }
 
-    /// A connection left the queue (a worker took it, or it was refused).
+    /// A connection left the queue without a worker (it was refused).
     pub fn left(&self) {
-        let mut n = self.count.lock().unwrap_or_else(PoisonError::into_inner);
-        *n = n.saturating_sub(1);
-        self.now.store(*n, Ordering::Relaxed);
-        if *n == 0 {
-            self.fd.drain();
+        self.change(|c| c.queued = c.queued.saturating_sub(1));
+    }
+
+    /// A worker waits on the queue for its next connection.
+    pub fn worker_free(&self) {
+        self.change(|c| c.free += 1);
+    }
+
+    /// A free worker took a connection off the queue. One change for both counts: apart, the
+    /// moment between them would look like a connection with no worker and cut every idle
+    /// connection in the pool.
+    pub fn took(&self) {
+        self.change(|c| {
+            c.queued = c.queued.saturating_sub(1);
+            c.free = c.free.saturating_sub(1);
+        });
+    }
+
+    /// Apply `f` and make the eventfd and the flag say whether there is pressure now.
+    fn change(&self, f: impl FnOnce(&mut Count)) {
+        let mut count = self.count.lock().unwrap_or_else(PoisonError::into_inner);
+        let was = count.pressure();
+        f(&mut count);
+        let is = count.pressure();
+        self.now.store(is, Ordering::Relaxed);
+        match (was, is) {
+            (false, true) => self.fd.signal(),
+            (true, false) => self.fd.drain(),
+            _ => {}
         }
     }
 
     fn any(&self) -> bool {
-        self.now.load(Ordering::Relaxed) > 0
+        self.now.load(Ordering::Relaxed)
     }
 }
 
@@ -329,6 +368,35 @@ mod tests {
         waiting.left();
         assert!(readable(&waiting), "one still waits");
         waiting.left();
+        assert!(!readable(&waiting) && !waiting.any());
+    }
+
+    #[test]
+    fn a_connection_a_free_worker_will_take_is_no_pressure() {
+        let waiting = Waiting::new().unwrap();
+        waiting.worker_free();
+        waiting.worker_free();
+        waiting.arrived();
+        waiting.arrived();
+        assert!(
+            !readable(&waiting) && !waiting.any(),
+            "two free workers take two"
+        );
+        waiting.arrived();
+        assert!(readable(&waiting) && waiting.any(), "the third waits");
+        waiting.took();
+        assert!(readable(&waiting), "two queued, one free worker");
+        waiting.took();
+        assert!(
+            readable(&waiting),
+            "the third still waits, no worker is free"
+        );
+        waiting.worker_free();
+        assert!(
+            !readable(&waiting) && !waiting.any(),
+            "a worker came free for it"
+        );
+        waiting.took();
         assert!(!readable(&waiting) && !waiting.any());
     }
 }

@@ -20,7 +20,8 @@
 //! 5. Write the response; keep-alive loops to 3. Close: the lingering close goes to the
 //!    lingering thread ([`crate::drivers::reaper`]) and the worker returns to the queue at once;
 //!    so does the rest of a response its client reads too slowly while others wait.
-//! 6. Pressure: while connections wait in the queue (an eventfd wakes the workers), a worker
+//! 6. Pressure: while more connections wait in the queue than workers are free to take them
+//!    (an eventfd wakes the busy workers), a worker
 //!    waiting for input cuts that wait ([`crate::drivers::blocking::QUEUE_GRACE`]): an idle
 //!    keep-alive connection is closed quietly 100 ms into its idle period, a fresh one that
 //!    has sent nothing 5 ms after its accept; a partial request whose next piece is more than
@@ -192,8 +193,10 @@ fn worker(
     reaper: &Reaper,
 ) {
     let mut busy = Busy::new(reaper.clone());
-    while let Ok(accepted) = queue.recv() {
-        waiting.left();
+    loop {
+        waiting.worker_free();
+        let Ok(accepted) = queue.recv() else { break };
+        waiting.took();
         if accepted.at.elapsed() > shared.opts.queue_timeout {
             busy.refuse(accepted.stream, busy::QUEUE_TIMEOUT);
             continue;
