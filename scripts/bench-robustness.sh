@@ -37,6 +37,12 @@
 #      inputs each test reports and fails if the sum is below FUZZ_CASES, a test failed (a panic
 #      or a violated property) or the watchdog saw a hang.
 #
+# ROUNDS=N runs the checks (not the fuzz) N times, every model in each round before the next
+# round starts, so a burst of noise on the machine lands on one round, not on one model's every
+# run; results in RESULTS/round-K. The summary then gives, per model and check, the rounds it
+# passed, the ratio it was judged by in each and their median; a check holds when it passed in
+# more than half of the rounds (on two shared cores one run's p99 verdict can flip on noise).
+#
 # The raw JSON of every run goes to RESULTS (default target/bench-robustness/<UTC time>), one
 # directory per model; the summary table at the end is printed from those files
 # (scripts/lib/robustness.py) and saved as RESULTS/summary.txt. Exit status 1 if any check
@@ -48,7 +54,7 @@
 # FACTORS ("2 5"), OVERLOAD_DURATION (4, seconds), OVERLOAD_CONNECTIONS (256),
 # SUSTAIN_CONNECTIONS (MAX_INFLIGHT), LOAD_THREADS (1), PROBE_GAP_MS (5), RECOVERY_WATCH (10,
 # seconds), RSS_LIMIT_MIB (256), CHECKS ("slow overload direct"), BASE_PORT (18400), BUILD (1;
-# 0 skips the cargo builds), RESULTS. Binaries from $CARGO_TARGET_DIR/release (default
+# 0 skips the cargo builds), ROUNDS (1), RESULTS. Binaries from $CARGO_TARGET_DIR/release (default
 # target/release). Needs python3 and curl.
 #
 # Client and server share this machine's cores: run it on a quiet machine. A full run of the
@@ -76,6 +82,7 @@ RSS_LIMIT_MIB=${RSS_LIMIT_MIB:-256}
 CHECKS=${CHECKS:-slow overload direct}
 BASE_PORT=${BASE_PORT:-18400}
 BUILD=${BUILD:-1}
+ROUNDS=${ROUNDS:-1}
 RESULTS=${RESULTS:-target/bench-robustness/$(date -u +%Y%m%dT%H%M%SZ)}
 export FACTORS
 # The targets (not knobs: they are what the run is judged by).
@@ -276,55 +283,84 @@ if [ "$FUZZ_CASES" != 0 ]; then
   python3 $PY fuzz "$RESULTS/fuzz.log" "$rc" "$FUZZ_CASES" "$((t1 - t0))"
 fi
 
-for m in "${MODELS[@]}"; do
-  d=$RESULTS/$m
-  mkdir -p "$d"
-  echo
-  echo "== $m"
-  if has_check slow; then
-    echo "-- slow: $CONNECTIONS slow and idle connections"
-    if start_server "$d/slow-server.log" --model "$m" --latency none; then
-      pid=$SERVER_PID
-      : >"$d/slow.rss"
-      start_sampler "$pid" "$d/slow.rss"
-      cmd=("$CLAB" attack "http://$SERVER_ADDR/plaintext" --only slow --connections "$CONNECTIONS"
-        --patience "$PATIENCE" --json)
-      echo "\$ ${cmd[*]}"
-      "${cmd[@]}" >"$d/slow.json" 2>"$d/slow.err" || true
-      server_gone "$pid" "$d" "the slow check" || true
-      stop_pid "$SAMPLER_PID"
-      stop_pid "$pid"
+# run_round DIR: every check on every model, results in DIR/<model>.
+run_round() {
+  local m d pid cmd bound
+  for m in "${MODELS[@]}"; do
+    d=$1/$m
+    mkdir -p "$d"
+    echo
+    echo "== $m"
+    if has_check slow; then
+      echo "-- slow: $CONNECTIONS slow and idle connections"
+      if start_server "$d/slow-server.log" --model "$m" --latency none; then
+        pid=$SERVER_PID
+        : >"$d/slow.rss"
+        start_sampler "$pid" "$d/slow.rss"
+        cmd=("$CLAB" attack "http://$SERVER_ADDR/plaintext" --only slow --connections "$CONNECTIONS"
+          --patience "$PATIENCE" --json)
+        echo "\$ ${cmd[*]}"
+        "${cmd[@]}" >"$d/slow.json" 2>"$d/slow.err" || true
+        server_gone "$pid" "$d" "the slow check" || true
+        stop_pid "$SAMPLER_PID"
+        stop_pid "$pid"
+      fi
     fi
-  fi
-  # The bound each model is given for the overload checks.
-  bound=(--model "$m" --latency "$LATENCY" --max-inflight "$MAX_INFLIGHT")
-  case "$m" in
-    thread-pool) bound+=(--queue "$QUEUE") ;;
-    sync) bound+=(--queue "$SYNC_QUEUE") ;;
-  esac
-  if has_check overload; then
-    echo "-- overload (clab attack)"
-    if start_server "$d/overload-server.log" "${bound[@]}"; then
-      pid=$SERVER_PID
-      cmd=("$CLAB" attack "http://$SERVER_ADDR$OVERLOAD_PATH" --only overload --json)
-      echo "\$ ${cmd[*]}"
-      "${cmd[@]}" >"$d/overload-attack.json" 2>"$d/overload-attack.err" || true
-      server_gone "$pid" "$d" "the overload check" || true
-      stop_pid "$pid"
+    # The bound each model is given for the overload checks.
+    bound=(--model "$m" --latency "$LATENCY" --max-inflight "$MAX_INFLIGHT")
+    case "$m" in
+      thread-pool) bound+=(--queue "$QUEUE") ;;
+      sync) bound+=(--queue "$SYNC_QUEUE") ;;
+    esac
+    if has_check overload; then
+      echo "-- overload (clab attack)"
+      if start_server "$d/overload-server.log" "${bound[@]}"; then
+        pid=$SERVER_PID
+        cmd=("$CLAB" attack "http://$SERVER_ADDR$OVERLOAD_PATH" --only overload --json)
+        echo "\$ ${cmd[*]}"
+        "${cmd[@]}" >"$d/overload-attack.json" 2>"$d/overload-attack.err" || true
+        server_gone "$pid" "$d" "the overload check" || true
+        stop_pid "$pid"
+      fi
     fi
-  fi
-  if has_check direct; then
-    echo "-- overload at ${FACTORS// /x and }x the sustainable rate (clab load)"
-    direct_overload "$m" "$d" "${bound[@]}"
-  fi
-  SUMMARY_FUZZ=0 python3 $PY summary "$RESULTS" "$m" | sed 's/^/    /' || true
-done
+    if has_check direct; then
+      echo "-- overload at ${FACTORS// /x and }x the sustainable rate (clab load)"
+      direct_overload "$m" "$d" "${bound[@]}"
+    fi
+    SUMMARY_FUZZ=0 python3 $PY summary "$1" "$m" | sed 's/^/    /' || true
+  done
+}
+
+if [ "$ROUNDS" = 1 ]; then
+  run_round "$RESULTS"
+else
+  for ((r = 1; r <= ROUNDS; r++)); do
+    echo
+    echo "==== round $r of $ROUNDS"
+    mkdir -p "$RESULTS/round-$r"
+    run_round "$RESULTS/round-$r"
+  done
+fi
 
 echo
 echo "== summary ($(date -u '+%Y-%m-%d %H:%M UTC'), $(($(date +%s) - STARTED)) s; load average now: $(cut -d' ' -f1-3 /proc/loadavg))"
 echo "   servers: slow: clab serve --model M --latency none (defaults otherwise);"
 echo "   overload: clab serve --model M --latency $LATENCY --max-inflight $MAX_INFLIGHT (thread-pool also --queue $QUEUE, sync --queue $SYNC_QUEUE), GET $OVERLOAD_PATH"
 rc=0
-python3 $PY summary "$RESULTS" "${MODELS[@]}" | tee "$RESULTS/summary.txt" || rc=$?
+if [ "$ROUNDS" = 1 ]; then
+  python3 $PY summary "$RESULTS" "${MODELS[@]}" | tee "$RESULTS/summary.txt" || rc=$?
+else
+  for ((r = 1; r <= ROUNDS; r++)); do
+    # Each round's own table (the fuzz ran once, before the rounds).
+    [ -f "$RESULTS/fuzz.json" ] && cp "$RESULTS/fuzz.json" "$RESULTS/round-$r/"
+    python3 $PY summary "$RESULTS/round-$r" "${MODELS[@]}" >"$RESULTS/round-$r/summary.txt" || true
+  done
+  python3 $PY rounds "$RESULTS" "$ROUNDS" "${MODELS[@]}" | tee "$RESULTS/summary.txt" || rc=$?
+  if [ -f "$RESULTS/fuzz.json" ]; then
+    python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print("codec fuzz:", r["verdict"], "-", r["text"]); sys.exit(r["verdict"] != "pass")' \
+      "$RESULTS/fuzz.json" | tee -a "$RESULTS/summary.txt" || rc=1
+  fi
+  echo "each round's table: $RESULTS/round-*/summary.txt"
+fi
 echo "raw results: $RESULTS"
 exit "$rc"

@@ -12,6 +12,10 @@ those files, every verdict from a figure and a target given on the command line.
   robustness.py fuzz LOG RC CASES SECS      judge the codec fuzz run's log (cargo test --nocapture)
                                            and write fuzz.json beside it
   robustness.py summary RESULTS MODEL...   print the summary table; exit 1 if any verdict is not pass
+  robustness.py rounds RESULTS ROUNDS MODEL...
+                                           over RESULTS/round-1 .. round-ROUNDS: per model and check,
+                                           the rounds it passed and its ratio in each; exit 1 if a
+                                           check failed in half of the rounds or more
 """
 
 import json
@@ -339,6 +343,56 @@ def cmd_summary(results, models, factors):
     return 1 if bad else 0
 
 
+def row_ratio(d, check):
+    """(verdict, the ratio the check is judged by) of CHECK in one round's model DIR."""
+    if check == "slow":
+        verdict, _, f = attack_check(f"{d}/slow.json", "slow")
+        return verdict, f.get("p99_ratio")
+    if check == "overload":
+        verdict, _, f = attack_check(f"{d}/overload-attack.json", "overload")
+        acc, unl = f.get("accepted_p99"), f.get("unloaded_p99")
+        return verdict, acc / max(unl, 1.0) if acc is not None and unl is not None else None
+    factor = check.removeprefix("overload-").removesuffix("x")
+    try:
+        r = load(f"{d}/overload-{factor}x.json")
+    except FileNotFoundError:
+        return "missing", None
+    return r["verdict"], (r["figures"] or {}).get("accepted_p99_ratio")
+
+
+def cmd_rounds(results, rounds, models, factors):
+    """The same checks run ROUNDS times, models interleaved within each round: a verdict that
+    flips between rounds is the machine's noise, one that fails in every round is the model's."""
+    checks = ["slow", "overload"] + [f"overload-{f}x" for f in factors]
+    dirs = [f"{results}/round-{r}" for r in range(1, rounds + 1)]
+    mw = max(len(m) for m in models + ["model"])
+    cw = max(len(c) for c in checks)
+    print(
+        f"{'model':<{mw}}  {'check':<{cw}}  passed  median  ratio in each round "
+        "(p99 against its baseline; targets: slow <= 2x, overload <= 10x, overload-Fx <= 3x)"
+    )
+    held = total = 0
+    for m in models:
+        for c in checks:
+            got = [row_ratio(f"{d}/{m}", c) for d in dirs]
+            if all(v == "missing" for v, _ in got):
+                continue  # not among CHECKS
+            passed = sum(v == "pass" for v, _ in got)
+            ratios = sorted(r for _, r in got if r is not None)
+            median = ratios[len(ratios) // 2] if ratios else None
+            each = ", ".join(
+                f"{fmt(r, 1, 'x')}{'' if v == 'pass' else ' FAIL'}" for v, r in got
+            )
+            total += 1
+            held += passed * 2 > rounds
+            print(
+                f"{m:<{mw}}  {c:<{cw}}  {passed}/{rounds:<4}  {fmt(median, 1, 'x'):>6}  {each}"
+            )
+    print()
+    print(f"{held} of {total} checks passed in more than half of the {rounds} rounds")
+    return 0 if held == total else 1
+
+
 def cmd_fuzz(log, rc, cases, secs):
     """The fuzz run: inputs each test reported (Timer::report), test results, cargo's exit."""
     import re
@@ -412,6 +466,9 @@ def main(argv):
     elif cmd == "summary":
         factors = os.environ.get("FACTORS", "2 5").split()
         return cmd_summary(argv[2], argv[3:], factors)
+    elif cmd == "rounds":
+        factors = os.environ.get("FACTORS", "2 5").split()
+        return cmd_rounds(argv[2], int(argv[3]), argv[4:], factors)
     else:
         print(__doc__, file=sys.stderr)
         return 2

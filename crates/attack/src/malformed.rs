@@ -167,33 +167,17 @@ pub fn run(target: &Target, config: &Config, progress: &dyn Fn(String)) -> Check
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::Answer;
-
-    fn x(statuses: &[u16], end: End) -> Exchange {
-        Exchange {
-            answers: statuses
-                .iter()
-                .map(|&status| Answer {
-                    status,
-                    retry_after: false,
-                    after: Duration::ZERO,
-                })
-                .collect(),
-            end,
-            ended_after: Duration::ZERO,
-        }
-    }
 
     #[test]
     fn the_framing_rule() {
-        assert_eq!(violation(&x(&[200, 404], End::Open)), None);
-        assert_eq!(violation(&x(&[200, 400], End::Closed)), None);
-        assert_eq!(violation(&x(&[431], End::Closed)), None);
-        assert_eq!(violation(&x(&[], End::Open)), None);
-        assert!(violation(&x(&[400], End::Open)).is_some());
-        assert!(violation(&x(&[400, 200], End::Closed)).is_some());
-        assert!(violation(&x(&[413, 200], End::Closed)).is_some());
-        assert!(violation(&x(&[200], End::Garbage("junk".into()))).is_some());
+        assert_eq!(violation(&Exchange::of(&[200, 404], End::Open)), None);
+        assert_eq!(violation(&Exchange::of(&[200, 400], End::Closed)), None);
+        assert_eq!(violation(&Exchange::of(&[431], End::Closed)), None);
+        assert_eq!(violation(&Exchange::of(&[], End::Open)), None);
+        assert!(violation(&Exchange::of(&[400], End::Open)).is_some());
+        assert!(violation(&Exchange::of(&[400, 200], End::Closed)).is_some());
+        assert!(violation(&Exchange::of(&[413, 200], End::Closed)).is_some());
+        assert!(violation(&Exchange::of(&[200], End::Garbage("junk".into()))).is_some());
     }
 
     #[test]

@@ -138,39 +138,44 @@ pub fn run(target: &Target, config: &Config) -> CheckResult {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::Answer;
-
-    fn x(statuses: &[u16], end: End) -> Exchange {
-        Exchange {
-            answers: statuses
-                .iter()
-                .map(|&status| Answer {
-                    status,
-                    retry_after: false,
-                    after: Duration::ZERO,
-                })
-                .collect(),
-            end,
-            ended_after: Duration::ZERO,
-        }
-    }
 
     #[test]
     fn only_one_400_and_a_close_is_a_refusal() {
-        assert_eq!(classify(&x(&[400], End::Closed)), Outcome::Refused);
-        assert_eq!(classify(&x(&[400], End::Reset)), Outcome::Refused);
-        assert_eq!(classify(&x(&[400], End::Open)), Outcome::NotClosed);
-        assert_eq!(classify(&x(&[200, 200], End::Open)), Outcome::TwoResponses);
         assert_eq!(
-            classify(&x(&[400, 400], End::Closed)),
+            classify(&Exchange::of(&[400], End::Closed)),
+            Outcome::Refused
+        );
+        assert_eq!(
+            classify(&Exchange::of(&[400], End::Reset)),
+            Outcome::Refused
+        );
+        assert_eq!(
+            classify(&Exchange::of(&[400], End::Open)),
+            Outcome::NotClosed
+        );
+        assert_eq!(
+            classify(&Exchange::of(&[200, 200], End::Open)),
             Outcome::TwoResponses
         );
-        assert_eq!(classify(&x(&[200], End::Closed)), Outcome::Accepted);
-        assert_eq!(classify(&x(&[501], End::Closed)), Outcome::OtherStatus);
-        assert_eq!(classify(&x(&[], End::Open)), Outcome::NoAnswer);
-        assert_eq!(classify(&x(&[], End::Closed)), Outcome::SilentClose);
         assert_eq!(
-            classify(&x(&[400], End::Garbage("x".into()))),
+            classify(&Exchange::of(&[400, 400], End::Closed)),
+            Outcome::TwoResponses
+        );
+        assert_eq!(
+            classify(&Exchange::of(&[200], End::Closed)),
+            Outcome::Accepted
+        );
+        assert_eq!(
+            classify(&Exchange::of(&[501], End::Closed)),
+            Outcome::OtherStatus
+        );
+        assert_eq!(classify(&Exchange::of(&[], End::Open)), Outcome::NoAnswer);
+        assert_eq!(
+            classify(&Exchange::of(&[], End::Closed)),
+            Outcome::SilentClose
+        );
+        assert_eq!(
+            classify(&Exchange::of(&[400], End::Garbage("x".into()))),
             Outcome::Broken
         );
     }

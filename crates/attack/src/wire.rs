@@ -50,6 +50,24 @@ impl Exchange {
     pub fn statuses(&self) -> Vec<u16> {
         self.answers.iter().map(|a| a.status).collect()
     }
+
+    /// An exchange that got `statuses` (no `Retry-After`) and then `end`, all at once: how
+    /// the checks' unit tests state what a server did.
+    #[cfg(test)]
+    pub fn of(statuses: &[u16], end: End) -> Self {
+        Self {
+            answers: statuses
+                .iter()
+                .map(|&status| Answer {
+                    status,
+                    retry_after: false,
+                    after: Duration::ZERO,
+                })
+                .collect(),
+            end,
+            ended_after: Duration::ZERO,
+        }
+    }
 }
 
 /// A connection to `addr` with Nagle off, as every check's client wants it (a socket that
@@ -63,8 +81,7 @@ pub fn connect(addr: SocketAddr, wait: Duration) -> std::io::Result<TcpStream> {
 /// Connects to `addr`, writes `bytes`, and reads until EOF, reset or `wait` after the send.
 /// Only the connect can fail: a send cut short by the server's close still reads what it said.
 pub fn exchange(addr: SocketAddr, bytes: &[u8], wait: Duration) -> std::io::Result<Exchange> {
-    let mut stream = TcpStream::connect_timeout(&addr, wait)?;
-    stream.set_nodelay(true)?;
+    let mut stream = connect(addr, wait)?;
     // A server that refuses at the head may close before the rest arrives: keep reading.
     let _ = stream.write_all(bytes);
     Ok(read_until_close(&mut stream, Instant::now(), wait))

@@ -69,12 +69,7 @@ pub const SPEC: Spec = Spec {
     chapter: "§07–08",
     default_workers: || 1,
     serve,
-    caps: Caps {
-        configurable_workers: false,
-        single_thread: true,
-        cooperative: true,
-        ..Caps::DEFAULT
-    },
+    caps: Caps::ONE_LOOP,
 };
 
 fn serve(

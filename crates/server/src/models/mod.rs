@@ -71,6 +71,15 @@ impl Caps {
         cooperative: false,
         note: None,
     };
+
+    /// One thread runs every connection's tasks cooperatively, with no `--workers` to change
+    /// (`async-single`, `event-loop`).
+    pub const ONE_LOOP: Caps = Caps {
+        configurable_workers: false,
+        single_thread: true,
+        cooperative: true,
+        ..Caps::DEFAULT
+    };
 }
 
 impl Model {
