@@ -14,8 +14,9 @@ those files, every verdict from a figure and a target given on the command line.
   robustness.py summary RESULTS MODEL...   print the summary table; exit 1 if any verdict is not pass
   robustness.py rounds RESULTS ROUNDS MODEL...
                                            over RESULTS/round-1 .. round-ROUNDS: per model and check,
-                                           the rounds it passed and its ratio in each; exit 1 if a
-                                           check failed in half of the rounds or more
+                                           the rounds it passed and its ratio in each, and the codec
+                                           fuzz (RESULTS/fuzz.json); exit 1 if a check failed in half
+                                           of the rounds or more, or the fuzz failed
 """
 
 import json
@@ -390,7 +391,10 @@ def cmd_rounds(results, rounds, models, factors):
             )
     print()
     print(f"{held} of {total} checks passed in more than half of the {rounds} rounds")
-    return 0 if held == total else 1
+    fz = fuzz_row(results)  # run once, before the rounds
+    if fz:
+        print(f"codec fuzz: {fz[0]} - {fz[1]}")
+    return 0 if held == total and (not fz or fz[0] == "pass") else 1
 
 
 def cmd_fuzz(log, rc, cases, secs):

@@ -5,10 +5,8 @@
 mod support;
 
 use clab_server::Model;
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::time::{Duration, Instant};
-use support::TestServer;
+use support::{Client, TestServer};
 
 /// Threads of this process now.
 fn threads() -> usize {
@@ -155,15 +153,17 @@ fn switches_of_others() -> std::collections::BTreeMap<String, (String, u64)> {
 }
 
 /// Open `n` keep-alive connections, each after one answered `GET /plaintext`.
-fn open_idle(addr: std::net::SocketAddr, n: usize) -> Vec<TcpStream> {
-    let mut conns = Vec::with_capacity(n);
-    for _ in 0..n {
-        let s = TcpStream::connect(addr).expect("connect");
-        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-        assert!(still_answers(&s), "the first request on a new connection");
-        conns.push(s);
-    }
-    conns
+fn open_idle(addr: std::net::SocketAddr, n: usize) -> Vec<Client> {
+    (0..n)
+        .map(|_| {
+            let mut c = Client::connect(addr);
+            assert!(
+                still_answers(&mut c),
+                "the first request on a new connection"
+            );
+            c
+        })
+        .collect()
 }
 
 #[test]
@@ -226,7 +226,7 @@ fn each_model_uses_the_threads_its_doc_says() {
     // A thread-pool at rest with 100 idle keep-alive connections makes (almost) no context
     // switches: its threads sleep in poll(2) until something happens, with no tick.
     let server = TestServer::start(Model::ThreadPool, |o| o.workers = Some(100));
-    let conns = open_idle(server.addr, 100);
+    let mut conns = open_idle(server.addr, 100);
     std::thread::sleep(Duration::from_millis(300));
     let before = switches_of_others();
     std::thread::sleep(Duration::from_secs(2));
@@ -251,25 +251,13 @@ fn each_model_uses_the_threads_its_doc_says() {
     );
     // At rest because the pool held them all, not because it closed them: every connection
     // still answers.
-    let held = conns.into_iter().filter(still_answers).count();
+    let held = conns.iter_mut().map(still_answers).filter(|&ok| ok).count();
     assert_eq!(held, 100, "idle connections the pool kept open");
     server.stop().expect("stops");
 }
 
-/// Whether the keep-alive connection `s` answers one more `GET /plaintext` with a 200.
-fn still_answers(mut s: &TcpStream) -> bool {
-    if s.write_all(b"GET /plaintext HTTP/1.1\r\nHost: t\r\n\r\n")
-        .is_err()
-    {
-        return false;
-    }
-    let mut got = Vec::new();
-    let mut buf = [0u8; 512];
-    while !got.ends_with(b"Hello, World!") {
-        match s.read(&mut buf) {
-            Ok(0) | Err(_) => return false,
-            Ok(k) => got.extend_from_slice(&buf[..k]),
-        }
-    }
-    got.starts_with(b"HTTP/1.1 200")
+/// Whether the keep-alive connection `c` answers one more `GET /plaintext` with a 200.
+fn still_answers(c: &mut Client) -> bool {
+    c.send(&support::get("/plaintext"));
+    c.try_response().is_ok_and(|r| r.status == 200)
 }
