@@ -80,7 +80,7 @@ impl Gate {
 pub struct Admission {
     connections: Gate,
     requests: Gate,
-    pub idle: IdleConns,
+    pub idle: Arc<IdleConns>,
 }
 
 impl Admission {
@@ -88,7 +88,7 @@ impl Admission {
         Arc::new(Self {
             connections: Gate::new(opts.max_connections.unwrap_or_else(default_max_connections)),
             requests: Gate::new(opts.max_inflight),
-            idle: IdleConns::default(),
+            idle: Arc::new(IdleConns::default()),
         })
     }
 

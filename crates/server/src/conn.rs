@@ -389,6 +389,16 @@ impl Conn {
         self.served
     }
 
+    /// For a connection parked between reads (`thread-pool`'s parking thread): the deadline
+    /// and meaning of the wait [`Conn::next_step`] last asked for, recomputed when the server
+    /// starts draining (`draining`), without parsing the buffer again.
+    pub fn waiting_until(&mut self, draining: bool) -> (Instant, Expiry) {
+        if draining && self.drain_seen.is_none() {
+            self.drain_seen = Some(Instant::now());
+        }
+        self.read_deadline()
+    }
+
     /// How long the next read may wait, and what it means when that time passes.
     fn read_deadline(&self) -> (Instant, Expiry) {
         let (until, expiry) = match self.request_started {

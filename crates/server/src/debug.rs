@@ -46,11 +46,12 @@ impl Padded {
     }
 }
 
-/// Counts a connection as open while alive.
+/// Counts a connection as open while alive. Owns its handle on the counters: a `thread-pool`
+/// connection moves between threads with it (a worker, the parking thread, another worker).
 #[derive(Debug)]
-pub struct ConnGuard<'a>(&'a Stats);
+pub struct ConnGuard(Arc<Stats>);
 
-impl Drop for ConnGuard<'_> {
+impl Drop for ConnGuard {
     fn drop(&mut self) {
         self.0.closed.bump();
     }
@@ -80,9 +81,9 @@ impl Stats {
         }
     }
 
-    pub fn connection(&self) -> ConnGuard<'_> {
+    pub fn connection(self: &Arc<Self>) -> ConnGuard {
         self.opened.bump();
-        ConnGuard(self)
+        ConnGuard(Arc::clone(self))
     }
 
     pub fn request(&self) -> RequestGuard<'_> {

@@ -79,8 +79,10 @@ impl IdleConns {
     }
 
     /// Enter the connection whose socket is `fd`. The mark must be dropped before the socket
-    /// is closed (a driver creates it after the socket and drops it first).
-    pub fn register(&self, fd: RawFd) -> IdleMark<'_> {
+    /// is closed (a driver creates it after the socket and drops it first). It owns its handle
+    /// on the registry, so it can travel with its connection between threads (`thread-pool`
+    /// parks a connection with its mark, see `drivers/parking.rs`).
+    pub fn register(self: &Arc<Self>, fd: RawFd) -> IdleMark {
         let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
         let entry = slots.vacant_entry();
         let slot = Arc::new(Slot {
@@ -89,7 +91,10 @@ impl IdleConns {
             idle_since: AtomicU64::new(0),
         });
         entry.insert(Arc::clone(&slot));
-        IdleMark { set: self, slot }
+        IdleMark {
+            set: Arc::clone(self),
+            slot,
+        }
     }
 
     /// Shut down the sockets of up to `most` idle connections, the longest idle first, unless
@@ -159,12 +164,12 @@ impl IdleConns {
 
 /// A connection's place in [`IdleConns`]; leaves it when dropped.
 #[derive(Debug)]
-pub struct IdleMark<'a> {
-    set: &'a IdleConns,
+pub struct IdleMark {
+    set: Arc<IdleConns>,
     slot: Arc<Slot>,
 }
 
-impl IdleMark<'_> {
+impl IdleMark {
     /// The connection waits for its client's next request on a kept-alive connection (or not:
     /// `false`, a partial request, a fresh connection, a response being written).
     pub fn idle(&self, idle: bool) {
@@ -173,7 +178,7 @@ impl IdleMark<'_> {
     }
 }
 
-impl Drop for IdleMark<'_> {
+impl Drop for IdleMark {
     fn drop(&mut self) {
         self.set
             .slots
@@ -199,7 +204,7 @@ mod tests {
     #[test]
     fn a_shed_shuts_the_longest_idle_sockets_down_and_spares_busy_ones() {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let conns = IdleConns::default();
+        let conns = Arc::new(IdleConns::default());
         let (mut old_client, old) = pair(&listener);
         let (mut new_client, new) = pair(&listener);
         let (mut busy_client, busy) = pair(&listener);

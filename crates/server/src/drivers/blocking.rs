@@ -15,13 +15,16 @@
 //! Every decision (deadlines, what an expiry means, draining, lingering, how long a flush may
 //! take) is the [`Conn`]'s; this file only makes syscalls.
 
+use super::parking::Parking;
 use super::poll::{self, IN, NONE, OUT};
 use super::reaper::Reaper;
 use crate::Shared;
 use crate::admission::ConnectionPass;
 use crate::busy::Busy;
 use crate::conn::{Conn, ConnConfig, Expiry, Grace, LINGER, Step};
+use crate::debug::ConnGuard;
 use crate::eventfd::EventFd;
+use crate::idle::IdleMark;
 use clab_backend::Backend;
 use clab_backend::block_on;
 use std::io::{self, Read, Write};
@@ -59,6 +62,81 @@ impl Accepted {
     }
 }
 
+/// A connection a thread serves, with everything it holds, so that it can move between threads
+/// whole (`thread-pool` parks it while it waits for input, and another worker resumes it).
+#[derive(Debug)]
+pub struct Held {
+    /// First: fields drop in order, and the mark must leave the registry before the socket
+    /// is closed (see [`crate::idle::IdleConns::register`]).
+    pub(crate) mark: IdleMark,
+    pub(crate) stream: TcpStream,
+    pub(crate) conn: Conn,
+    pass: ConnectionPass,
+    _open: ConnGuard,
+}
+
+impl Held {
+    /// A connection just accepted, set up to be served.
+    fn new<B: Backend>(accepted: Accepted, shared: &Shared<B>) -> io::Result<Self> {
+        let Accepted { stream, at, pass } = accepted;
+        let open = shared.stats.connection();
+        stream.set_nonblocking(true)?;
+        stream.set_nodelay(true)?;
+        Ok(Self {
+            mark: shared.admission.idle.register(stream.as_raw_fd()),
+            stream,
+            conn: Conn::new(ConnConfig::from(&shared.opts), at),
+            pass,
+            _open: open,
+        })
+    }
+
+    /// Answer 503 + `Retry-After` (`why`) and close: no thread will serve it.
+    pub(crate) fn refuse(self, busy: &mut Busy, why: &str) {
+        let Self { mark, stream, .. } = self;
+        drop(mark);
+        busy.refuse(stream, why);
+    }
+
+    /// Its read deadline passed (on the parking thread): the `Conn` writes what that means
+    /// (408 for a partial request), and the close lingers on the reaper.
+    pub(crate) fn expired(mut self, draining: bool, reaper: &Reaper) {
+        self.conn.expire();
+        match self.conn.next_step(draining) {
+            Step::Close { linger } => {
+                self.close(End::HandOff(linger.unwrap_or(Duration::ZERO)), reaper)
+            }
+            // An expired `Conn` only closes; anything else would be a bug in it.
+            other => debug_assert!(false, "an expired connection asked for {other:?}"),
+        }
+    }
+
+    /// End the connection as `end` says; its lingering close (and the rest of its output, for
+    /// a hand-over) goes to the reaper, so the thread is free at once.
+    fn close(self, end: End, reaper: &Reaper) {
+        let Self {
+            mark,
+            stream,
+            conn,
+            pass,
+            ..
+        } = self;
+        drop(mark);
+        match end {
+            End::Closed => {}
+            End::Linger(linger_for) => reaper.linger(stream, linger_for, Some(pass)),
+            End::HandOff(linger_for) => reaper.finish(
+                stream,
+                conn.outgoing().to_vec(),
+                conn.write_deadline(),
+                linger_for,
+                Some(pass),
+            ),
+            End::Park { .. } => debug_assert!(false, "a parked connection is not closed"),
+        }
+    }
+}
+
 /// Besides its client and the drain, what else may cut a connection's wait for input short:
 /// other connections waiting for the thread it holds.
 #[derive(Debug, Clone, Copy)]
@@ -68,17 +146,28 @@ pub enum Queue<'a> {
     /// `sync`'s one thread: clients in the accept queue (the listening socket `fd`) and, with
     /// `queued`, connections already taken into its line wait for it.
     Listener { fd: RawFd, queued: bool },
-    /// The thread-pool queue of accepted connections.
-    Pool(&'a Waiting),
+    /// The thread-pool queue: while it has more connections than free workers, a connection
+    /// that waits for input is parked rather than cut.
+    Pool {
+        waiting: &'a Waiting,
+        parking: &'a Parking,
+    },
 }
 
-impl Queue<'_> {
+impl<'a> Queue<'a> {
     /// What becomes readable when someone starts waiting (level-triggered), or [`NONE`].
     fn fd(self) -> RawFd {
         match self {
             Queue::None => NONE,
             Queue::Listener { fd, .. } => fd,
-            Queue::Pool(waiting) => waiting.fd.raw(),
+            Queue::Pool { waiting, .. } => waiting.fd.raw(),
+        }
+    }
+
+    fn parking(self) -> Option<&'a Parking> {
+        match self {
+            Queue::Pool { parking, .. } => Some(parking),
+            _ => None,
         }
     }
 }
@@ -182,25 +271,45 @@ impl Waiting {
     }
 }
 
-/// Serve one connection until it closes; its lingering close goes to `reaper`, so the thread
-/// is free as soon as the last response is written. Errors only end this connection.
+/// Serve one connection just accepted until it closes (or, in `thread-pool`, until it is
+/// parked); its lingering close goes to `reaper`, so the thread is free as soon as the last
+/// response is written. Errors only end this connection.
 pub fn serve_conn<B: Backend>(
     accepted: Accepted,
     shared: &Shared<B>,
     queue: Queue<'_>,
     reaper: &Reaper,
 ) {
-    let _open = shared.stats.connection();
-    let Accepted { stream, at, pass } = accepted;
-    match drive(&stream, at, shared, queue) {
-        Ok(End::Closed) => {}
-        Ok(End::Linger(linger_for)) => reaper.linger(stream, linger_for, Some(pass)),
-        Ok(End::HandOff {
-            unsent,
-            write_until,
-            linger_for,
-        }) => reaper.finish(stream, unsent, write_until, linger_for, Some(pass)),
-        Err(err) => tracing::debug!(%err, "connection ended with an error"),
+    match Held::new(accepted, shared) {
+        Ok(held) => serve_held(Box::new(held), shared, queue, reaper),
+        Err(err) => tracing::debug!(%err, "could not set up a connection"),
+    }
+}
+
+/// [`serve_conn`] for a connection already under way (a parked one whose input arrived).
+pub fn serve_held<B: Backend>(
+    mut held: Box<Held>,
+    shared: &Shared<B>,
+    queue: Queue<'_>,
+    reaper: &Reaper,
+) {
+    let mut parking = queue.parking();
+    loop {
+        match drive(&mut held, shared, queue, parking.is_some()) {
+            Ok(End::Park { until, expiry }) => {
+                let Some(lot) = parking else { return };
+                match lot.park(held, until, expiry) {
+                    Ok(()) => return,
+                    // The parking thread has drained: wait on it here, as without it.
+                    Err(back) => {
+                        held = back;
+                        parking = None;
+                    }
+                }
+            }
+            Ok(end) => return held.close(end, reaper),
+            Err(err) => return tracing::debug!(%err, "connection ended with an error"),
+        }
     }
 }
 
@@ -210,13 +319,13 @@ enum End {
     Closed,
     /// To be closed lingering this long.
     Linger(Duration),
-    /// Its client reads slowly while others wait for the thread: the reaper writes the rest
-    /// by the write deadline, then closes it lingering.
-    HandOff {
-        unsent: Vec<u8>,
-        write_until: Instant,
-        linger_for: Duration,
-    },
+    /// Its client reads slowly while others wait for the thread (or its deadline passed while
+    /// parked): the reaper writes the rest of its output by the write deadline, then closes it
+    /// lingering this long.
+    HandOff(Duration),
+    /// It waits for input while others wait for the thread: park it (`thread-pool`) until
+    /// input arrives or `until` passes, meaning `expiry`.
+    Park { until: Instant, expiry: Expiry },
 }
 
 /// What [`flush`] got done.
@@ -229,47 +338,58 @@ enum Flushed {
     HandOff,
 }
 
-/// Drive the connection to its close.
+/// Drive the connection until it closes, or, with `can_park`, until it would wait for input
+/// while others wait for the thread.
 fn drive<B: Backend>(
-    mut stream: &TcpStream,
-    accepted: Instant,
+    held: &mut Held,
     shared: &Shared<B>,
     queue: Queue<'_>,
+    can_park: bool,
 ) -> io::Result<End> {
-    stream.set_nonblocking(true)?;
-    stream.set_nodelay(true)?;
+    let Held {
+        mark, stream, conn, ..
+    } = held;
+    let mut stream: &TcpStream = stream;
     let wake = shared.shutdown.wake_fd()?;
     let sock = stream.as_raw_fd();
-    // Dropped when this returns, before the socket is closed or handed to the reaper.
-    let mark = shared.admission.idle.register(sock);
-    let mut conn = Conn::new(ConnConfig::from(&shared.opts), accepted);
     if let Queue::Listener { queued: true, .. } = queue {
         // Others are in line already: no listener wake-up will say so.
         conn.others_wait(QUEUE_GRACE);
     }
+    // Responses written in this turn on the thread: once it has had one, a connection whose
+    // next request is not buffered yet goes to the back of the line when others wait, even
+    // if that request is already in the socket (so one pipelining client cannot keep a worker).
+    let mut answered = 0u32;
     loop {
         let draining = shared.shutdown.is_triggered();
+        let park = can_park && !draining;
         match conn.next_step(draining) {
             Step::Handle(request) => {
                 let response = block_on(shared.handle(request));
                 // A thread others wait for ends this connection after the response
                 // (`Connection: close`, so the client knows to reconnect and no request is
-                // lost), or one busy keep-alive client would hold the thread forever.
-                let close = shared.shutdown.is_triggered() || others_waiting(queue);
+                // lost), or one busy keep-alive client would hold the thread forever; where
+                // connections can be parked, it parks it instead (below).
+                let close = draining || (!park && others_waiting(queue));
                 conn.respond(response, close);
+                answered += 1;
             }
             Step::Close { linger } => {
-                return Ok(match flush(stream, &mut conn, queue)? {
-                    Flushed::HandOff => hand_off(&conn, linger.unwrap_or(Duration::ZERO)),
+                return Ok(match flush(stream, conn, queue)? {
+                    Flushed::HandOff => End::HandOff(linger.unwrap_or(Duration::ZERO)),
                     Flushed::All | Flushed::Expired => linger.map_or(End::Closed, End::Linger),
                 });
             }
             Step::Read { until, expiry } => {
-                match flush(stream, &mut conn, queue)? {
+                match flush(stream, conn, queue)? {
                     Flushed::All => {}
                     Flushed::Expired => continue,
                     // The response in hand is its last: the reaper closes it once written.
-                    Flushed::HandOff => return Ok(hand_off(&conn, LINGER)),
+                    Flushed::HandOff => return Ok(End::HandOff(LINGER)),
+                }
+                if park && answered > 0 && others_waiting(queue) {
+                    conn.release_idle_buffers();
+                    return Ok(End::Park { until, expiry });
                 }
                 match stream.read(conn.read_space()) {
                     Ok(n) => {
@@ -281,6 +401,9 @@ fn drive<B: Backend>(
                     Err(err) => return Err(err),
                 }
                 conn.release_idle_buffers();
+                if park && others_waiting(queue) {
+                    return Ok(End::Park { until, expiry });
+                }
                 // The eventfd stays readable once triggered: only watch it until draining.
                 let wake = if draining { NONE } else { wake };
                 // The queue's fd is level-triggered too: watch it until it cut this wait.
@@ -292,6 +415,9 @@ fn drive<B: Backend>(
                 if !readable && Instant::now() >= until {
                     conn.expire();
                 } else if others_waiting && !readable {
+                    if park {
+                        return Ok(End::Park { until, expiry });
+                    }
                     conn.others_wait(QUEUE_GRACE);
                 }
                 // Readable or woken by the drain: the loop reads or asks the Conn again.
@@ -307,16 +433,7 @@ fn others_waiting(queue: Queue<'_>) -> bool {
         Queue::Listener { fd, queued } => {
             queued || matches!(poll::wait([(fd, IN)], Some(Instant::now())), Ok([true]))
         }
-        Queue::Pool(waiting) => waiting.any(),
-    }
-}
-
-/// The rest of `conn`'s output, for the reaper to write (then linger `linger_for`).
-fn hand_off(conn: &Conn, linger_for: Duration) -> End {
-    End::HandOff {
-        unsent: conn.outgoing().to_vec(),
-        write_until: conn.write_deadline(),
-        linger_for,
+        Queue::Pool { waiting, .. } => waiting.any(),
     }
 }
 

@@ -161,6 +161,10 @@ impl Reaper {
         linger_for: Duration,
         pass: Option<ConnectionPass>,
     ) {
+        if unsent.is_empty() {
+            // Nothing left to write: the FIN goes now (the thread sends it only after a write).
+            return self.linger(stream, linger_for, pass);
+        }
         if stream.set_nonblocking(true).is_err() {
             return;
         }

@@ -11,7 +11,7 @@
 //!    `Connection: close` (`busy.rs`) instead of queueing without bound.
 //! 3. `Worker` (N OS threads): takes a connection off the queue. If it waited longer than
 //!    `--queue-timeout`, it answers 503 with `Retry-After` and takes the next; otherwise it
-//!    owns the connection until it closes, driving the shared [`crate::conn::Conn`] through
+//!    owns the connection until it closes or is parked (step 6), driving the shared [`crate::conn::Conn`] through
 //!    [`crate::drivers::blocking`]. The header clock started at accept: time in the queue
 //!    counts against `--header-timeout`, as in a thread-per-connection server.
 //! 4. Handle: runs the handler with [`clab_backend::block_on`] over a
@@ -21,40 +21,33 @@
 //!    lingering thread ([`crate::drivers::reaper`]) and the worker returns to the queue at once;
 //!    so does the rest of a response its client reads too slowly while others wait.
 //! 6. Pressure: while more connections wait in the queue than workers are free to take them
-//!    (an eventfd wakes the busy workers), a worker
-//!    waiting for input cuts that wait ([`crate::drivers::blocking::QUEUE_GRACE`]): an idle
-//!    keep-alive connection is closed quietly 100 ms into its idle period, a fresh one that
-//!    has sent nothing 5 ms after its accept; a partial request whose next piece is more than
-//!    5 ms late gets 408; the
-//!    response in hand goes out with `Connection: close`. Apache's short `KeepAliveTimeout`
-//!    does the same for the same reason.
+//!    (an eventfd wakes the busy workers), a worker that would wait for input (an idle
+//!    keep-alive connection, a head still arriving, a fresh connection that has sent nothing,
+//!    or one that was just answered and whose next request is not buffered yet) *parks* the
+//!    connection instead ([`crate::drivers::parking`]): one thread holds every parked socket on
+//!    epoll with its own deadline and puts it back at the end of the queue when its input
+//!    arrives; its timeouts are the usual ones (408 after `--header-timeout` from accept for
+//!    a head, a quiet close after `--idle-timeout`). Without pressure a worker waits on its
+//!    own connection as before, so light load pays no hand-over. Apache's event MPM and
+//!    Tomcat's NIO connector do the same: the pool serves requests, not connections.
 //!
 //! # What it demonstrates
 //! Blocking code is simple and each request gets a real thread, but concurrency is capped at
 //! N: throughput is at most N / (time a request holds a thread), and waiting on IO holds it.
 //!
 //! # Where it breaks
-//! A connection holds its worker for as long as it is served, and the model's defence
-//! (step 6) only takes workers back from connections that wait for *input*. So what remains:
+//! A request holds its worker for as long as it is handled; the parking (step 6) only takes
+//! workers back from connections that wait for *input*. So what remains:
 //! - Waiting on IO holds the worker: N slow handlers (a slow database) and the queue waits,
 //!   then 503 after `--queue-timeout`; raising N brings back thread-per-request's memory and
 //!   context-switch costs (§06).
-//! - Under pressure every response closes its connection, so more busy keep-alive clients
-//!   than workers pay a new connection per request instead of being starved; each client
-//!   ahead in the queue that sends nothing (once the kernel's deferral has run out) still
-//!   holds a worker for up to 5 ms, and an idle keep-alive one for up to 100 ms.
-//! - A client that stops *reading* holds its worker while the flush waits, up to the write
-//!   timeout (`--idle-timeout`).
-//! - A legitimate request whose pieces arrive more than the grace apart while others wait
-//!   (a retransmission on a lossy link) gets 408 and must retry, and a keep-alive client
-//!   whose next request comes more than 100 ms after its response may find the connection
-//!   closed under it (the race every keep-alive close has; clients retry).
-//! - A crowd large enough that cutting its members takes the workers longer than
-//!   `--queue-timeout` (each costs a worker a few syscalls and at most the grace per
-//!   connection) makes legitimate clients wait and then get 503. Tested with 200 silent and
-//!   200 slowloris connections that reconnect when closed: a legitimate client must keep
-//!   99.9% of its requests and a p99 within 2x of its baseline plus 25 ms (`tests/limits.rs`,
-//!   which prints the figures).
+//! - Under pressure every request of a keep-alive connection after its first in a turn goes
+//!   through the queue again (parked, then resumed): two hand-overs between threads more per
+//!   request, a few tens of microseconds on this machine's cross-core wake-ups.
+//! - A client that stops *reading* holds its worker while the flush waits, unless others wait
+//!   for the thread: then the unwritten rest goes to the lingering thread.
+//! - Slow and idle clients cost no worker but still hold a descriptor and a
+//!   `--max-connections` place each until their timeouts, as in every model.
 //!
 //! # Knobs
 //! [`ServeOptions`]: `workers` (default cores × 4), `queue_capacity`, `queue_timeout`,
@@ -69,8 +62,12 @@
 //! 2. Workers finish the request in hand and answer it with `Connection: close`; a worker
 //!    waiting on an idle keep-alive connection wakes on the eventfd, gives a request already
 //!    on its way [`crate::conn::DRAIN_GRACE`] to arrive, then closes; queued connections are
-//!    served the same way.
-//! 3. A worker finds the queue empty and disconnected and exits, reporting on a done channel.
+//!    served the same way, and no worker parks a connection any more. The parking thread
+//!    gives its idle connections the same grace (a request that arrives is queued and
+//!    answered with `Connection: close`); once nothing is parked it stops taking connections
+//!    and drops its sender of the queue.
+//! 3. A worker finds the queue empty and disconnected (the acceptor and the parking thread
+//!    have both let go) and exits, reporting on a done channel.
 //! 4. The acceptor waits for every worker's report, then for the lingering thread's closes,
 //!    until the drain deadline, then returns.
 //!
@@ -80,12 +77,13 @@
 
 use super::{Caps, Spec};
 use crate::busy::{self, Busy};
-use crate::drivers::blocking::{Accepted, Queue, Waiting, serve_conn};
+use crate::drivers::blocking::{Accepted, Held, Queue, Waiting, serve_conn, serve_held};
+use crate::drivers::parking::Parking;
 use crate::drivers::reaper::Reaper;
 use crate::listen::connections;
 use crate::{Listen, Model, Ready, ServeOptions, ServerError, Shared, Shutdown, cores};
 use clab_backend::BlockingBackend;
-use crossbeam_channel::{Receiver, TrySendError};
+use crossbeam_channel::{Receiver, Sender, TrySendError};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -114,10 +112,24 @@ fn serve(
     listen.defer_accept(opts.header_timeout);
     let listener = listen.announce(Model::ThreadPool, workers, &backend, on_ready)?;
 
-    let (queue_tx, queue_rx) = crossbeam_channel::bounded::<Accepted>(opts.queue_capacity.max(1));
+    let (queue_tx, queue_rx) = crossbeam_channel::bounded::<Job>(opts.queue_capacity.max(1));
     let waiting = Arc::new(Waiting::new().map_err(ServerError::io("create the queue's eventfd"))?);
     let (reaper, lingering) =
         Reaper::start().map_err(ServerError::io("start the lingering thread"))?;
+    // A parked connection whose input arrived goes to the back of the queue, like a new one.
+    let resume = {
+        let (tx, waiting) = (queue_tx.clone(), Arc::clone(&waiting));
+        let mut busy = Busy::new(reaper.clone());
+        move |held: Box<Held>| {
+            let job = Job::Resumed {
+                held,
+                queued: Instant::now(),
+            };
+            enqueue(&tx, &waiting, job, &mut busy);
+        }
+    };
+    let (parking, parking_thread) = Parking::start(shutdown.clone(), reaper.clone(), resume)
+        .map_err(ServerError::io("start the parking thread"))?;
     let (done_tx, done_rx) = crossbeam_channel::bounded::<()>(workers);
     let drain_deadline = opts.drain_deadline;
     let shared = Arc::new(Shared::new(
@@ -129,16 +141,17 @@ fn serve(
     ));
     for i in 0..workers {
         let (shared, queue_rx, done_tx) = (Arc::clone(&shared), queue_rx.clone(), done_tx.clone());
-        let (waiting, reaper) = (Arc::clone(&waiting), reaper.clone());
+        let (waiting, parking, reaper) =
+            (Arc::clone(&waiting), Arc::clone(&parking), reaper.clone());
         std::thread::Builder::new()
             .name(format!("clab-worker-{i}"))
             .spawn(move || {
-                worker(&shared, &queue_rx, &waiting, &reaper);
+                worker(&shared, &queue_rx, &waiting, &parking, &reaper);
                 let _ = done_tx.send(());
             })
             .map_err(ServerError::io("spawn worker thread"))?;
     }
-    drop((queue_rx, done_tx));
+    drop((queue_rx, done_tx, parking));
 
     // Listener: this thread accepts until shutdown, then hands over the connections already
     // waiting in the accept queue (served, not reset: `listen::connections`).
@@ -152,18 +165,8 @@ fn serve(
         let Some(accepted) = Accepted::admit(stream, &shared, &mut busy) else {
             continue;
         };
-        // Counted before it is queued, so no worker takes it off the queue uncounted.
-        waiting.arrived();
-        match queue_tx.try_send(accepted) {
-            Ok(()) => {}
-            Err(TrySendError::Full(accepted)) => {
-                waiting.left();
-                busy.refuse(accepted.stream, busy::QUEUE_FULL);
-            }
-            Err(TrySendError::Disconnected(_)) => {
-                waiting.left();
-                break;
-            }
+        if !enqueue(&queue_tx, &waiting, Job::New(accepted), &mut busy) {
+            break;
         }
     }
     drop(listener);
@@ -176,6 +179,11 @@ fn serve(
             break;
         }
     }
+    // The parking thread has ended when every worker has (it lets go of the queue last); if
+    // the deadline passed first it is left behind with them.
+    if parking_thread.is_finished() {
+        let _ = parking_thread.join();
+    }
     // The closes handed to the lingering thread finish before `serve` returns (the workers
     // that ended dropped their handles).
     drop(busy);
@@ -183,24 +191,73 @@ fn serve(
     Ok(())
 }
 
+/// What the queue holds: a connection for a worker to take up.
+enum Job {
+    /// Accepted just now; its clocks started at its accept.
+    New(Accepted),
+    /// Parked, and its input has arrived; queued at `queued`.
+    Resumed { held: Box<Held>, queued: Instant },
+}
+
+impl Job {
+    /// Since when it has waited for a worker.
+    fn queued(&self) -> Instant {
+        match self {
+            Job::New(accepted) => accepted.at,
+            Job::Resumed { queued, .. } => *queued,
+        }
+    }
+
+    fn refuse(self, busy: &mut Busy, why: &str) {
+        match self {
+            Job::New(accepted) => busy.refuse(accepted.stream, why),
+            Job::Resumed { held, .. } => held.refuse(busy, why),
+        }
+    }
+}
+
+/// Put `job` in the queue, or answer it 503 if the queue is full. `false`: the workers are
+/// gone.
+fn enqueue(tx: &Sender<Job>, waiting: &Waiting, job: Job, busy: &mut Busy) -> bool {
+    // Counted before it is queued, so no worker takes it off the queue uncounted.
+    waiting.arrived();
+    match tx.try_send(job) {
+        Ok(()) => true,
+        Err(TrySendError::Full(job)) => {
+            waiting.left();
+            job.refuse(busy, busy::QUEUE_FULL);
+            true
+        }
+        Err(TrySendError::Disconnected(_)) => {
+            waiting.left();
+            false
+        }
+    }
+}
+
 /// A `Worker`: serve queued connections, one at a time, until the queue is closed and empty.
 /// A connection that waited past `--queue-timeout` is answered 503 instead: its client has
 /// waited long enough, and serving it late would only make everyone behind it late too.
 fn worker(
     shared: &Shared<BlockingBackend>,
-    queue: &Receiver<Accepted>,
+    queue: &Receiver<Job>,
     waiting: &Waiting,
+    parking: &Parking,
     reaper: &Reaper,
 ) {
     let mut busy = Busy::new(reaper.clone());
+    let pool = Queue::Pool { waiting, parking };
     loop {
         waiting.worker_free();
-        let Ok(accepted) = queue.recv() else { break };
+        let Ok(job) = queue.recv() else { break };
         waiting.took();
-        if accepted.at.elapsed() > shared.opts.queue_timeout {
-            busy.refuse(accepted.stream, busy::QUEUE_TIMEOUT);
+        if job.queued().elapsed() > shared.opts.queue_timeout {
+            job.refuse(&mut busy, busy::QUEUE_TIMEOUT);
             continue;
         }
-        serve_conn(accepted, shared, Queue::Pool(waiting), reaper);
+        match job {
+            Job::New(accepted) => serve_conn(accepted, shared, pool, reaper),
+            Job::Resumed { held, .. } => serve_held(held, shared, pool, reaper),
+        }
     }
 }
