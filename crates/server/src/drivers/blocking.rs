@@ -370,7 +370,7 @@ fn drive<B: Backend>(
                 // (`Connection: close`, so the client knows to reconnect and no request is
                 // lost), or one busy keep-alive client would hold the thread forever; where
                 // connections can be parked, it parks it instead (below).
-                let close = draining || (!park && others_waiting(queue));
+                let close = shared.shutdown.is_triggered() || (!park && others_waiting(queue));
                 conn.respond(response, close);
                 answered += 1;
             }
