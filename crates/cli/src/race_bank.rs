@@ -123,7 +123,7 @@ pub fn run(args: BankArgs) -> anyhow::Result<ExitCode> {
     let cfg = Config {
         model: args.model.to_string(),
         model_facts: ModelFacts {
-            serial: !args.model.caps().concurrent_connections,
+            serial: !args.model.caps().concurrent_requests,
             // thread-per-core binds one listener per shard, each with its own backend.
             shards: if args.model.caps().reuse_port {
                 args.model.default_workers()

@@ -74,7 +74,7 @@ fn racy_breaks_and_db_conditional_holds_on_every_model() {
         ]);
         assert_as_the_chapter_says(&runs, model.name());
         let racy = run(&runs, "racy", 1);
-        if model.caps().concurrent_connections {
+        if model.caps().concurrent_requests {
             // One thread is enough: an await between the check and the act (C19).
             assert!(anomalies(racy) > 0, "{model}: racy lost nothing: {racy:#}");
         }

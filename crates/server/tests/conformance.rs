@@ -219,14 +219,8 @@ for_each_model! {
         let mut bad = server.client();
         assert_eq!(bad.roundtrip(b"\x00\x01garbage\r\n\r\n").status, 400);
         assert!(bad.is_closed());
-        if model.caps().concurrent_connections {
-            assert_eq!(good.roundtrip(&get("/plaintext")).status, 200);
-        } else {
-            // By nature (see its doc): one connection at a time, and an idle keep-alive
-            // connection is closed quietly as soon as another client waits for the thread.
-            eprintln!("{model}: holds one connection at a time; the idle one was closed for the next client");
-            assert!(good.is_closed(), "{model} closes the idle connection for the waiting client");
-        }
+        // Every model keeps the idle one: `sync` parks it while it serves the others.
+        assert_eq!(good.roundtrip(&get("/plaintext")).status, 200);
         assert_eq!(server.client().roundtrip(&get("/plaintext")).status, 200);
     }
 
@@ -351,7 +345,7 @@ for_each_model! {
         let four = started.elapsed();
         let ratio = four.as_secs_f64() / one.as_secs_f64();
         eprintln!("{model}: one request {one:?}, four concurrent {four:?} ({ratio:.2}x)");
-        if model.caps().concurrent_connections {
+        if model.caps().concurrent_requests {
             assert!(ratio < 1.8, "{model}: four concurrent took {ratio:.2}x one request");
         } else {
             assert!((3.4..5.0).contains(&ratio), "{model}: serial, expected about 4x, got {ratio:.2}x");
@@ -398,7 +392,7 @@ for_each_model! {
             // The chapter's §07: CPU work on the loop freezes it; offloading it does not.
             assert!(inline >= blocked, "{model}: inline CPU work should stall the worker: {inline:?}");
             assert!(pooled < free, "{model}: blocking-pool should keep the worker free: {pooled:?}");
-        } else if caps.concurrent_connections {
+        } else if caps.concurrent_requests {
             // Another thread serves the light request; the policy is a no-op here.
             assert!(inline < free && pooled < free, "{model}: {inline:?} / {pooled:?}");
         } else {

@@ -15,7 +15,7 @@
 //! Every decision (deadlines, what an expiry means, draining, lingering, how long a flush may
 //! take) is the [`Conn`]'s; this file only makes syscalls.
 
-use super::parking::Parking;
+use super::parking::Park;
 use super::poll::{self, IN, NONE, OUT};
 use super::reaper::Reaper;
 use crate::Shared;
@@ -137,20 +137,53 @@ impl Held {
     }
 }
 
+/// What a thread model's queue (or `sync`'s line) holds: a connection for a thread to take up.
+#[derive(Debug)]
+pub enum Job {
+    /// Accepted just now; its clocks started at its accept.
+    New(Accepted),
+    /// Parked, and its input has arrived; queued at `queued`.
+    Resumed { held: Box<Held>, queued: Instant },
+}
+
+impl Job {
+    /// Since when it has waited for a worker.
+    pub fn queued(&self) -> Instant {
+        match self {
+            Job::New(accepted) => accepted.at,
+            Job::Resumed { queued, .. } => *queued,
+        }
+    }
+
+    /// Answer 503 + `Retry-After` (`why`) and close: no thread will serve it.
+    pub(crate) fn refuse(self, busy: &mut Busy, why: &str) {
+        match self {
+            Job::New(accepted) => busy.refuse(accepted.stream, why),
+            Job::Resumed { held, .. } => held.refuse(busy, why),
+        }
+    }
+}
+
 /// Besides its client and the drain, what else may cut a connection's wait for input short:
 /// other connections waiting for the thread it holds.
 #[derive(Debug, Clone, Copy)]
 pub enum Queue<'a> {
     /// Nothing: the thread owns this connection alone (`thread-per-request`).
     None,
-    /// `sync`'s one thread: clients in the accept queue (the listening socket `fd`) and, with
-    /// `queued`, connections already taken into its line wait for it.
-    Listener { fd: RawFd, queued: bool },
+    /// `sync`'s one thread: `fd` is readable when someone waits for it (its parking lot's
+    /// epoll, which watches the listener and the parked connections), and with `queued`,
+    /// connections already taken into its line wait for it; a connection that would wait for
+    /// input is parked.
+    Listener {
+        fd: RawFd,
+        queued: bool,
+        parking: &'a dyn Park,
+    },
     /// The thread-pool queue: while it has more connections than free workers, a connection
-    /// that waits for input is parked rather than cut.
+    /// that waits for input is parked.
     Pool {
         waiting: &'a Waiting,
-        parking: &'a Parking,
+        parking: &'a dyn Park,
     },
 }
 
@@ -164,10 +197,10 @@ impl<'a> Queue<'a> {
         }
     }
 
-    fn parking(self) -> Option<&'a Parking> {
+    fn parking(self) -> Option<&'a dyn Park> {
         match self {
-            Queue::Pool { parking, .. } => Some(parking),
-            _ => None,
+            Queue::Pool { parking, .. } | Queue::Listener { parking, .. } => Some(parking),
+            Queue::None => None,
         }
     }
 }
@@ -286,8 +319,17 @@ pub fn serve_conn<B: Backend>(
     }
 }
 
+/// Serve a job of a thread model's queue: a new connection, or a parked one whose input
+/// arrived.
+pub fn serve_job<B: Backend>(job: Job, shared: &Shared<B>, queue: Queue<'_>, reaper: &Reaper) {
+    match job {
+        Job::New(accepted) => serve_conn(accepted, shared, queue, reaper),
+        Job::Resumed { held, .. } => serve_held(held, shared, queue, reaper),
+    }
+}
+
 /// [`serve_conn`] for a connection already under way (a parked one whose input arrived).
-pub fn serve_held<B: Backend>(
+fn serve_held<B: Backend>(
     mut held: Box<Held>,
     shared: &Shared<B>,
     queue: Queue<'_>,
@@ -352,8 +394,9 @@ fn drive<B: Backend>(
     let mut stream: &TcpStream = stream;
     let wake = shared.shutdown.wake_fd()?;
     let sock = stream.as_raw_fd();
-    if let Queue::Listener { queued: true, .. } = queue {
-        // Others are in line already: no listener wake-up will say so.
+    if let (Queue::Listener { queued: true, .. }, false) = (queue, can_park) {
+        // Others are in line already: no listener wake-up will say so. (Where connections can
+        // be parked, no wait is cut: the connection is parked instead, with its own deadline.)
         conn.others_wait(QUEUE_GRACE);
     }
     // Responses written in this turn on the thread: once it has had one, a connection whose
@@ -430,7 +473,7 @@ fn drive<B: Backend>(
 fn others_waiting(queue: Queue<'_>) -> bool {
     match queue {
         Queue::None => false,
-        Queue::Listener { fd, queued } => {
+        Queue::Listener { fd, queued, .. } => {
             queued || matches!(poll::wait([(fd, IN)], Some(Instant::now())), Ok([true]))
         }
         Queue::Pool { waiting, .. } => waiting.any(),

@@ -1,28 +1,31 @@
-//! [`Parking`]: `thread-pool`'s connections that wait for input while other connections wait
-//! for a worker, held off every worker on one thread's epoll until their input arrives or
-//! their timeout passes.
+//! Parking: connections that wait for input while other connections wait for the thread
+//! that holds them, held off every thread in one epoll set ([`Lot`]) until their input
+//! arrives or their timeout passes. `thread-pool` runs the lot on a thread of its own
+//! ([`Parking`], `clab-parking`); `sync` polls it on its only thread between requests.
 //!
-//! A pool of N workers that each own a connection for its whole life is beaten by N+1 clients
+//! A model whose threads are shared (N workers, or one) is beaten by more clients than threads
 //! that send slowly or sit idle between requests: the classic defence (Apache's short
-//! `KeepAliveTimeout`, cutting a slow head) frees the worker by *closing* the connection, and a
+//! `KeepAliveTimeout`, cutting a slow head) frees the thread by *closing* the connection, and a
 //! crowd that reconnects at once turns every close into a new connection queued in front of
 //! the legitimate ones (measured: a legitimate client's p99 4–7x its baseline among 1,000 slow
-//! connections, in every run). So when others wait for its thread, a worker that would wait
-//! for input hands the connection here instead, with its [`Conn`] (the request read so far,
-//! its clocks) and what it holds (its `--max-connections` place, its idle mark), and takes the
-//! next connection from the queue. This thread watches every parked socket in one epoll set
-//! (O(1) per event, however many are parked) with each connection's own deadline:
+//! connections, in every run, on `thread-pool`; 2–24x on `sync`). So when others wait for its
+//! thread, a driver that would wait for input parks the connection instead ([`Park`]), with
+//! its `Conn` (the request read so far, its clocks) and what it holds (its
+//! `--max-connections` place, its idle mark), and turns to the next connection. The lot
+//! watches every parked socket in one epoll set (O(1) per event, however many are parked),
+//! each with its own deadline:
 //! - input arrives (the rest of a head, the next request of a keep-alive client, or the EOF of
-//!   a client that left): the connection goes back to the end of the worker queue
-//!   (`resume`), and a worker reads it there; a full queue answers it 503 there;
+//!   a client that left): the connection is resumed at the back of the line of connections
+//!   waiting for a thread (a full line answers it 503), and a thread reads it there;
 //! - the deadline passes: the `Conn` says what that means (408 for a partial request, a quiet
-//!   close for an idle or silent one) and the close lingers on the [`Reaper`];
-//! - the server drains: idle connections get [`crate::conn::DRAIN_GRACE`], as on a worker.
+//!   close for an idle or silent one, at the usual `--header-timeout` and `--idle-timeout`)
+//!   and the close lingers on the [`Reaper`];
+//! - the server drains: idle connections get [`crate::conn::DRAIN_GRACE`], as on a thread.
 //!
 //! This is how Apache's event MPM and Tomcat's NIO connector keep a thread pool for requests
-//! and not for connections. It stays the chapter's thread pool where it matters: a request in
-//! a handler holds its worker until it is answered, N at a time, and a worker with no one
-//! waiting for it still sleeps in `poll(2)` on its own connection (no hand-over, no extra
+//! and not for connections. It keeps the chapter's models where it matters: a request in a
+//! handler holds its thread until it is answered (N at a time, or one), and a thread with no
+//! one waiting for it still sleeps in `poll(2)` on its own connection (no hand-over, no extra
 //! wake-up per request at light load).
 //!
 //! Bounded by `--max-connections`: every parked connection holds its place.
@@ -35,9 +38,10 @@ use crossbeam_channel::{Receiver, Sender};
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token, Waker};
 use slab::Slab;
+use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::io;
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, RawFd};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -46,8 +50,26 @@ use std::time::{Duration, Instant};
 const WAKE: Token = Token(usize::MAX);
 /// The shutdown eventfd's token.
 const SHUTDOWN: Token = Token(usize::MAX - 1);
+/// The listening socket's token (`sync` waits for new clients in the same epoll set).
+const LISTENER: Token = Token(usize::MAX - 2);
 /// After a failed `epoll_wait` (out of memory), before trying again.
 const POLL_RETRY: Duration = Duration::from_millis(10);
+
+/// Where a driver parks a connection that would keep others waiting for its thread.
+pub trait Park: std::fmt::Debug {
+    /// Park `held` until input arrives or `until` passes (meaning `expiry`). `Err` gives it
+    /// back when it cannot be parked any more (the server drained): the thread then waits
+    /// on it itself.
+    fn park(&self, held: Box<Held>, until: Instant, expiry: Expiry) -> Result<(), Box<Held>>;
+}
+
+/// What [`Lot::turn`] found.
+pub(crate) enum Woke {
+    /// A parked connection's input arrived (or its client left): serve it.
+    Resumed(Box<Held>),
+    /// The listening socket has clients to accept (`sync`).
+    Listener,
+}
 
 /// A connection on its way to the parking thread: its deadline and what that deadline means.
 struct Arrival {
@@ -56,9 +78,10 @@ struct Arrival {
     expiry: Expiry,
 }
 
-/// A handle to the parking thread, shared by the workers.
+/// `thread-pool`'s parking thread: a [`Lot`] on a thread of its own, which the workers hand
+/// connections to through a channel.
 pub struct Parking {
-    /// `None` once the thread stopped taking connections (it drained; see [`Parking::park`]).
+    /// `None` once the thread stopped taking connections (it drained; see [`Park::park`]).
     tx: Mutex<Option<Sender<Arrival>>>,
     waker: Waker,
 }
@@ -74,15 +97,12 @@ impl Parking {
     /// arrived back in the worker queue; the thread drops it (and so its hold on the queue)
     /// once the server drains and nothing is parked, so the workers can see the queue end.
     pub fn start(
-        shutdown: Shutdown,
+        shutdown: &Shutdown,
         reaper: Reaper,
-        resume: impl FnMut(Box<Held>) + Send + 'static,
+        mut resume: impl FnMut(Box<Held>) + Send + 'static,
     ) -> io::Result<(Arc<Self>, JoinHandle<()>)> {
-        let poll = Poll::new()?;
-        let waker = Waker::new(poll.registry(), WAKE)?;
-        let wake_fd = shutdown.wake_fd()?;
-        poll.registry()
-            .register(&mut SourceFd(&wake_fd), SHUTDOWN, Interest::READABLE)?;
+        let mut lot = Lot::new(shutdown, reaper)?;
+        let waker = Waker::new(lot.poll.registry(), WAKE)?;
         let (tx, rx) = crossbeam_channel::unbounded();
         let parking = Arc::new(Self {
             tx: Mutex::new(Some(tx)),
@@ -93,23 +113,47 @@ impl Parking {
             std::thread::Builder::new()
                 .name("clab-parking".into())
                 .spawn(move || {
-                    Lot {
-                        poll,
-                        parked: Slab::new(),
-                        timers: BTreeSet::new(),
-                        draining: shutdown.is_triggered(),
-                        reaper,
+                    let mut events = Events::with_capacity(1024);
+                    loop {
+                        while let Ok(Arrival {
+                            held,
+                            until,
+                            expiry,
+                        }) = rx.try_recv()
+                        {
+                            lot.put(held, until, expiry);
+                        }
+                        if lot.draining && lot.is_empty() && parking.close_if_idle(&rx) {
+                            // Nothing parked and nothing can come: let go of the queue, so
+                            // the workers see it end once the acceptor has let go too.
+                            return;
+                        }
+                        lot.turn(&mut events, None, |woke| {
+                            if let Woke::Resumed(held) = woke {
+                                resume(held);
+                            }
+                        });
                     }
-                    .run(&parking, &rx, resume);
                 })?
         };
         Ok((parking, thread))
     }
 
-    /// Park `held` until input arrives or `until` passes (meaning `expiry`). `Err` gives it
-    /// back when the thread no longer takes connections (the server drained): the worker then
-    /// waits on it itself.
-    pub fn park(&self, held: Box<Held>, until: Instant, expiry: Expiry) -> Result<(), Box<Held>> {
+    /// Stop taking connections if none is on its way; whether it stopped. Under the same lock
+    /// as [`Park::park`], so no connection can slip in after the last look at the channel.
+    fn close_if_idle(&self, rx: &Receiver<Arrival>) -> bool {
+        let mut tx = self.tx.lock().unwrap_or_else(PoisonError::into_inner);
+        if rx.is_empty() {
+            *tx = None;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+impl Park for Parking {
+    fn park(&self, held: Box<Held>, until: Instant, expiry: Expiry) -> Result<(), Box<Held>> {
         let tx = self.tx.lock().unwrap_or_else(PoisonError::into_inner);
         let Some(tx) = tx.as_ref() else {
             return Err(held);
@@ -127,17 +171,22 @@ impl Parking {
             Err(crossbeam_channel::SendError(arrival)) => Err(arrival.held),
         }
     }
+}
 
-    /// Stop taking connections if none is on its way; whether it stopped. Under the same lock
-    /// as [`Parking::park`], so no connection can slip in after the last look at the channel.
-    fn close_if_idle(&self, rx: &Receiver<Arrival>) -> bool {
-        let mut tx = self.tx.lock().unwrap_or_else(PoisonError::into_inner);
-        if rx.is_empty() {
-            *tx = None;
-            true
-        } else {
-            false
-        }
+/// `sync` parks on its own thread: the lot is polled between requests by the same thread.
+impl Park for RefCell<Lot> {
+    fn park(&self, held: Box<Held>, until: Instant, expiry: Expiry) -> Result<(), Box<Held>> {
+        self.borrow_mut().put(held, until, expiry);
+        Ok(())
+    }
+}
+
+impl std::fmt::Debug for Lot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lot")
+            .field("parked", &self.parked.len())
+            .field("draining", &self.draining)
+            .finish_non_exhaustive()
     }
 }
 
@@ -147,8 +196,9 @@ struct Parked {
     until: Instant,
 }
 
-/// The parking thread's state.
-struct Lot {
+/// Parked connections: one epoll set over their sockets (and the shutdown eventfd, and for
+/// `sync` the listener), and their deadlines.
+pub struct Lot {
     poll: Poll,
     parked: Slab<Parked>,
     /// (deadline, slab key) of every parked connection, earliest first.
@@ -158,58 +208,81 @@ struct Lot {
 }
 
 impl Lot {
-    fn run(mut self, parking: &Parking, rx: &Receiver<Arrival>, resume: impl FnMut(Box<Held>)) {
-        let mut resume = Some(resume);
-        let mut events = Events::with_capacity(1024);
-        loop {
-            while let Ok(arrival) = rx.try_recv() {
-                self.park(arrival);
+    pub(crate) fn new(shutdown: &Shutdown, reaper: Reaper) -> io::Result<Self> {
+        let poll = Poll::new()?;
+        let wake_fd = shutdown.wake_fd()?;
+        poll.registry()
+            .register(&mut SourceFd(&wake_fd), SHUTDOWN, Interest::READABLE)?;
+        Ok(Self {
+            poll,
+            parked: Slab::new(),
+            timers: BTreeSet::new(),
+            draining: shutdown.is_triggered(),
+            reaper,
+        })
+    }
+
+    /// Watch the listening socket `fd` too: [`Lot::turn`] reports [`Woke::Listener`] when
+    /// clients arrive (edge-triggered: once per arrival after the accept queue was emptied).
+    pub(crate) fn watch_listener(&self, fd: RawFd) -> io::Result<()> {
+        self.poll
+            .registry()
+            .register(&mut SourceFd(&fd), LISTENER, Interest::READABLE)
+    }
+
+    /// The epoll descriptor: readable while an event waits for [`Lot::turn`] (a parked
+    /// connection's input, a new client), so a thread busy with another connection can see
+    /// that someone waits for it.
+    pub(crate) fn fd(&self) -> RawFd {
+        self.poll.as_raw_fd()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.parked.is_empty()
+    }
+
+    /// Wait for events, at most `timeout` (and no later than the earliest deadline), and
+    /// report each to `woke`; then close the connections whose deadline has passed.
+    pub(crate) fn turn(
+        &mut self,
+        events: &mut Events,
+        timeout: Option<Duration>,
+        mut woke: impl FnMut(Woke),
+    ) {
+        let first = self
+            .timers
+            .first()
+            .map(|&(until, _)| until.saturating_duration_since(Instant::now()));
+        let timeout = match (timeout, first) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        if let Err(err) = self.poll.poll(events, timeout) {
+            if err.kind() != io::ErrorKind::Interrupted {
+                tracing::warn!(%err, "epoll on parked connections failed");
+                std::thread::sleep(POLL_RETRY);
             }
-            if self.draining && self.parked.is_empty() && parking.close_if_idle(rx) {
-                // Nothing parked and nothing can come: let go of the queue, so the workers
-                // see it end once the acceptor has let go too.
-                drop(resume.take());
-                return;
-            }
-            let timeout = self
-                .timers
-                .first()
-                .map(|&(until, _)| until.saturating_duration_since(Instant::now()));
-            if let Err(err) = self.poll.poll(&mut events, timeout) {
-                if err.kind() != io::ErrorKind::Interrupted {
-                    tracing::warn!(%err, "epoll on parked connections failed");
-                    std::thread::sleep(POLL_RETRY);
-                }
-                continue;
-            }
-            for event in &events {
-                match event.token() {
-                    WAKE => {}
-                    SHUTDOWN => self.drain(),
-                    Token(key) => {
-                        if let Some(held) = self.unpark(key) {
-                            held.mark.idle(false);
-                            if let Some(resume) = resume.as_mut() {
-                                resume(held);
-                            }
-                        }
+            return;
+        }
+        for event in events.iter() {
+            match event.token() {
+                WAKE => {}
+                SHUTDOWN => self.drain(),
+                LISTENER => woke(Woke::Listener),
+                Token(key) => {
+                    if let Some(held) = self.unpark(key) {
+                        held.mark.idle(false);
+                        woke(Woke::Resumed(held));
                     }
                 }
             }
-            self.expire(Instant::now());
         }
+        self.expire(Instant::now());
     }
 
-    /// Register an arrival's socket and its deadline. A connection whose socket cannot be
+    /// Register a connection's socket and its deadline. One whose socket cannot be
     /// registered is closed (as its deadline would have).
-    fn park(
-        &mut self,
-        Arrival {
-            held,
-            until,
-            expiry,
-        }: Arrival,
-    ) {
+    fn put(&mut self, held: Box<Held>, until: Instant, expiry: Expiry) {
         let entry = self.parked.vacant_entry();
         let key = entry.key();
         let fd = held.stream.as_raw_fd();

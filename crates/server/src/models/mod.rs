@@ -38,9 +38,10 @@ pub struct Spec {
 /// What a model can and cannot do by nature. Tests branch on these and say why.
 #[derive(Debug, Clone, Copy)]
 pub struct Caps {
-    /// Serves another connection while one sits idle in keep-alive. `sync` cannot: it holds
-    /// one connection at a time and closes an idle one early when another client waits.
-    pub concurrent_connections: bool,
+    /// Handles another request while one is in a handler. `sync` cannot: one request at a
+    /// time, by definition (it keeps many connections open, parked between requests, but
+    /// serves them one after another).
+    pub concurrent_requests: bool,
     /// Honours `--workers` (a number of threads that run requests). `sync` and `async-single`
     /// run on exactly one thread.
     pub configurable_workers: bool,
@@ -63,7 +64,7 @@ pub struct Caps {
 impl Caps {
     /// The capabilities of a model with no special limits.
     pub const DEFAULT: Caps = Caps {
-        concurrent_connections: true,
+        concurrent_requests: true,
         configurable_workers: true,
         single_thread: false,
         thread_per_connection: false,

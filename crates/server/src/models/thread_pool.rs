@@ -77,7 +77,7 @@
 
 use super::{Caps, Spec};
 use crate::busy::{self, Busy};
-use crate::drivers::blocking::{Accepted, Held, Queue, Waiting, serve_conn, serve_held};
+use crate::drivers::blocking::{Accepted, Held, Job, Queue, Waiting, serve_job};
 use crate::drivers::parking::Parking;
 use crate::drivers::reaper::Reaper;
 use crate::listen::connections;
@@ -128,7 +128,7 @@ fn serve(
             enqueue(&tx, &waiting, job, &mut busy);
         }
     };
-    let (parking, parking_thread) = Parking::start(shutdown.clone(), reaper.clone(), resume)
+    let (parking, parking_thread) = Parking::start(&shutdown, reaper.clone(), resume)
         .map_err(ServerError::io("start the parking thread"))?;
     let (done_tx, done_rx) = crossbeam_channel::bounded::<()>(workers);
     let drain_deadline = opts.drain_deadline;
@@ -191,31 +191,6 @@ fn serve(
     Ok(())
 }
 
-/// What the queue holds: a connection for a worker to take up.
-enum Job {
-    /// Accepted just now; its clocks started at its accept.
-    New(Accepted),
-    /// Parked, and its input has arrived; queued at `queued`.
-    Resumed { held: Box<Held>, queued: Instant },
-}
-
-impl Job {
-    /// Since when it has waited for a worker.
-    fn queued(&self) -> Instant {
-        match self {
-            Job::New(accepted) => accepted.at,
-            Job::Resumed { queued, .. } => *queued,
-        }
-    }
-
-    fn refuse(self, busy: &mut Busy, why: &str) {
-        match self {
-            Job::New(accepted) => busy.refuse(accepted.stream, why),
-            Job::Resumed { held, .. } => held.refuse(busy, why),
-        }
-    }
-}
-
 /// Put `job` in the queue, or answer it 503 if the queue is full. `false`: the workers are
 /// gone.
 fn enqueue(tx: &Sender<Job>, waiting: &Waiting, job: Job, busy: &mut Busy) -> bool {
@@ -255,9 +230,6 @@ fn worker(
             job.refuse(&mut busy, busy::QUEUE_TIMEOUT);
             continue;
         }
-        match job {
-            Job::New(accepted) => serve_conn(accepted, shared, pool, reaper),
-            Job::Resumed { held, .. } => serve_held(held, shared, pool, reaper),
-        }
+        serve_job(job, shared, pool, reaper);
     }
 }
