@@ -17,7 +17,7 @@ pub enum Expectation {
 /// What of the model decides the expectation, given by the caller (who knows the models).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct ModelFacts {
-    /// Serves one connection at a time (`sync`): one instance never overlaps two requests.
+    /// Serves one request at a time (`sync`): one instance never overlaps two requests.
     pub serial: bool,
     /// Shared-nothing shards per process (`thread-per-core`: one backend, with its own locks
     /// and owner, per shard); 1 for every other model.
@@ -37,7 +37,7 @@ impl Default for ModelFacts {
 /// and act is enough: C19); `lock` and `actor` protect one backend only, so they break across
 /// processes (B01) and across thread-per-core's shards; the database strategies hold across
 /// processes; a READ COMMITTED transaction alone loses updates (Hermitage's P4). A server that
-/// serves one connection at a time never overlaps requests, so alone it breaks nothing.
+/// serves one request at a time never overlaps requests, so alone it breaks nothing.
 pub fn expectation(strategy: RaceStrategy, instances: usize, model: ModelFacts) -> Expectation {
     let overlap = instances > 1 || !model.serial;
     match strategy {

@@ -39,7 +39,7 @@ pub fn render(cfg: &Config, runs: &[Run]) -> String {
     if cfg.model_facts.serial {
         let _ = writeln!(
             out,
-            "note: {} serves one connection at a time, so one instance never overlaps two \
+            "note: {} serves one request at a time, so one instance never overlaps two \
              requests",
             cfg.model
         );
