@@ -9,8 +9,11 @@
 //! as the chapter's thread models do.
 //!
 //! A thread is the scarce thing here, so the driver defends it: when other connections wait
-//! for it ([`Queue`]), a wait for input is cut short ([`Conn::others_wait`]) and the response
-//! in hand says `Connection: close`; a lingering close is handed to the [`Reaper`]'s thread.
+//! for it ([`Queue`]), a connection that would wait for input is parked
+//! ([`super::parking`]) with everything it holds ([`Held`]) and the thread turns to the next
+//! one; where nothing can be parked, the wait is cut short instead ([`Conn::others_wait`])
+//! and the response in hand says `Connection: close`. A lingering close is handed to the
+//! [`Reaper`]'s thread.
 //!
 //! Every decision (deadlines, what an expiry means, draining, lingering, how long a flush may
 //! take) is the [`Conn`]'s; this file only makes syscalls.
@@ -304,8 +307,8 @@ impl Waiting {
     }
 }
 
-/// Serve one connection just accepted until it closes (or, in `thread-pool`, until it is
-/// parked); its lingering close goes to `reaper`, so the thread is free as soon as the last
+/// Serve one connection just accepted until it closes (or until it is parked, where the queue
+/// parks); its lingering close goes to `reaper`, so the thread is free as soon as the last
 /// response is written. Errors only end this connection.
 pub fn serve_conn<B: Backend>(
     accepted: Accepted,
