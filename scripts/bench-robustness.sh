@@ -30,7 +30,7 @@
 #         p99 (a p99 under 1 ms counts as 1 ms, as in clab attack), peak RSS <= RSS_LIMIT_MIB,
 #         back to normal latency within 5 s.
 #   3. once: the codec fuzz harness at FUZZ_CASES inputs:
-#        CLAB_FUZZ_CASES=FUZZ_CASES cargo test --release --offline -p clab-http \
+#        CLAB_FUZZ_CASES=FUZZ_CASES cargo test --release --locked -p clab-http \
 #          --test fuzz --test properties -- --nocapture
 #      CLAB_FUZZ_CASES is the harness's total (crates/http/tests/common/props.rs): tests/fuzz.rs
 #      runs 60 % of it, tests/properties.rs 40 %, so both targets are run; the script adds up the
@@ -100,9 +100,9 @@ BIN_DIR="${CARGO_TARGET_DIR:-target}/release"
 CLAB=$BIN_DIR/clab
 if [ "$BUILD" = 1 ]; then
   echo "bench-robustness: building (release) into ${CARGO_TARGET_DIR:-target}" >&2
-  cargo build --release --offline --quiet -p clab --bin clab
+  cargo build --release --locked --quiet -p clab --bin clab
   if [ "$FUZZ_CASES" != 0 ]; then
-    cargo test --release --offline --quiet -p clab-http --test fuzz --test properties --no-run 2>&1 |
+    cargo test --release --locked --quiet -p clab-http --test fuzz --test properties --no-run 2>&1 |
       grep -v '^ *Executable' >&2 || true
   fi
 fi
@@ -273,10 +273,10 @@ direct_overload() {
 # ---------------------------------------------------------------------------------------------
 if [ "$FUZZ_CASES" != 0 ]; then
   echo
-  echo "== codec fuzz: CLAB_FUZZ_CASES=$FUZZ_CASES cargo test --release --offline -p clab-http --test fuzz --test properties -- --nocapture"
+  echo "== codec fuzz: CLAB_FUZZ_CASES=$FUZZ_CASES cargo test --release --locked -p clab-http --test fuzz --test properties -- --nocapture"
   t0=$(date +%s)
   rc=0
-  CLAB_FUZZ_CASES=$FUZZ_CASES cargo test --release --offline -p clab-http --test fuzz --test properties \
+  CLAB_FUZZ_CASES=$FUZZ_CASES cargo test --release --locked -p clab-http --test fuzz --test properties \
     -- --nocapture >"$RESULTS/fuzz.log" 2>&1 || rc=$?
   t1=$(date +%s)
   grep -E 'inputs in|^test result|panicked|no progress' "$RESULTS/fuzz.log" | sed 's/^/    /' || true
