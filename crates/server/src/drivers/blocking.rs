@@ -65,8 +65,9 @@ impl Accepted {
     }
 }
 
-/// A connection a thread serves, with everything it holds, so that it can move between threads
-/// whole (`thread-pool` parks it while it waits for input, and another worker resumes it).
+/// A connection a thread serves, with everything it holds, so that it can be parked whole
+/// while it waits for input and resumed later (by another `thread-pool` worker, or by `sync`'s
+/// thread after other requests).
 #[derive(Debug)]
 pub struct Held {
     /// First: fields drop in order, and the mark must leave the registry before the socket
@@ -101,8 +102,8 @@ impl Held {
         busy.refuse(stream, why);
     }
 
-    /// Its read deadline passed (on the parking thread): the `Conn` writes what that means
-    /// (408 for a partial request), and the close lingers on the reaper.
+    /// Its read deadline passed while it was parked: the `Conn` writes what that means (408
+    /// for a partial request), and the close lingers on the reaper.
     pub(crate) fn expired(mut self, draining: bool, reaper: &Reaper) {
         self.conn.expire();
         match self.conn.next_step(draining) {
