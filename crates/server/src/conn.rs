@@ -389,7 +389,7 @@ impl Conn {
         self.served
     }
 
-    /// For a connection parked between reads (`thread-pool`'s parking thread): the deadline
+    /// For a connection parked between reads (`drivers/parking.rs`): the deadline
     /// and meaning of the wait [`Conn::next_step`] last asked for, recomputed when the server
     /// starts draining (`draining`), without parsing the buffer again.
     pub fn waiting_until(&mut self, draining: bool) -> (Instant, Expiry) {

@@ -46,8 +46,8 @@ impl Padded {
     }
 }
 
-/// Counts a connection as open while alive. Owns its handle on the counters: a `thread-pool`
-/// connection moves between threads with it (a worker, the parking thread, another worker).
+/// Counts a connection as open while alive. Owns its handle on the counters: a parked
+/// connection (`thread-pool`, `sync`) carries it while no thread serves it.
 #[derive(Debug)]
 pub struct ConnGuard(Arc<Stats>);
 

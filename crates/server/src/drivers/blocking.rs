@@ -151,6 +151,14 @@ pub enum Job {
 }
 
 impl Job {
+    /// A parked connection whose input arrived just now, joining the queue or line.
+    pub fn resumed(held: Box<Held>) -> Self {
+        Job::Resumed {
+            held,
+            queued: Instant::now(),
+        }
+    }
+
     /// Since when it has waited for a worker.
     pub fn queued(&self) -> Instant {
         match self {
@@ -369,7 +377,7 @@ enum End {
     /// parked): the reaper writes the rest of its output by the write deadline, then closes it
     /// lingering this long.
     HandOff(Duration),
-    /// It waits for input while others wait for the thread: park it (`thread-pool`) until
+    /// It waits for input while others wait for the thread: park it (`thread-pool`, `sync`) until
     /// input arrives or `until` passes, meaning `expiry`.
     Park { until: Instant, expiry: Expiry },
 }

@@ -3,8 +3,8 @@
 //! behave the same at their edges and models that do not still follow the same protocol.
 //!
 //! - [`blocking`]: one OS thread owns the connection and sleeps in `poll(2)` (thread models);
-//!   `thread-pool` parks a connection that would keep others waiting for its thread on
-//!   [`parking`]'s epoll until its input arrives.
+//!   `thread-pool` and `sync` park a connection that would keep others waiting for its thread
+//!   on [`parking`]'s epoll until its input arrives.
 //! - [`nonblocking`]: a task per connection over a non-blocking socket: tokio's (the tokio
 //!   models) or the lab's own event loop's (`event-loop`), one driver over [`nonblocking::Socket`].
 //! - [`may`]: a may coroutine per connection, blocking-style calls that park the coroutine

@@ -164,10 +164,7 @@ fn serve(
         if !lot.is_empty() {
             lot.turn(&mut events, Some(deadline - now), |woke| {
                 if let Woke::Resumed(held) = woke {
-                    waiting.push(Job::Resumed {
-                        held,
-                        queued: Instant::now(),
-                    });
+                    waiting.push(Job::resumed(held));
                 }
             });
         }
@@ -219,8 +216,7 @@ impl<'a> Line<'a> {
 
     /// A parked connection's input arrived: it joins the line.
     fn resume(&mut self, held: Box<Held>, busy: &mut Busy) {
-        let queued = Instant::now();
-        self.push(Job::Resumed { held, queued }, busy);
+        self.push(Job::resumed(held), busy);
     }
 
     /// Take every client waiting in the accept queue now into the line, without waiting.

@@ -121,11 +121,7 @@ fn serve(
         let (tx, waiting) = (queue_tx.clone(), Arc::clone(&waiting));
         let mut busy = Busy::new(reaper.clone());
         move |held: Box<Held>| {
-            let job = Job::Resumed {
-                held,
-                queued: Instant::now(),
-            };
-            enqueue(&tx, &waiting, job, &mut busy);
+            enqueue(&tx, &waiting, Job::resumed(held), &mut busy);
         }
     };
     let (parking, parking_thread) = Parking::start(&shutdown, reaper.clone(), resume)
